@@ -1,0 +1,32 @@
+# The README's front door: `make demo` and `make test` each work alone on a fresh clone.
+SHELL := /bin/bash
+NODE_MODULES := node_modules/.package-lock.json
+
+.PHONY: install build test demo manifests bench e2e clean typecheck
+
+install: $(NODE_MODULES)
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: install
+	npx tsc -p tsconfig.build.json
+
+typecheck: install
+	npx tsc -p tsconfig.json --noEmit
+
+test: install typecheck
+	npx jest
+
+demo: build
+	node dist/demo/main.js
+
+manifests: build
+	node dist/cli/main.js crd > manifests/crd.yaml
+
+bench: build
+	node dist/bench/main.js
+
+clean:
+	rm -rf dist

@@ -1,0 +1,375 @@
+// The MigrationPlan resource: the one definition. The CRD in manifests/ is generated from these
+// schemas (src/plan/crd.ts), and every boundary (watch events, REST bodies, `validate`) parses
+// through them. Cross-field rules live here, not in CEL: API servers before v1.25 ignore
+// x-kubernetes-validations, so zod is the only place they are enforced.
+import { z } from 'zod';
+import { isDuration, parseDuration } from './duration';
+
+export const GROUP = 'trafficshift.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'MigrationPlan';
+export const PLURAL = 'migrationplans';
+export const SHORT_NAME = 'mp';
+
+/** Annotations through which people (REST, CLI, kubectl) ask for one-off actions. A request is
+ * pending while its value differs from the value recorded in status.handledRequests, so a
+ * GitOps tool that keeps the annotation in its manifest does not re-trigger it. */
+export const REQUEST_ANNOTATIONS = {
+  promote: `${GROUP}/promote`,
+  rollback: `${GROUP}/rollback`,
+  retry: `${GROUP}/retry`,
+} as const;
+export type RequestKind = keyof typeof REQUEST_ANNOTATIONS;
+
+export const FINALIZER = `${GROUP}/restore-stable`;
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+const objectName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS name (a-z, 0-9, "-", ".")');
+
+export const Duration = z.string().refine(isDuration, {
+  message: 'must be a duration such as 30s, 1m30s or 2h',
+});
+
+/** `pause: {}` is a promotion gate: the step waits for a person. */
+export const PromotionGate = z.strictObject({});
+export const Pause = z.union([Duration, PromotionGate]);
+
+export const Step = z.strictObject({
+  weight: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100'),
+  pause: Pause.optional(),
+});
+
+const labelMap = z.record(z.string(), z.string());
+
+export const NginxTarget = z.strictObject({ ingress: objectName, canaryIngress: objectName });
+export const GatewayApiTarget = z.strictObject({
+  httpRoute: objectName,
+  stableBackend: objectName,
+  canaryBackend: objectName,
+});
+export const IstioDestination = z.strictObject({
+  host: nonEmpty,
+  subset: nonEmpty.optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+});
+export const IstioTarget = z.strictObject({
+  virtualService: objectName,
+  route: nonEmpty,
+  stableDestination: IstioDestination,
+  canaryDestination: IstioDestination,
+});
+export const SmiTarget = z.strictObject({
+  trafficSplit: objectName,
+  stableBackend: objectName,
+  canaryBackend: objectName,
+});
+export const ServiceTarget = z.strictObject({
+  name: objectName,
+  stableSelector: labelMap.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
+  canarySelector: labelMap.refine((m) => Object.keys(m).length > 0, 'must have at least one label'),
+});
+
+export const PROVIDERS = ['nginx', 'gatewayAPI', 'istio', 'smi', 'service'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const Target = z
+  .strictObject({
+    provider: z.enum(PROVIDERS),
+    nginx: NginxTarget.optional(),
+    gatewayAPI: GatewayApiTarget.optional(),
+    istio: IstioTarget.optional(),
+    smi: SmiTarget.optional(),
+    service: ServiceTarget.optional(),
+  })
+  .superRefine((t, ctx) => {
+    const blocks = PROVIDERS.filter((p) => t[p] !== undefined);
+    if (!blocks.includes(t.provider)) {
+      ctx.addIssue({ code: 'custom', path: [t.provider], message: `provider is ${t.provider}, so the ${t.provider} block is required` });
+    }
+    for (const other of blocks.filter((p) => p !== t.provider)) {
+      ctx.addIssue({ code: 'custom', path: [other], message: `provider is ${t.provider}; remove the ${other} block` });
+    }
+  });
+
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export const TEMPLATES = ['error-rate', 'latency-p99'] as const;
+
+const SecretKeyRef = z.strictObject({ name: objectName, key: nonEmpty });
+const headerMap = z.record(z.string(), z.string());
+
+export const Webhook = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  timeout: Duration.optional(),
+  headers: headerMap.optional(),
+});
+
+export const Check = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and "-"').max(63),
+    query: nonEmpty.optional(),
+    template: z.enum(TEMPLATES).optional(),
+    webhook: Webhook.optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    severity: z.enum(SEVERITIES).default('critical'),
+    failureLimit: z.number().int().min(1, 'must be at least 1').default(1),
+  })
+  .superRefine((c, ctx) => {
+    const metric = c.query !== undefined || c.template !== undefined;
+    if (!metric && c.webhook === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'needs one of query, template or webhook' });
+    }
+    if (metric && c.webhook !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['webhook'], message: 'a check is either a metric (query/template) or a webhook, not both' });
+    }
+    if (metric && c.min === undefined && c.max === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: 'a metric check needs min or max' });
+    }
+    if (c.min !== undefined && c.max !== undefined && c.min > c.max) {
+      ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${c.min} is above max ${c.max}` });
+    }
+  });
+
+export const PrometheusSource = z.strictObject({
+  address: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  timeout: Duration.optional(),
+  headers: headerMap.optional(),
+  bearerTokenFrom: z.strictObject({ secretKeyRef: SecretKeyRef }).optional(),
+  basicAuthFrom: z.strictObject({ secretRef: z.strictObject({ name: objectName }) }).optional(),
+});
+
+export const Analysis = z.strictObject({
+  interval: Duration.default('30s'),
+  prometheus: PrometheusSource.optional(),
+  checks: z.array(Check).default([]),
+  noData: z.enum(['hold', 'fail']).default('hold'),
+});
+
+export const Rollback = z.strictObject({
+  automatic: z.boolean().default(true),
+  rto: Duration.optional(),
+  alertmanager: z
+    .strictObject({
+      matchLabels: labelMap.refine((m) => Object.keys(m).length > 0, 'must name at least one label'),
+    })
+    .optional(),
+});
+
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)');
+
+export const ChangeWindow = z
+  .strictObject({ days: z.array(z.enum(WEEKDAYS)).min(1, 'must name at least one day'), start: clock, end: clock })
+  .refine((w) => w.start !== w.end, { path: ['end'], message: 'must differ from start' });
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const Schedule = z.strictObject({
+  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
+  windows: z.array(ChangeWindow).min(1, 'must have at least one window'),
+});
+
+export const NOTIFICATION_EVENTS = ['Started', 'StepAdvanced', 'Holding', 'Paused', 'Resumed', 'WaitingForPromotion', 'RollingBack', 'RolledBack', 'Succeeded', 'Failed'] as const;
+
+export const Notification = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    urlFrom: z.strictObject({ secretKeyRef: SecretKeyRef }).optional(),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1, 'must name at least one event'),
+  })
+  .refine((n) => (n.url === undefined) !== (n.urlFrom === undefined), { message: 'needs exactly one of url or urlFrom' });
+
+export const STRATEGIES = ['Canary', 'BlueGreen'] as const;
+
+export const MigrationPlanSpec = z
+  .strictObject({
+    description: z.string().optional(),
+    strategy: z.enum(STRATEGIES).default('Canary'),
+    targets: z.array(Target).min(1, 'must have at least one target'),
+    steps: z.array(Step).min(1, 'must have at least one step'),
+    analysis: Analysis.optional(),
+    rollback: Rollback.default({ automatic: true }),
+    successCriteria: z.strictObject({ bakeTime: Duration.default('0s') }).optional(),
+    schedule: Schedule.optional(),
+    notifications: z.array(Notification).optional(),
+    paused: z.boolean().default(false),
+  })
+  .superRefine((spec, ctx) => {
+    const steps = spec.steps;
+    steps.forEach((s, i) => {
+      const prev = steps[i - 1];
+      if (prev && s.weight <= prev.weight) {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'weight'], message: `must be greater than the previous step's ${prev.weight}` });
+      }
+    });
+    const last = steps[steps.length - 1];
+    if (last && last.weight !== 100) {
+      ctx.addIssue({ code: 'custom', path: ['steps', steps.length - 1, 'weight'], message: 'the last step must be 100' });
+    }
+    if (spec.strategy === 'BlueGreen' && (steps.length !== 1 || last?.weight !== 100)) {
+      ctx.addIssue({ code: 'custom', path: ['steps'], message: 'BlueGreen takes exactly one step, of weight 100' });
+    }
+    spec.targets.forEach((t, i) => {
+      if (t.provider === 'service' && spec.strategy !== 'BlueGreen') {
+        ctx.addIssue({ code: 'custom', path: ['targets', i, 'provider'], message: 'the service provider switches selectors, so it needs strategy BlueGreen' });
+      }
+    });
+    const seenTargets = new Map<string, number>();
+    spec.targets.forEach((t, i) => {
+      const key = `${t.provider}/${targetObjectName(t)}`;
+      const first = seenTargets.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['targets', i], message: `moves the same object as targets[${first}] (${key})` });
+      } else seenTargets.set(key, i);
+    });
+    const checks = spec.analysis?.checks ?? [];
+    const seenChecks = new Map<string, number>();
+    checks.forEach((c, i) => {
+      const first = seenChecks.get(c.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['analysis', 'checks', i, 'name'], message: `"${c.name}" is already the name of checks[${first}]` });
+      } else seenChecks.set(c.name, i);
+      if ((c.query !== undefined || c.template !== undefined) && spec.analysis?.prometheus === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['analysis', 'prometheus'], message: `check "${c.name}" queries metrics, so analysis.prometheus.address is required` });
+      }
+    });
+    if (spec.analysis && parseDuration(spec.analysis.interval) < 1000) {
+      ctx.addIssue({ code: 'custom', path: ['analysis', 'interval'], message: 'must be at least 1s' });
+    }
+  });
+
+/** The name of the object a target moves (the canary Ingress for nginx). */
+export function targetObjectName(t: z.infer<typeof Target>): string {
+  switch (t.provider) {
+    case 'nginx': return t.nginx?.canaryIngress ?? '';
+    case 'gatewayAPI': return t.gatewayAPI?.httpRoute ?? '';
+    case 'istio': return t.istio?.virtualService ?? '';
+    case 'smi': return t.smi?.trafficSplit ?? '';
+    case 'service': return t.service?.name ?? '';
+  }
+}
+
+// ---- status: written by the controller alone ----
+
+export const PHASES = ['Pending', 'Progressing', 'Paused', 'Holding', 'WaitingForPromotion', 'RollingBack', 'RolledBack', 'Succeeded', 'Failed'] as const;
+export type Phase = (typeof PHASES)[number];
+export const CHECK_RESULTS = ['Pass', 'Fail', 'NoData', 'Error'] as const;
+export type CheckResultKind = (typeof CHECK_RESULTS)[number];
+
+const Time = z.iso.datetime({ offset: true });
+
+export const CheckStatus = z.strictObject({
+  name: z.string(),
+  severity: z.enum(SEVERITIES).optional(),
+  value: z.number().nullable(),
+  threshold: z.string(),
+  result: z.enum(CHECK_RESULTS),
+  consecutiveFailures: z.number().int().min(0),
+  at: Time,
+  message: z.string().optional(),
+});
+
+export const HistoryEntry = z.strictObject({
+  at: Time,
+  event: z.string(),
+  weight: z.number().int().min(0).max(100),
+  message: z.string(),
+});
+
+export const RollbackStatus = z.strictObject({
+  reason: z.string(),
+  triggeredAt: Time,
+  completedAt: Time.optional(),
+  recoverySeconds: z.number().min(0).optional(),
+});
+
+export const CONDITION_TYPES = ['Ready', 'Progressing', 'Stalled'] as const;
+export const Condition = z.strictObject({
+  type: z.enum(CONDITION_TYPES),
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string(),
+  message: z.string(),
+  lastTransitionTime: Time,
+  observedGeneration: z.number().int().optional(),
+});
+
+export const RoundVerdict = z.enum(['Pass', 'Hold', 'Fail']);
+
+export const MigrationPlanStatus = z.strictObject({
+  phase: z.enum(PHASES).optional(),
+  observedGeneration: z.number().int().optional(),
+  currentStep: z.number().int().min(0).optional(),
+  canaryWeight: z.number().int().min(0).max(100).optional(),
+  stepStartedAt: Time.optional(),
+  /** When every check last ran, and what the round as a whole concluded. */
+  lastRound: z.strictObject({ at: Time, verdict: RoundVerdict, message: z.string().optional() }).optional(),
+  /** Set when the final weight's pause is over; Succeeded follows after successCriteria.bakeTime. */
+  bakeStartedAt: Time.optional(),
+  /** The step a person promoted (its pause is waived). */
+  promotedStep: z.number().int().min(0).optional(),
+  handledRequests: z
+    .strictObject({ promote: z.string().optional(), rollback: z.string().optional(), retry: z.string().optional() })
+    .optional(),
+  checks: z.array(CheckStatus).optional(),
+  history: z.array(HistoryEntry).optional(),
+  rollback: RollbackStatus.optional(),
+  conditions: z.array(Condition).optional(),
+});
+
+export const ObjectMeta = z.looseObject({
+  name: z.string(),
+  namespace: z.string().optional(),
+  uid: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  generation: z.number().int().optional(),
+  creationTimestamp: z.string().optional(),
+  deletionTimestamp: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  finalizers: z.array(z.string()).optional(),
+});
+
+export const MigrationPlan = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(KIND),
+  metadata: ObjectMeta,
+  spec: MigrationPlanSpec,
+  status: MigrationPlanStatus.optional(),
+});
+
+export type Duration = z.infer<typeof Duration>;
+export type Step = z.infer<typeof Step>;
+export type Target = z.infer<typeof Target>;
+export type NginxTarget = z.infer<typeof NginxTarget>;
+export type GatewayApiTarget = z.infer<typeof GatewayApiTarget>;
+export type IstioTarget = z.infer<typeof IstioTarget>;
+export type IstioDestination = z.infer<typeof IstioDestination>;
+export type SmiTarget = z.infer<typeof SmiTarget>;
+export type ServiceTarget = z.infer<typeof ServiceTarget>;
+export type Check = z.infer<typeof Check>;
+export type Webhook = z.infer<typeof Webhook>;
+export type PrometheusSource = z.infer<typeof PrometheusSource>;
+export type Analysis = z.infer<typeof Analysis>;
+export type Schedule = z.infer<typeof Schedule>;
+export type ChangeWindow = z.infer<typeof ChangeWindow>;
+export type Notification = z.infer<typeof Notification>;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+export type MigrationPlanSpec = z.infer<typeof MigrationPlanSpec>;
+export type MigrationPlanStatus = z.infer<typeof MigrationPlanStatus>;
+export type CheckStatus = z.infer<typeof CheckStatus>;
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+export type Condition = z.infer<typeof Condition>;
+export type RoundVerdict = z.infer<typeof RoundVerdict>;
+export type MigrationPlan = z.infer<typeof MigrationPlan>;
