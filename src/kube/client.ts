@@ -1,0 +1,233 @@
+// The one way trafficshift talks to the API server. Every method names its verb, and every call
+// names its resource through a ResourceRef, so the RBAC a caller needs reads straight off the
+// call site: `kube.mergePatch(INGRESSES.named(ns, name), ...)` needs `patch` on ingresses.
+//
+// Requests go through client-node's own plumbing (RequestContext, KubeConfig auth, node-fetch),
+// the same path the generated APIs take, but with a path built here so that the core group
+// (/api/v1) and named groups (/apis/<group>/<version>) work alike, bodies stay plain JSON (the
+// typed models drop fields they do not know), and every patch carries its real content type.
+import {
+  ApiException,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  KubeConfig,
+  PatchStrategy,
+  ServerConfiguration,
+} from '@kubernetes/client-node';
+import { z } from 'zod';
+import { KubeError, toKubeError } from './errors';
+
+/** Which resource a call is about. `group: ''` is the core group (/api/v1). */
+export interface ResourceRef {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
+/** A Kubernetes object as the server sent it: plain JSON, nothing dropped. Parse the fields
+ * you need with zod. */
+export type KubeObject = { [key: string]: unknown };
+
+export interface KubeList {
+  readonly items: KubeObject[];
+  /** Opaque: compare for equality only, never order. */
+  readonly resourceVersion: string;
+}
+
+/** RFC 6902. `path` is a JSON pointer; escape `~` as `~0` and `/` as `~1` (see jsonPointer). */
+export type JsonPatchOp =
+  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
+  | { op: 'remove'; path: string }
+  | { op: 'move' | 'copy'; from: string; path: string };
+
+export interface WriteOptions {
+  subresource?: 'status';
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface KubeOptions {
+  /** Recorded in managedFields, so `kubectl get -o yaml --show-managed-fields` says who wrote. */
+  fieldManager?: string;
+  /** Per-request deadline. client-node has none, and a hung call must not hold up a rollback. */
+  requestTimeoutMs?: number;
+}
+
+const JsonObject = z.record(z.string(), z.unknown());
+const ListBody = z.looseObject({
+  items: z.array(JsonObject).nullable().optional(),
+  metadata: z.looseObject({ resourceVersion: z.string().optional() }).optional(),
+});
+
+/** Escapes one JSON-pointer segment (RFC 6901): annotation keys contain `/`. */
+export function jsonPointer(...segments: (string | number)[]): string {
+  return segments.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/** The URL path of a resource, a collection or a subresource. */
+export function resourcePath(ref: ResourceRef, subresource?: string): string {
+  const base = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
+  const ns = ref.namespace !== undefined ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+  const name = ref.name !== undefined ? `/${encodeURIComponent(ref.name)}` : '';
+  const sub = subresource !== undefined ? `/${subresource}` : '';
+  return `${base}${ns}/${ref.plural}${name}${sub}`;
+}
+
+/** `group/version plural ns/name`, for messages. */
+export function describeRef(ref: ResourceRef): string {
+  const gv = ref.group === '' ? ref.version : `${ref.group}/${ref.version}`;
+  const id = [ref.namespace, ref.name].filter((p) => p !== undefined).join('/');
+  return `${ref.plural}.${gv}${id ? ` ${id}` : ''}`;
+}
+
+type Body = { contentType: string; json: unknown };
+
+export class Kube {
+  private readonly fieldManager: string;
+  private readonly requestTimeoutMs: number;
+  private readonly http = new IsomorphicFetchHttpLibrary();
+
+  constructor(readonly kubeConfig: KubeConfig, options: KubeOptions = {}) {
+    this.fieldManager = options.fieldManager ?? 'trafficshift';
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  /** verb get */
+  async get(ref: ResourceRef): Promise<KubeObject> {
+    return this.object(await this.request(HttpMethod.GET, requireName(ref, 'get')));
+  }
+
+  /** verb list */
+  async list(ref: ResourceRef, options: ListOptions = {}): Promise<KubeList> {
+    const query: Record<string, string> = {};
+    if (options.labelSelector) query['labelSelector'] = options.labelSelector;
+    if (options.fieldSelector) query['fieldSelector'] = options.fieldSelector;
+    const raw = await this.request(HttpMethod.GET, collection(ref), { query });
+    const parsed = ListBody.safeParse(raw);
+    if (!parsed.success) throw badResponse(`GET ${resourcePath(collection(ref))}`, 'a list', raw);
+    return { items: parsed.data.items ?? [], resourceVersion: parsed.data.metadata?.resourceVersion ?? '' };
+  }
+
+  /** verb create. `ref.name` is ignored: the body's metadata.name names the object. */
+  async create(ref: ResourceRef, body: KubeObject): Promise<KubeObject> {
+    return this.object(
+      await this.request(HttpMethod.POST, collection(ref), {
+        body: { contentType: 'application/json', json: body },
+        query: { fieldManager: this.fieldManager },
+      }),
+    );
+  }
+
+  /** verb update (PUT). Carry metadata.resourceVersion in the body for optimistic concurrency:
+   * the server answers 409 Conflict when the object changed since it was read. */
+  async replace(ref: ResourceRef, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    return this.object(
+      await this.request(HttpMethod.PUT, requireName(ref, 'replace'), {
+        subresource: options.subresource,
+        body: { contentType: 'application/json', json: body },
+        query: { fieldManager: this.fieldManager },
+      }),
+    );
+  }
+
+  /** verb delete. A 404 is a KubeError like any other; the caller decides whether gone is fine. */
+  async delete(ref: ResourceRef): Promise<void> {
+    await this.request(HttpMethod.DELETE, requireName(ref, 'delete'));
+  }
+
+  /** verb patch, RFC 7386 JSON merge patch: objects merge, `null` deletes a key, lists are
+   * replaced whole. */
+  async mergePatch(ref: ResourceRef, patch: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    return this.object(
+      await this.request(HttpMethod.PATCH, requireName(ref, 'mergePatch'), {
+        subresource: options.subresource,
+        body: { contentType: PatchStrategy.MergePatch, json: patch },
+        query: { fieldManager: this.fieldManager },
+      }),
+    );
+  }
+
+  /** verb patch, RFC 6902 JSON patch: ops apply in order and all-or-nothing; a failing `test`
+   * op makes the server answer 422 and change nothing. */
+  async jsonPatch(ref: ResourceRef, ops: readonly JsonPatchOp[], options: WriteOptions = {}): Promise<KubeObject> {
+    return this.object(
+      await this.request(HttpMethod.PATCH, requireName(ref, 'jsonPatch'), {
+        subresource: options.subresource,
+        body: { contentType: PatchStrategy.JsonPatch, json: ops },
+        query: { fieldManager: this.fieldManager },
+      }),
+    );
+  }
+
+  private object(raw: unknown): KubeObject {
+    const parsed = JsonObject.safeParse(raw);
+    if (!parsed.success) throw badResponse('response', 'an object', raw);
+    return parsed.data;
+  }
+
+  private async request(
+    method: HttpMethod,
+    ref: ResourceRef,
+    opts: { subresource?: string | undefined; body?: Body; query?: Record<string, string> } = {},
+  ): Promise<unknown> {
+    const path = resourcePath(ref, opts.subresource);
+    const what = `${method} ${path}`;
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    let status: number;
+    let text: string;
+    let headers: Record<string, string>;
+    try {
+      const cluster = this.kubeConfig.getCurrentCluster();
+      if (!cluster) throw new KubeError(0, 'ClientError', `kubeconfig context "${this.kubeConfig.getCurrentContext()}" names no cluster`);
+      const ctx = new ServerConfiguration(cluster.server.replace(/\/+$/, ''), {}).makeRequestContext(path, method);
+      for (const [key, value] of Object.entries(opts.query ?? {})) ctx.setQueryParam(key, value);
+      ctx.setHeaderParam('Accept', 'application/json');
+      if (opts.body) {
+        ctx.setHeaderParam('Content-Type', opts.body.contentType);
+        ctx.setBody(JSON.stringify(opts.body.json));
+      }
+      ctx.setSignal(timeout);
+      await this.kubeConfig.applySecurityAuthentication(ctx);
+      const response = await this.http.send(ctx).toPromise();
+      status = response.httpStatusCode;
+      headers = response.headers;
+      text = await response.body.text();
+    } catch (err) {
+      if (timeout.aborted) {
+        throw new KubeError(0, 'Timeout', `${what}: no answer within ${this.requestTimeoutMs}ms`, { cause: err });
+      }
+      throw toKubeError(err, what);
+    }
+    if (status < 200 || status > 299) {
+      // The same shape the generated APIs throw, so toKubeError has one path for both.
+      throw toKubeError(new ApiException(status, 'request failed', text, headers), what);
+    }
+    if (text.trim() === '') return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new KubeError(0, 'ClientError', `${what}: ${status} answer is not JSON: ${text.slice(0, 200)}`, { cause: err });
+    }
+  }
+}
+
+function requireName(ref: ResourceRef, verb: string): ResourceRef {
+  if (ref.name === undefined || ref.name === '') {
+    throw new KubeError(0, 'ClientError', `${verb} needs a name: ${describeRef(ref)}`);
+  }
+  return ref;
+}
+
+function collection(ref: ResourceRef): ResourceRef {
+  const { name: _name, ...rest } = ref;
+  return rest;
+}
+
+function badResponse(what: string, expected: string, raw: unknown): KubeError {
+  return new KubeError(0, 'ClientError', `${what}: expected ${expected}, got ${JSON.stringify(raw)?.slice(0, 200)}`);
+}

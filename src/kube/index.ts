@@ -1,0 +1,16 @@
+export { loadKubeConfig, KubeConfigError, type KubeConfigOptions, type KubeConfigSources } from './config';
+export {
+  Kube,
+  jsonPointer,
+  resourcePath,
+  describeRef,
+  type ResourceRef,
+  type KubeObject,
+  type KubeList,
+  type JsonPatchOp,
+  type WriteOptions,
+  type ListOptions,
+  type KubeOptions,
+} from './client';
+export { KubeError, toKubeError, isNotFound, isConflict, isGone } from './errors';
+export { microTime, metaTime } from './time';
