@@ -1,0 +1,174 @@
+// The reconcile driver: record what was observed (the weights, a landed step, an analysis round,
+// a promote request), derive the one event this reconcile is about, apply its row of the
+// transition table, then turn the resulting status into writes, Events, conditions and history.
+import type { HistoryEntry, MigrationPlanSpec, MigrationPlanStatus, Phase } from '../plan/schema';
+import { applyEffect, MOVING_EFFECTS } from './effects';
+import { deriveEvent, pendingRequest, type Occurrence } from './events';
+import { appendHistory, conditionsFor, mergeConditions } from './record';
+import { evaluateRound } from './round';
+import { desiredWeight, hasChecks, isActive, isRollingBack, stepIndex, stepLabel, toIso, toMs } from './steps';
+import { nextEvaluationAt } from './timing';
+import { transitionFor, type Announcement, type Transition } from './transitions';
+import type { Action, Decision, Observations } from './types';
+
+export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationPlanStatus | undefined, obs: Observations): Decision {
+  const validSpec = obs.specError === undefined ? spec : undefined;
+  const before: Phase = previous?.phase ?? 'Pending';
+  const status: MigrationPlanStatus = structuredClone(previous ?? {});
+  status.phase = before;
+  status.observedGeneration = obs.generation;
+  const observed = agreedWeight(obs);
+  if (observed !== undefined) status.canaryWeight = observed;
+  const actions: Action[] = [];
+  const notes: HistoryEntry[] = [];
+  const note = (event: string, message: string, weight = status.canaryWeight ?? 0) => notes.push({ at: toIso(obs.now), event, weight, message });
+
+  let promoted = false;
+  if (validSpec !== undefined) {
+    markLanded(validSpec, status, obs);
+    recordRound(validSpec, status, obs);
+    promoted = handlePromote(validSpec, status, obs, note, actions);
+  }
+
+  const occurrence = deriveEvent(validSpec, status, obs);
+  const row = transitionFor(before, occurrence.on);
+  const after: Phase = row.to === 'same' ? before : row.to;
+  status.phase = after;
+  const effects = row.effects ?? [];
+  for (const effect of effects) applyEffect(effect, { spec: validSpec, obs, occurrence, status, actions });
+  if (validSpec !== undefined) markLanded(validSpec, status, obs);
+
+  const announced = row.announce !== undefined && (after !== before || effects.length > 0);
+  let situationMessage = occurrence.message;
+  if (announced && row.announce) {
+    const message = announcementMessage(row.announce, occurrence, validSpec, status, after);
+    situationMessage = message;
+    const moved = effects.some((e) => MOVING_EFFECTS.includes(e));
+    const weight = moved && validSpec !== undefined ? desiredWeight(validSpec, status) : moved ? 0 : (status.canaryWeight ?? 0);
+    note(row.announce.name, message, weight);
+    actions.push({ kind: 'event', type: row.announce.type, reason: row.announce.name, message });
+    if (row.announce.notify) actions.push({ kind: 'notify', event: row.announce.notify, message });
+  }
+
+  const write = plannedWrite(validSpec, status, obs, row, before);
+  if (write) {
+    actions.push(write.action);
+    if (write.drift) {
+      note('DriftRepaired', write.drift, write.action.weight);
+      actions.push({ kind: 'event', type: 'Warning', reason: 'DriftRepaired', message: write.drift });
+    }
+  }
+
+  status.history = appendHistory(status.history, notes);
+  if (status.history.length === 0) delete status.history;
+  const situation = { reason: row.reason ?? occurrence.reason, message: situationMessage };
+  status.conditions = mergeConditions(previous?.conditions, conditionsFor(after, situation, status), obs.now, obs.generation);
+
+  // A consumed request or a new phase may make another event due at once (a second request, the
+  // first step after a retry); ask for an immediate call instead of waiting for a watch event.
+  const followUp = after !== before || effects.length > 0 || promoted;
+  const next = nextEvaluationAt(validSpec, status, obs, followUp);
+  const decision: Decision = { status, actions };
+  if (next !== undefined) decision.nextEvaluationAt = next;
+  if (obs.deleting) {
+    decision.finalizerDone = after === 'Succeeded' || obs.targets.every((t) => (t.ok ? t.weight === 0 : t.reason === 'TargetNotFound'));
+  }
+  return decision;
+}
+
+/** The canary weight the targets hold, when every target that could be read agrees. */
+function agreedWeight(obs: Observations): number | undefined {
+  const weights = new Set<number>();
+  for (const t of obs.targets) if (t.ok) weights.add(t.weight);
+  return weights.size === 1 ? [...weights][0] : undefined;
+}
+
+/** A step starts when its weight is observed on every target; its pause counts from then. */
+function markLanded(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
+  if (!isActive(status.phase ?? 'Pending') || status.stepStartedAt !== undefined) return;
+  const weight = desiredWeight(spec, status);
+  if (obs.targets.length > 0 && obs.targets.every((t) => t.ok && t.weight === weight)) status.stepStartedAt = toIso(obs.now);
+}
+
+function recordRound(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
+  if (obs.round === undefined || !hasChecks(spec) || !isActive(status.phase ?? 'Pending') || spec.analysis === undefined) return;
+  const evaluation = evaluateRound(spec.analysis, status.checks, obs.round);
+  status.checks = evaluation.checks;
+  status.lastRound = { at: toIso(obs.round.completedAt), verdict: evaluation.verdict, message: evaluation.message };
+}
+
+/** promote waives the current step's pause (gate or duration); it never overrides a hold or pause. */
+function handlePromote(
+  spec: MigrationPlanSpec,
+  status: MigrationPlanStatus,
+  obs: Observations,
+  note: (event: string, message: string) => void,
+  actions: Action[],
+): boolean {
+  const request = pendingRequest(obs, status, 'promote');
+  if (request === undefined) return false;
+  status.handledRequests = { ...status.handledRequests, promote: request.value };
+  const phase = status.phase ?? 'Pending';
+  if (isActive(phase) && !obs.deleting) {
+    status.promotedStep = stepIndex(spec, status);
+    const message = `promoted ${stepLabel(spec, status)}: its pause is waived`;
+    note('Promoted', message);
+    actions.push({ kind: 'event', type: 'Normal', reason: 'Promoted', message });
+  } else {
+    note('PromoteIgnored', `promote ignored: the plan is ${phase}`);
+  }
+  return true;
+}
+
+function announcementMessage(announce: Announcement, occurrence: Occurrence, spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, phase: Phase): string {
+  const where = spec !== undefined && phase !== 'Failed' ? stepLabel(spec, status) : '';
+  switch (announce.name) {
+    case 'Started':
+      return `started: ${where}`;
+    case 'StepAdvanced':
+      return `advanced to ${where}`;
+    case 'Switched':
+      return 'preview passed: switched to canary 100%';
+    case 'RollingBack':
+      return `rolling back to stable: ${status.rollback?.reason ?? occurrence.message}`;
+    case 'RolledBack':
+      return `traffic is back on stable after ${status.rollback?.recoverySeconds ?? 0}s: ${status.rollback?.reason ?? ''}`;
+    case 'RollbackIgnored':
+      return phase === 'Succeeded'
+        ? `rollback "${occurrence.message}" ignored: the plan Succeeded, which is final`
+        : `rollback "${occurrence.message}" ignored: the plan is already ${phase}`;
+    case 'RetryIgnored':
+      return `retry "${occurrence.message}" ignored: only a RolledBack or Failed plan can be retried (the plan is ${phase})`;
+    case 'Retrying':
+      return `retry "${occurrence.message}": starting again from step 1`;
+    case 'Succeeded':
+      return 'succeeded: all traffic is on the canary';
+    default:
+      return occurrence.message;
+  }
+}
+
+interface PlannedWrite {
+  action: Extract<Action, { kind: 'setWeight' }>;
+  /** Set when the write repairs a weight someone changed after it had landed. */
+  drift?: string;
+}
+
+function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, obs: Observations, row: Transition, before: Phase): PlannedWrite | undefined {
+  const phase = status.phase ?? 'Pending';
+  const rollingBack = isRollingBack(phase);
+  if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+  // Writing stable (0) is always allowed in a rollback; anything else needs a valid spec and
+  // every target in view, because targets move in lockstep.
+  if (!rollingBack && (spec === undefined || obs.targets.some((t) => !t.ok))) return undefined;
+  const weight = rollingBack || spec === undefined ? 0 : desiredWeight(spec, status);
+  const targets = obs.targets.flatMap((t, i) => (t.ok && t.weight !== weight ? [i] : []));
+  if (targets.length === 0) return undefined;
+  const reason = rollingBack ? `rollback: ${status.rollback?.reason ?? 'stable'}` : spec ? stepLabel(spec, status) : 'stable';
+  const action = { kind: 'setWeight' as const, weight, targets, reason };
+  const decided = (row.effects ?? []).some((e) => MOVING_EFFECTS.includes(e)) || phase !== before;
+  const held = phase === 'RolledBack' || (isActive(phase) && toMs(status.stepStartedAt) !== undefined);
+  if (decided || !held) return { action };
+  const what = targets.map((i) => `targets[${i}] held ${(obs.targets[i] as { weight: number }).weight}`).join(', ');
+  return { action, drift: `${what}; set back to canary ${weight}%` };
+}

@@ -1,0 +1,82 @@
+// What each effect named in the transition table does to the status. Effects change only the
+// working copy of the status and collect Events; the weights to write follow from the status.
+import { parseDuration } from '../plan/duration';
+import type { MigrationPlanSpec, MigrationPlanStatus } from '../plan/schema';
+import type { Occurrence } from './events';
+import { stepIndex, toIso, toMs } from './steps';
+import type { Transition } from './transitions';
+import type { Action, Observations } from './types';
+
+export interface EffectContext {
+  spec: MigrationPlanSpec | undefined;
+  obs: Observations;
+  occurrence: Occurrence;
+  /** The working copy of the next status; effects change it in place. */
+  status: MigrationPlanStatus;
+  actions: Action[];
+}
+
+type Effect = NonNullable<Transition['effects']>[number];
+
+const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
+  start({ status }) {
+    status.currentStep = 0;
+    delete status.stepStartedAt;
+    delete status.lastRound;
+    delete status.bakeStartedAt;
+    delete status.promotedStep;
+    // The previous attempt's rollback record stays visible until the plan starts again.
+    delete status.rollback;
+  },
+  advance({ spec, status }) {
+    if (spec === undefined) return;
+    status.currentStep = Math.min(stepIndex(spec, status) + 1, spec.steps.length - 1);
+    delete status.stepStartedAt;
+  },
+  switch({ obs, status }) {
+    status.bakeStartedAt = toIso(obs.now);
+    delete status.stepStartedAt;
+  },
+  startBake({ obs, status }) {
+    status.bakeStartedAt = toIso(obs.now);
+  },
+  beginRollback({ obs, occurrence, status }) {
+    status.rollback = { reason: occurrence.message, triggeredAt: toIso(occurrence.at ?? obs.now) };
+  },
+  completeRollback({ spec, obs, status, actions }) {
+    const rollback = status.rollback ?? { reason: 'unknown', triggeredAt: toIso(obs.now) };
+    const triggeredAt = toMs(rollback.triggeredAt) ?? obs.now;
+    const recoverySeconds = Math.max(0, (obs.now - triggeredAt) / 1000);
+    status.rollback = { ...rollback, completedAt: toIso(obs.now), recoverySeconds };
+    const rto = spec?.rollback.rto;
+    if (rto !== undefined && recoverySeconds * 1000 > parseDuration(rto)) {
+      actions.push({
+        kind: 'event',
+        type: 'Warning',
+        reason: 'RecoveryObjectiveMissed',
+        message: `traffic was back on stable after ${recoverySeconds}s, above the recovery time objective of ${rto}`,
+      });
+    }
+  },
+  consumeRequest({ occurrence, status }) {
+    const request = occurrence.request;
+    if (request === undefined) return;
+    status.handledRequests = { ...status.handledRequests, [request.kind]: request.value };
+  },
+  resetForRetry({ status }) {
+    status.currentStep = 0;
+    delete status.stepStartedAt;
+    delete status.lastRound;
+    delete status.bakeStartedAt;
+    delete status.promotedStep;
+    status.checks = status.checks?.map((c) => ({ ...c, consecutiveFailures: 0 }));
+    if (status.checks === undefined) delete status.checks;
+  },
+};
+
+export function applyEffect(effect: Effect, ctx: EffectContext): void {
+  APPLY[effect](ctx);
+}
+
+/** Effects after which a changed weight is the plan's decision, not a repair of someone's edit. */
+export const MOVING_EFFECTS: readonly Effect[] = ['start', 'advance', 'switch', 'beginRollback', 'resetForRetry'];

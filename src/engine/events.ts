@@ -1,0 +1,166 @@
+// Derives the one event a reconcile is about from the observations and the status (after the
+// round and the landing of the step's weight are recorded). The order below is the priority:
+// deletion, a broken spec and rollbacks come before anything that could move traffic forward.
+import type { MigrationPlanSpec, MigrationPlanStatus, Phase, RequestKind } from '../plan/schema';
+import { inChangeWindow } from './schedule';
+import {
+  bakeTimeMs,
+  blueGreenSwitched,
+  currentStep,
+  hasChecks,
+  isActive,
+  isLastStep,
+  pauseOf,
+  stepIndex,
+  stepLabel,
+  toMs,
+} from './steps';
+import type { Observations } from './types';
+
+export const ENGINE_EVENTS = [
+  'Deleted', // deletionTimestamp is set
+  'SpecInvalid', // the spec failed validation
+  'RollbackRequested', // a pending rollback request (annotation)
+  'ChecksFailed', // a critical check reached its failureLimit and rollback is automatic
+  'RetryRequested', // a pending retry request
+  'TargetMissing', // some target is not found or not valid
+  'SpecFixedUnstarted', // Failed, the spec is valid again, no traffic had moved
+  'SpecFixedStarted', // Failed, the spec is valid again, traffic had moved
+  'PausedBySpec', // spec.paused is true
+  'Resumed', // spec.paused is false again while the phase is Paused
+  'ChecksFailing', // a critical check is at its failureLimit and rollback is not automatic
+  'ChecksHolding', // the latest round held (warning, critical below its limit, NoData/Error)
+  'OutsideWindow', // a schedule exists and now is outside every window
+  'TargetsReady', // Pending: every target is there and valid
+  'WeightLanding', // the step's weight is not yet on every target
+  'RoundPending', // no passing round at this step's weight yet
+  'PauseRunning', // the step's duration pause is not over
+  'PromotionAwaited', // the step is a promotion gate and nobody promoted it
+  'StepComplete', // Canary: the step is done and another follows
+  'PreviewComplete', // BlueGreen: the preview at 0 is done, switch to 100
+  'BakeStarting', // Canary: the last step is done, the bake begins
+  'Baking', // at 100, bakeTime not over (or no passing round since)
+  'BakeComplete', // at 100, baked with passing checks
+  'RollbackInFlight', // RollingBack, some target does not hold 0 yet
+  'RollbackLanded', // RollingBack, every target holds 0
+  'Settled', // a final phase with nothing to do
+] as const;
+export type EngineEvent = (typeof ENGINE_EVENTS)[number];
+
+export interface Occurrence {
+  on: EngineEvent;
+  /** The condition reason for this situation (e.g. TargetNotFound, OutsideChangeWindow). */
+  reason: string;
+  message: string;
+  /** When the trigger happened, for rollbacks (epoch ms). */
+  at?: number;
+  /** The request this event consumes. */
+  request?: { kind: RequestKind; value: string };
+}
+
+export function pendingRequest(obs: Observations, status: MigrationPlanStatus, kind: RequestKind): { value: string; requestedAt?: number } | undefined {
+  const request = obs.requests[kind];
+  if (request === undefined || request.value === status.handledRequests?.[kind]) return undefined;
+  return request;
+}
+
+export function deriveEvent(spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, obs: Observations): Occurrence {
+  const phase: Phase = status.phase ?? 'Pending';
+  if (obs.deleting) return { on: 'Deleted', reason: 'PlanDeleted', message: 'the plan is being deleted: traffic goes back to stable' };
+  if (obs.specError || spec === undefined) {
+    const e = obs.specError ?? { path: 'spec', message: 'missing' };
+    return { on: 'SpecInvalid', reason: 'InvalidSpec', message: `${e.path}: ${e.message}` };
+  }
+  const rollback = pendingRequest(obs, status, 'rollback');
+  if (rollback) {
+    return {
+      on: 'RollbackRequested',
+      reason: 'RollbackRequested',
+      message: rollback.value,
+      at: rollback.requestedAt ?? obs.now,
+      request: { kind: 'rollback', value: rollback.value },
+    };
+  }
+  const lastRound = status.lastRound;
+  if (isActive(phase) && lastRound?.verdict === 'Fail' && spec.rollback.automatic) {
+    return { on: 'ChecksFailed', reason: 'CheckFailed', message: lastRound.message ?? 'a critical check failed', at: toMs(lastRound.at) ?? obs.now };
+  }
+  const retry = pendingRequest(obs, status, 'retry');
+  if (retry) return { on: 'RetryRequested', reason: 'RetryRequested', message: retry.value, request: { kind: 'retry', value: retry.value } };
+  const broken = obs.targets.findIndex((t) => !t.ok);
+  const brokenTarget = obs.targets[broken];
+  if (brokenTarget && !brokenTarget.ok) {
+    return { on: 'TargetMissing', reason: brokenTarget.reason, message: `targets[${broken}]: ${brokenTarget.message}` };
+  }
+  switch (phase) {
+    case 'Failed': {
+      const started = status.currentStep !== undefined && (status.canaryWeight ?? 0) > 0;
+      return started
+        ? { on: 'SpecFixedStarted', reason: 'SpecValid', message: `the spec is valid again: continuing at ${stepLabel(spec, status)}` }
+        : { on: 'SpecFixedUnstarted', reason: 'SpecValid', message: 'the spec is valid again: starting over' };
+    }
+    case 'Pending':
+      if (spec.paused) return { on: 'PausedBySpec', reason: 'Paused', message: 'paused before the start' };
+      if (!inChangeWindow(spec.schedule, obs.now)) return outsideWindow();
+      return { on: 'TargetsReady', reason: 'Started', message: 'every target is ready' };
+    case 'RollingBack': {
+      const landed = obs.targets.every((t) => t.ok && t.weight === 0);
+      return landed
+        ? { on: 'RollbackLanded', reason: 'RolledBack', message: 'every target holds canary 0' }
+        : { on: 'RollbackInFlight', reason: 'RollingBack', message: `rolling back: ${status.rollback?.reason ?? ''}` };
+    }
+    case 'RolledBack':
+    case 'Succeeded':
+      return { on: 'Settled', reason: phase, message: phase === 'Succeeded' ? 'all traffic is on the canary' : `rolled back: ${status.rollback?.reason ?? ''}` };
+    default:
+      return activeEvent(spec, status, obs);
+  }
+}
+
+function outsideWindow(): Occurrence {
+  return { on: 'OutsideWindow', reason: 'OutsideChangeWindow', message: 'outside every change window: steps wait for the next one' };
+}
+
+/** Progressing, Holding, WaitingForPromotion, Paused. */
+function activeEvent(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): Occurrence {
+  const phase = status.phase ?? 'Pending';
+  const lastRound = status.lastRound;
+  if (spec.paused) return { on: 'PausedBySpec', reason: 'Paused', message: `paused at ${stepLabel(spec, status)}` };
+  if (phase === 'Paused') return { on: 'Resumed', reason: 'Resumed', message: `resumed at ${stepLabel(spec, status)}` };
+  if (lastRound?.verdict === 'Fail') {
+    return { on: 'ChecksFailing', reason: 'CheckFailing', message: `${lastRound.message ?? 'a critical check failed'} (automatic rollback is off)` };
+  }
+  if (lastRound?.verdict === 'Hold') return { on: 'ChecksHolding', reason: 'AnalysisHold', message: lastRound.message ?? 'a check holds the plan' };
+  if (!inChangeWindow(spec.schedule, obs.now)) return outsideWindow();
+
+  const label = stepLabel(spec, status);
+  const stepStartedAt = toMs(status.stepStartedAt);
+  if (stepStartedAt === undefined) return { on: 'WeightLanding', reason: 'WaitingForWeight', message: `${label}: waiting for every target to hold it` };
+  const roundAt = toMs(lastRound?.at);
+  const roundPassed = !hasChecks(spec) || (lastRound?.verdict === 'Pass' && roundAt !== undefined && roundAt >= stepStartedAt);
+  if (!roundPassed) return { on: 'RoundPending', reason: 'WaitingForAnalysis', message: `${label}: waiting for a passing analysis round` };
+
+  const bakeStartedAt = toMs(status.bakeStartedAt);
+  const baking = spec.strategy === 'BlueGreen' ? blueGreenSwitched(status) : bakeStartedAt !== undefined;
+  if (baking && bakeStartedAt !== undefined) {
+    const bakeEnds = bakeStartedAt + bakeTimeMs(spec);
+    // With a bake time the checks must pass after the bake began; with none, one pass at 100 is the bake.
+    const passedSinceBake = !hasChecks(spec) || bakeTimeMs(spec) === 0 || (roundAt !== undefined && roundAt >= bakeStartedAt);
+    return obs.now >= bakeEnds && passedSinceBake
+      ? { on: 'BakeComplete', reason: 'Succeeded', message: 'baked at canary 100% with passing checks' }
+      : { on: 'Baking', reason: 'Baking', message: `baking at canary 100% until ${new Date(bakeEnds).toISOString()}` };
+  }
+
+  const index = stepIndex(spec, status);
+  const pause = pauseOf(currentStep(spec, status));
+  const promoted = status.promotedStep === index;
+  if (pause.kind === 'gate' && !promoted) {
+    return { on: 'PromotionAwaited', reason: 'WaitingForPromotion', message: `${label}: waiting for promote` };
+  }
+  if (pause.kind === 'duration' && !promoted && obs.now < stepStartedAt + pause.ms) {
+    return { on: 'PauseRunning', reason: 'StepPause', message: `${label}: pausing until ${new Date(stepStartedAt + pause.ms).toISOString()}` };
+  }
+  if (spec.strategy === 'BlueGreen') return { on: 'PreviewComplete', reason: 'Switched', message: 'preview passed: switching to canary 100%' };
+  if (isLastStep(spec, status)) return { on: 'BakeStarting', reason: 'Baking', message: 'last step complete: baking at canary 100%' };
+  return { on: 'StepComplete', reason: 'StepAdvanced', message: `${label} complete` };
+}

@@ -1,0 +1,6 @@
+// The pure migration engine: decide() per reconcile, analysisDue() before it, desiredWeight()
+// for anyone who needs to know what the targets should hold.
+export { decide } from './decide';
+export { analysisDue } from './timing';
+export { desiredWeight } from './steps';
+export type { Action, AnalysisRound, CheckOutcome, Decision, Observations, PendingRequest, TargetObservation } from './types';

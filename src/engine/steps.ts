@@ -1,0 +1,97 @@
+// What the plan asks for at a given status: the weight the targets should hold, the current
+// step's pause, and the timings that come from the spec. Pure functions of (spec, status).
+import { parseDuration } from '../plan/duration';
+import type { MigrationPlanSpec, MigrationPlanStatus, Phase, Step } from '../plan/schema';
+
+/** Phases in which a plan holds a step's weight and runs its analysis. */
+export const ACTIVE_PHASES: readonly Phase[] = ['Progressing', 'Holding', 'WaitingForPromotion', 'Paused'];
+/** Active phases that are not paused: the ones that can advance. */
+export const RUNNING_PHASES: readonly Phase[] = ['Progressing', 'Holding', 'WaitingForPromotion'];
+export const ROLLBACK_PHASES: readonly Phase[] = ['RollingBack', 'RolledBack'];
+
+export function isActive(phase: Phase): boolean {
+  return ACTIVE_PHASES.includes(phase);
+}
+
+export function isRollingBack(phase: Phase): boolean {
+  return ROLLBACK_PHASES.includes(phase);
+}
+
+export function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function toMs(iso: string | undefined): number | undefined {
+  if (iso === undefined) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function hasChecks(spec: MigrationPlanSpec): boolean {
+  return (spec.analysis?.checks.length ?? 0) > 0;
+}
+
+export function analysisIntervalMs(spec: MigrationPlanSpec): number {
+  return parseDuration(spec.analysis?.interval ?? '30s');
+}
+
+export function bakeTimeMs(spec: MigrationPlanSpec): number {
+  return parseDuration(spec.successCriteria?.bakeTime ?? '0s');
+}
+
+/** status.currentStep, kept inside spec.steps even after someone shortened the list. */
+export function stepIndex(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined): number {
+  const i = status?.currentStep ?? 0;
+  return Math.max(0, Math.min(i, spec.steps.length - 1));
+}
+
+export function currentStep(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined): Step {
+  return spec.steps[stepIndex(spec, status)] as Step;
+}
+
+export function isLastStep(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined): boolean {
+  return stepIndex(spec, status) === spec.steps.length - 1;
+}
+
+/** `pause: {}` waits for a person; a duration waits that long; no pause waits for nothing. */
+export type PauseKind = { kind: 'none' } | { kind: 'duration'; ms: number } | { kind: 'gate' };
+
+export function pauseOf(step: Step): PauseKind {
+  if (step.pause === undefined) return { kind: 'none' };
+  if (typeof step.pause === 'string') return { kind: 'duration', ms: parseDuration(step.pause) };
+  return { kind: 'gate' };
+}
+
+/**
+ * BlueGreen keeps a preview at canary 0 until its single step completes, then switches to 100.
+ * The switch is recorded as bakeStartedAt (the final weight's pause is over, which is what the
+ * schema says bakeStartedAt means), so no field outside the schema is needed.
+ */
+export function blueGreenSwitched(status: MigrationPlanStatus | undefined): boolean {
+  return status?.bakeStartedAt !== undefined;
+}
+
+/** The canary weight every target should hold for this status. */
+export function desiredWeight(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined): number {
+  const phase = status?.phase ?? 'Pending';
+  switch (phase) {
+    case 'Pending':
+    case 'RollingBack':
+    case 'RolledBack':
+      return 0;
+    case 'Succeeded':
+      return 100;
+    case 'Failed':
+      // Traffic stays where it is while the spec is broken; before the start that is 0.
+      return status?.currentStep === undefined ? 0 : (status.canaryWeight ?? 0);
+    default:
+      if (spec.strategy === 'BlueGreen') return blueGreenSwitched(status) ? 100 : 0;
+      return currentStep(spec, status).weight;
+  }
+}
+
+export function stepLabel(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined): string {
+  if (spec.strategy === 'BlueGreen') return blueGreenSwitched(status) ? 'switched to canary 100%' : 'preview at canary 0%';
+  const i = stepIndex(spec, status);
+  return `step ${i + 1}/${spec.steps.length}: canary ${currentStep(spec, status).weight}%`;
+}

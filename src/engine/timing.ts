@@ -1,0 +1,68 @@
+// When the controller should run analysis, and when it should call the engine again. The
+// engine never sleeps and never reads a clock; it names the next moment something is due.
+import type { MigrationPlanSpec, MigrationPlanStatus } from '../plan/schema';
+import { inChangeWindow, nextMinuteBoundary } from './schedule';
+import { analysisIntervalMs, bakeTimeMs, currentStep, hasChecks, isActive, pauseOf, stepIndex, toMs } from './steps';
+import type { Observations } from './types';
+
+/** A write was sent but not yet observed on every target: look again this soon. */
+export const WRITE_RECHECK_MS = 2_000;
+/** A target is missing or invalid: look again this soon even if no watch event arrives. */
+export const TARGET_RECHECK_MS = 10_000;
+
+/**
+ * True when the controller should run every check now: the plan holds a step's weight on every
+ * target (stepStartedAt is set) in an active phase (Paused included, so an automatic rollback
+ * still fires while paused), and no round ran within the last interval. The first round of a
+ * plan runs at once; a plan without checks never needs one.
+ */
+export function analysisDue(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined, now: number): boolean {
+  if (!isActive(status?.phase ?? 'Pending') || !hasChecks(spec)) return false;
+  if (status?.stepStartedAt === undefined) return false;
+  const last = toMs(status.lastRound?.at);
+  return last === undefined || now >= last + analysisIntervalMs(spec);
+}
+
+/** The earliest moment something becomes due, never before now; undefined in final phases. */
+export function nextEvaluationAt(
+  spec: MigrationPlanSpec | undefined,
+  status: MigrationPlanStatus,
+  obs: Observations,
+  somethingElsePending: boolean,
+): number | undefined {
+  const phase = status.phase ?? 'Pending';
+  if (phase === 'Succeeded' || phase === 'RolledBack' || phase === 'Failed') return undefined;
+  const now = obs.now;
+  const due: number[] = [];
+  if (somethingElsePending) due.push(now);
+  if (obs.targets.some((t) => !t.ok)) due.push(now + TARGET_RECHECK_MS);
+  if (phase === 'RollingBack' && obs.targets.some((t) => t.ok && t.weight !== 0)) due.push(now + WRITE_RECHECK_MS);
+  if (spec !== undefined && isActive(phase)) {
+    const stepStartedAt = toMs(status.stepStartedAt);
+    if (stepStartedAt === undefined) due.push(now + WRITE_RECHECK_MS);
+    else {
+      if (hasChecks(spec)) {
+        const last = toMs(status.lastRound?.at);
+        due.push(last === undefined ? now : last + analysisIntervalMs(spec));
+      }
+      const pause = pauseOf(currentStep(spec, status));
+      if (pause.kind === 'duration' && status.promotedStep !== stepIndex(spec, status)) due.push(stepStartedAt + pause.ms);
+      const bakeStartedAt = toMs(status.bakeStartedAt);
+      if (bakeStartedAt !== undefined) due.push(bakeStartedAt + bakeTimeMs(spec));
+    }
+  }
+  if (spec !== undefined && (phase === 'Pending' || isActive(phase)) && !inChangeWindow(spec.schedule, now)) {
+    due.push(nextMinuteBoundary(now));
+  }
+  const future = due.filter((t) => t > now);
+  if (due.some((t) => t <= now)) {
+    // Something is due already; but a pause or bake that ended long ago is no reason to spin:
+    // it is only "due now" if the engine did not act on it in this very call.
+    return somethingElsePending || isDueNow(spec, status, now) ? now : future.length > 0 ? Math.min(...future) : undefined;
+  }
+  return future.length > 0 ? Math.min(...future) : undefined;
+}
+
+function isDueNow(spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, now: number): boolean {
+  return spec !== undefined && analysisDue(spec, status, now);
+}

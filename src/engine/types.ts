@@ -1,0 +1,56 @@
+// The engine's contract with the controller. The controller observes the world (targets, the
+// plan's annotations, check results), calls decide(), performs the returned actions and writes
+// the returned status once. Nothing here does I/O or reads a clock: `now` comes in Observations.
+import type { CheckResultKind, MigrationPlanSpec, MigrationPlanStatus, NotificationEvent, RequestKind } from '../plan/schema';
+
+export type TargetObservation =
+  | { ok: true; weight: number } // canary weight the live target object holds now
+  | { ok: false; reason: 'TargetNotFound' | 'TargetInvalid'; message: string };
+
+export interface CheckOutcome {
+  name: string;
+  value: number | null;
+  result: CheckResultKind;
+  message?: string;
+}
+
+/** One evaluation of every spec check (same names), run when analysisDue() said so. */
+export interface AnalysisRound {
+  completedAt: number; // epoch ms
+  outcomes: CheckOutcome[];
+}
+
+export interface PendingRequest {
+  value: string;
+  requestedAt?: number;
+}
+
+export interface Observations {
+  now: number; // epoch ms
+  generation: number; // metadata.generation of the plan
+  targets: TargetObservation[]; // same order as spec.targets
+  round?: AnalysisRound;
+  /** Raw annotation values; a request is pending iff value !== status.handledRequests[kind]. */
+  requests: Partial<Record<RequestKind, PendingRequest>>;
+  /** The spec failed validation: Failed + Stalled InvalidSpec, traffic is never moved. */
+  specError?: { path: string; message: string };
+  /** deletionTimestamp is set: restore stable unless Succeeded. */
+  deleting?: boolean;
+}
+
+export type Action =
+  | { kind: 'setWeight'; weight: number; targets: number[]; reason: string }
+  | { kind: 'event'; type: 'Normal' | 'Warning'; reason: string; message: string }
+  | { kind: 'notify'; event: NotificationEvent; message: string };
+
+export interface Decision {
+  /** The complete next status; the controller writes it once. */
+  status: MigrationPlanStatus;
+  actions: Action[];
+  /** When the engine wants to be called again; undefined: only when something changes. */
+  nextEvaluationAt?: number;
+  /** Deleting, and traffic is on stable (or the plan Succeeded): the finalizer may go. */
+  finalizerDone?: boolean;
+}
+
+export type { MigrationPlanSpec, MigrationPlanStatus };
