@@ -63,11 +63,14 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Stops taking work, aborts in-flight reconciles' signals, and waits for them to finish. */
-  async stop(): Promise<void> {
+  /** Stops taking work and waits for the reconciles in flight. Without `graceful` their signal
+   * is aborted at once, so they stop before their next write (a lost lease); with it they run
+   * to the end first (a clean shutdown). */
+  async stop(graceful = false): Promise<void> {
     this.stopped = true;
     for (const s of this.scheduled.values()) this.timers.clearTimeout(s.handle);
     this.scheduled.clear();
+    if (graceful) await Promise.allSettled([...this.inFlight]);
     this.abort.abort();
     await Promise.allSettled([...this.inFlight]);
   }

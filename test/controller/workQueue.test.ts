@@ -210,3 +210,21 @@ describe('WorkQueue', () => {
     expect(finished).toBe(true);
   });
 });
+
+describe('WorkQueue graceful stop', () => {
+  it('lets the reconcile in flight finish without an abort', async () => {
+    let abortedBeforeEnd: boolean | undefined;
+    const q = new WorkQueue({
+      concurrency: 1,
+      reconcile: async (_k, signal) => {
+        await new Promise((r) => setTimeout(r, 20));
+        abortedBeforeEnd = signal.aborted;
+      },
+    });
+    q.start();
+    q.add('a');
+    await new Promise((r) => setImmediate(r));
+    await q.stop(true);
+    expect(abortedBeforeEnd).toBe(false);
+  });
+});
