@@ -248,7 +248,15 @@ export const MigrationPlanSpec = z
     if (spec.analysis && parseDuration(spec.analysis.interval) < 1000) {
       ctx.addIssue({ code: 'custom', path: ['analysis', 'interval'], message: 'must be at least 1s' });
     }
+  }, {
+    // zod skips these rules once any field failed to parse. Run them anyway when every failure
+    // lies outside the fields they read, so a typo in `description` does not hide a step-order
+    // error; a failure inside those fields still skips them, as their values are not typed then.
+    when: (payload) => payload.issues.every((issue) => issue.continue === true || !CROSS_FIELD_INPUTS.has(String(issue.path?.[0]))),
   });
+
+/** The spec fields MigrationPlanSpec's cross-field rules read. */
+const CROSS_FIELD_INPUTS: ReadonlySet<string> = new Set(['strategy', 'targets', 'steps', 'analysis']);
 
 /** The name of the object a target moves (the canary Ingress for nginx). */
 export function targetObjectName(t: z.infer<typeof Target>): string {
