@@ -1,0 +1,114 @@
+// ingress-nginx canary: a second Ingress for the same host/path, marked with the canary
+// annotations, receives `canary-weight` percent of the traffic. Only the canary Ingress is
+// written; the stable Ingress is read to check that it exists and never changed.
+import { z } from 'zod';
+import type { NginxTarget, Target } from '../plan/schema';
+import type { Kube, ResourceRef } from '../kube';
+import {
+  type PatchPlan,
+  type TargetState,
+  type TrafficProvider,
+  assertWeight,
+  getTarget,
+  parseView,
+  patchTarget,
+  targetInvalid,
+} from './types';
+
+export const CANARY = 'nginx.ingress.kubernetes.io/canary';
+export const CANARY_WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight';
+/** Since ingress-nginx 1.1: the denominator of canary-weight (default 100). We speak percent. */
+export const CANARY_WEIGHT_TOTAL = 'nginx.ingress.kubernetes.io/canary-weight-total';
+
+export function ingressRef(namespace: string, name: string): ResourceRef {
+  return { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespace, name };
+}
+
+/** The few fields of an Ingress this provider touches. */
+export const IngressView = z.object({
+  metadata: z.object({
+    name: z.string(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+});
+export type IngressView = z.infer<typeof IngressView>;
+
+export type IngressMergePatch = { metadata: { annotations: Record<string, string> } };
+
+const label = (namespace: string, name: string) => `Ingress ${namespace}/${name}`;
+
+function weightTotalProblem(annotations: Record<string, string>, object: string): TargetState | undefined {
+  const total = annotations[CANARY_WEIGHT_TOTAL];
+  if (total !== undefined && total.trim() !== '100') {
+    return targetInvalid(`${object}: annotation ${CANARY_WEIGHT_TOTAL} is "${total}"; trafficshift writes percent weights, so remove it or set it to "100"`);
+  }
+  return undefined;
+}
+
+/** The canary weight the canary Ingress holds: 0 unless it is marked canary and has a weight. */
+export function readWeight(obj: unknown, target: NginxTarget, namespace: string): TargetState {
+  const object = label(namespace, target.canaryIngress);
+  const parsed = parseView(IngressView, obj, object);
+  if (!parsed.ok) return parsed;
+  const annotations = parsed.view.metadata.annotations ?? {};
+  const totalProblem = weightTotalProblem(annotations, object);
+  if (totalProblem) return totalProblem;
+  // ingress-nginx parses the annotation as a boolean; anything but "true" means not a canary.
+  if (annotations[CANARY] !== 'true') return { ok: true, weight: 0 };
+  const raw = annotations[CANARY_WEIGHT];
+  if (raw === undefined) return { ok: true, weight: 0 };
+  if (!/^\d{1,3}$/.test(raw.trim()) || Number(raw) > 100) {
+    return targetInvalid(`${object}: annotation ${CANARY_WEIGHT} is "${raw}", expected an integer 0..100`);
+  }
+  return { ok: true, weight: Number(raw) };
+}
+
+/**
+ * The merge patch that sets the canary weight. A hand-edited, malformed canary-weight is simply
+ * overwritten (a rollback must always land), but a canary-weight-total other than 100 would make
+ * any weight but 0 mean something else, so only 0 is written then.
+ */
+export function buildPatch(obj: unknown, target: NginxTarget, namespace: string, weight: number): PatchPlan<IngressMergePatch> {
+  assertWeight(weight);
+  const object = label(namespace, target.canaryIngress);
+  const parsed = parseView(IngressView, obj, object);
+  if (!parsed.ok) return parsed;
+  const totalProblem = weightTotalProblem(parsed.view.metadata.annotations ?? {}, object);
+  if (totalProblem && !totalProblem.ok && weight !== 0) return totalProblem;
+  return { ok: true, patch: { metadata: { annotations: { [CANARY]: 'true', [CANARY_WEIGHT]: String(weight) } } } };
+}
+
+export class NginxProvider implements TrafficProvider {
+  private readonly nginx: NginxTarget;
+
+  constructor(private readonly kube: Kube, private readonly namespace: string, readonly target: Target) {
+    if (!target.nginx) throw new Error(`target with provider ${target.provider} has no nginx block`);
+    this.nginx = target.nginx;
+  }
+
+  describe(): string {
+    return `nginx ${label(this.namespace, this.nginx.canaryIngress)}`;
+  }
+
+  async read(): Promise<TargetState> {
+    // The stable Ingress is the one nginx falls back to; without it the canary has no meaning.
+    const stable = await getTarget(this.kube, ingressRef(this.namespace, this.nginx.ingress), `stable ${label(this.namespace, this.nginx.ingress)}`);
+    if (!stable.ok) return stable;
+    const canary = await getTarget(this.kube, ingressRef(this.namespace, this.nginx.canaryIngress), `canary ${label(this.namespace, this.nginx.canaryIngress)}`);
+    if (!canary.ok) return canary;
+    return readWeight(canary.obj, this.nginx, this.namespace);
+  }
+
+  async write(weight: number): Promise<TargetState> {
+    assertWeight(weight);
+    const ref = ingressRef(this.namespace, this.nginx.canaryIngress);
+    const object = `canary ${label(this.namespace, this.nginx.canaryIngress)}`;
+    const live = await getTarget(this.kube, ref, object);
+    if (!live.ok) return live;
+    const plan = buildPatch(live.obj, this.nginx, this.namespace, weight);
+    if (!plan.ok) return plan;
+    const patched = await patchTarget(() => this.kube.mergePatch(ref, plan.patch), object);
+    if (!patched.ok) return patched;
+    return readWeight(patched.obj, this.nginx, this.namespace);
+  }
+}
