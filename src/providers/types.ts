@@ -49,7 +49,13 @@ export function targetNotFound(message: string): TargetProblem {
 /** `spec.rules[0].backendRefs[1].weight` from a zod issue path. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .map((p, i) => {
+      if (typeof p === 'number') return `[${p}]`;
+      const key = String(p);
+      // Annotation and label keys hold dots and slashes: quote them so the path stays readable.
+      if (!/^[A-Za-z_$][\w$]*$/.test(key)) return `[${JSON.stringify(key)}]`;
+      return `${i === 0 ? '' : '.'}${key}`;
+    })
     .join('');
 }
 
