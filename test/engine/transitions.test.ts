@@ -1,0 +1,540 @@
+// One row per transition: the plan's phase and what was observed, then what the engine decided.
+import { analysisDue, decide, type Decision, type Observations } from '../../src/engine';
+import { ENGINE_EVENTS } from '../../src/engine/events';
+import { duplicatePairs, TRANSITIONS } from '../../src/engine/transitions';
+import type { MigrationPlanSpec, MigrationPlanStatus, Phase } from '../../src/plan/schema';
+import {
+  at, atStep, blueGreen, canary, condition, eventReasons, iso, lastHistory, missing, notifications, obs, round, weights, writes,
+} from './fixtures';
+
+interface Row {
+  name: string;
+  spec?: MigrationPlanSpec | undefined;
+  status?: MigrationPlanStatus | undefined;
+  obs: Observations;
+  phase: Phase;
+  writes?: Array<[number, number[]]>;
+  then?: (d: Decision) => void;
+}
+
+const plan = canary();
+const noAuto = canary({ rollback: { automatic: false } });
+const noDataFail = canary({ analysis: { ...plan.analysis, noData: 'fail', checks: [{ name: 'error-rate', query: 'q', max: 0.01, failureLimit: 1 }] } });
+const windowed = canary({ schedule: { timeZone: 'UTC', windows: [{ days: ['Wed'], start: '09:00', end: '10:00' }] } }); // T0 is Wed 10:00 UTC: just closed
+const openWindow = canary({ schedule: { timeZone: 'UTC', windows: [{ days: ['Wed'], start: '10:00', end: '11:00' }] } });
+const bg = blueGreen();
+const bgGate = blueGreen({ steps: [{ weight: 100, pause: {} }] });
+const bgPause = blueGreen({ steps: [{ weight: 100, pause: '5m' }] });
+const rolledBack: MigrationPlanStatus = {
+  phase: 'RolledBack', currentStep: 1, canaryWeight: 0, stepStartedAt: iso(0),
+  lastRound: { at: iso(0), verdict: 'Fail', message: 'error-rate breached' },
+  checks: [{ name: 'error-rate', severity: 'critical', value: 0.2, threshold: '<= 0.01', result: 'Fail', consecutiveFailures: 2, at: iso(0) }],
+  rollback: { reason: 'error-rate breached', triggeredAt: iso(0), completedAt: iso(3), recoverySeconds: 3 },
+  history: [{ at: iso(0), event: 'RollingBack', weight: 0, message: 'rolling back' }],
+};
+
+const rows: Row[] = [
+  // ---- Pending ----
+  {
+    name: 'Pending, every target ok -> Progressing at step 1, writes 5 to both targets, Started',
+    status: undefined, obs: obs(0), phase: 'Progressing', writes: [[5, [0, 1]]],
+    then: (d) => {
+      expect(d.status.currentStep).toBe(0);
+      expect(notifications(d)).toEqual(['Started']);
+      expect(d.status.stepStartedAt).toBeUndefined();
+    },
+  },
+  {
+    name: 'Progressing at step 1 after a restart with one target already at 5 -> writes 5 only to the other',
+    status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0 }, obs: obs(1, { targets: weights(5, 0) }), phase: 'Progressing', writes: [[5, [1]]],
+    then: (d) => expect(eventReasons(d)).not.toContain('DriftRepaired'),
+  },
+  {
+    name: 'Pending, spec.paused -> stays Pending, writes nothing',
+    spec: canary({ paused: true }), obs: obs(0), phase: 'Pending', writes: [],
+    then: (d) => expect(condition(d, 'Progressing')).toMatchObject({ status: 'False', reason: 'Paused' }),
+  },
+  {
+    name: 'Pending, outside every change window -> stays Pending, OutsideChangeWindow, asks again at the next minute',
+    spec: windowed, obs: obs(15), phase: 'Pending', writes: [],
+    then: (d) => {
+      expect(condition(d, 'Progressing')).toMatchObject({ status: 'False', reason: 'OutsideChangeWindow' });
+      expect(d.nextEvaluationAt).toBe(at(60));
+    },
+  },
+  {
+    name: 'Pending, inside the change window -> Progressing',
+    spec: openWindow, obs: obs(15), phase: 'Progressing', writes: [[5, [0, 1]]],
+  },
+  {
+    name: 'Pending, a target not found -> stays Pending, Stalled TargetNotFound naming the object, writes nothing',
+    obs: obs(0, { targets: [missing(), { ok: true, weight: 0 }] }), phase: 'Pending', writes: [],
+    then: (d) => expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'TargetNotFound', message: expect.stringContaining('checkout-canary') }),
+  },
+
+  // ---- a step lands, rounds run ----
+  {
+    name: 'Progressing at step 1, both targets now hold 5 -> stepStartedAt is set and the first round is due at once',
+    status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0 }, obs: obs(2, { targets: weights(5, 5) }), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.stepStartedAt).toBe(iso(2));
+      expect(analysisDue(plan, d.status, at(2))).toBe(true);
+      expect(d.nextEvaluationAt).toBe(at(2));
+    },
+  },
+  {
+    name: 'Progressing at step 1, one target still at 0 -> not landed, the write is repeated for that target only',
+    status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0 }, obs: obs(2, { targets: weights(5, 0) }), phase: 'Progressing', writes: [[5, [1]]],
+    then: (d) => expect(d.status.stepStartedAt).toBeUndefined(),
+  },
+  {
+    name: 'Progressing at step 3 (no pause), a round passes -> advances to step 4 and writes 100',
+    status: atStep(2, 50, 0, { lastRound: { at: iso(0), verdict: 'Pass' } }), obs: obs(30, { targets: weights(50, 50), round: round(30) }),
+    phase: 'Progressing', writes: [[100, [0, 1]]],
+    then: (d) => {
+      expect(d.status.currentStep).toBe(3);
+      expect(d.status.stepStartedAt).toBeUndefined();
+      expect(notifications(d)).toEqual(['StepAdvanced']);
+    },
+  },
+  {
+    name: 'Progressing at step 1 (pause 1m), a round passes before the pause is over -> stays, asks again at the next round',
+    status: atStep(0, 5, 0), obs: obs(30, { targets: weights(5, 5), round: round(30) }), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.currentStep).toBe(0);
+      expect(d.nextEvaluationAt).toBe(at(60));
+    },
+  },
+  {
+    name: 'Progressing at step 1, the pause is over and a round passed -> advances to step 2',
+    status: atStep(0, 5, 0, { lastRound: { at: iso(60), verdict: 'Pass' } }), obs: obs(61, { targets: weights(5, 5) }), phase: 'Progressing', writes: [[25, [0, 1]]],
+  },
+  {
+    name: 'Progressing at step 3, the only passing round is older than the step -> no advance',
+    status: atStep(2, 50, 100, { lastRound: { at: iso(90), verdict: 'Pass' } }), obs: obs(110, { targets: weights(50, 50) }), phase: 'Progressing', writes: [],
+  },
+  {
+    name: 'Progressing at step 2, critical check breaches once (limit 2) -> Holding, no advance',
+    status: atStep(1, 25, 0), obs: obs(150, { targets: weights(25, 25), round: round(150, { 'error-rate': ['Fail', 0.05] }) }),
+    phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(d.status.lastRound?.verdict).toBe('Hold');
+      expect(d.status.checks?.find((c) => c.name === 'error-rate')).toMatchObject({ result: 'Fail', consecutiveFailures: 1, threshold: '<= 0.01', severity: 'critical' });
+      expect(notifications(d)).toEqual(['Holding']);
+    },
+  },
+  {
+    name: 'Progressing at step 2, critical check reaches failureLimit, automatic -> RollingBack and writes 0 to every target',
+    status: atStep(1, 25, 0, { checks: [{ name: 'error-rate', value: 0.05, threshold: '<= 0.01', result: 'Fail', consecutiveFailures: 1, at: iso(30) }] }),
+    obs: obs(60, { targets: weights(25, 25), round: round(59, { 'error-rate': ['Fail', 0.05] }) }),
+    phase: 'RollingBack', writes: [[0, [0, 1]]],
+    then: (d) => {
+      expect(d.status.rollback).toMatchObject({ triggeredAt: iso(59), reason: expect.stringContaining('error-rate') });
+      expect(d.status.lastRound?.verdict).toBe('Fail');
+      expect(notifications(d)).toEqual(['RollingBack']);
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'RollingBack' }));
+    },
+  },
+  {
+    name: 'Progressing at step 2, critical check reaches failureLimit, automatic off -> Holding, Stalled CheckFailing, weight stays',
+    spec: noAuto, status: atStep(1, 25, 0, { checks: [{ name: 'error-rate', value: 0.05, threshold: '<= 0.01', result: 'Fail', consecutiveFailures: 1, at: iso(30) }] }),
+    obs: obs(60, { targets: weights(25, 25), round: round(60, { 'error-rate': ['Fail', 0.05] }) }), phase: 'Holding', writes: [],
+    then: (d) => expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'CheckFailing' }),
+  },
+  {
+    name: 'Holding on a failing critical check (automatic off), a later round passes -> Progressing',
+    spec: noAuto, status: atStep(1, 25, 0, { phase: 'Holding', lastRound: { at: iso(60), verdict: 'Fail' } }),
+    obs: obs(90, { targets: weights(25, 25), round: round(90) }), phase: 'Progressing', writes: [],
+    then: (d) => expect(condition(d, 'Stalled')?.status).toBe('False'),
+  },
+  {
+    name: 'Progressing, a warning check breaches -> Holding, weight stays, failures tracked for display',
+    status: atStep(1, 25, 0), obs: obs(30, { targets: weights(25, 25), round: round(30, { latency: ['Fail', 0.9] }) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(d.status.checks?.find((c) => c.name === 'latency')?.consecutiveFailures).toBe(1);
+      expect(lastHistory(d)?.event).toBe('Holding');
+    },
+  },
+  {
+    name: 'Holding on a warning, the next round passes after the pause -> advances (hold cleared)',
+    status: atStep(0, 5, 0, { phase: 'Holding', lastRound: { at: iso(30), verdict: 'Hold' } }), obs: obs(61, { targets: weights(5, 5), round: round(61) }),
+    phase: 'Progressing', writes: [[25, [0, 1]]],
+  },
+  {
+    name: 'Progressing, critical check returns NoData with noData: hold -> Holding, failure count unchanged',
+    status: atStep(1, 25, 0, { checks: [{ name: 'error-rate', value: 0.05, threshold: '<= 0.01', result: 'Fail', consecutiveFailures: 1, at: iso(0) }] }),
+    obs: obs(30, { targets: weights(25, 25), round: round(30, { 'error-rate': 'NoData' }) }), phase: 'Holding', writes: [],
+    then: (d) => expect(d.status.checks?.find((c) => c.name === 'error-rate')).toMatchObject({ result: 'NoData', consecutiveFailures: 1 }),
+  },
+  {
+    name: 'Progressing, critical check returns NoData with noData: fail (limit 1) -> RollingBack',
+    spec: noDataFail, status: atStep(1, 25, 0), obs: obs(30, { targets: weights(25, 25), round: round(30, { 'error-rate': 'NoData' }) }),
+    phase: 'RollingBack', writes: [[0, [0, 1]]],
+  },
+  {
+    name: 'Progressing, a check errors with noData: hold -> Holding, never a pass',
+    status: atStep(2, 50, 0), obs: obs(30, { targets: weights(50, 50), round: round(30, { latency: 'Error' }) }), phase: 'Holding', writes: [],
+  },
+  {
+    name: 'Progressing at step 3, only the info check fails -> recorded only, advances',
+    status: atStep(2, 50, 0), obs: obs(30, { targets: weights(50, 50), round: round(30, { saturation: ['Fail', 0.99] }) }),
+    phase: 'Progressing', writes: [[100, [0, 1]]],
+    then: (d) => expect(d.status.checks?.find((c) => c.name === 'saturation')).toMatchObject({ result: 'Fail', consecutiveFailures: 1 }),
+  },
+
+  // ---- promotion gate ----
+  {
+    name: 'Progressing at the gate step (100, pause {}), round passes -> WaitingForPromotion',
+    status: atStep(3, 100, 0), obs: obs(30, { targets: weights(100, 100), round: round(30) }), phase: 'WaitingForPromotion', writes: [],
+    then: (d) => expect(notifications(d)).toEqual(['WaitingForPromotion']),
+  },
+  {
+    name: 'WaitingForPromotion, promote request -> consumed, the step completes and the bake starts',
+    status: atStep(3, 100, 0, { phase: 'WaitingForPromotion', lastRound: { at: iso(30), verdict: 'Pass' } }),
+    obs: obs(40, { targets: weights(100, 100), requests: { promote: { value: 'alice-1' } } }), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.handledRequests?.promote).toBe('alice-1');
+      expect(d.status.promotedStep).toBe(3);
+      expect(d.status.bakeStartedAt).toBe(iso(40));
+    },
+  },
+  {
+    name: 'Progressing at step 1 (pause 1m), promote request -> waives the pause and advances',
+    status: atStep(0, 5, 0), obs: obs(10, { targets: weights(5, 5), requests: { promote: { value: 'p' } } }), phase: 'Progressing', writes: [[25, [0, 1]]],
+  },
+  {
+    name: 'Pending (paused), promote request -> consumed and ignored with a history note',
+    spec: canary({ paused: true }), obs: obs(0, { requests: { promote: { value: 'p' } } }), phase: 'Pending', writes: [],
+    then: (d) => {
+      expect(d.status.handledRequests?.promote).toBe('p');
+      expect(lastHistory(d)).toMatchObject({ event: 'PromoteIgnored' });
+    },
+  },
+
+  // ---- pause / resume ----
+  {
+    name: 'Progressing with a complete step, spec.paused -> Paused, no advance',
+    spec: canary({ paused: true }), status: atStep(2, 50, 0), obs: obs(30, { targets: weights(50, 50), round: round(30) }), phase: 'Paused', writes: [],
+    then: (d) => {
+      expect(d.status.currentStep).toBe(2);
+      expect(notifications(d)).toEqual(['Paused']);
+    },
+  },
+  {
+    name: 'Paused, critical check reaches failureLimit -> RollingBack (pause never stops a rollback)',
+    spec: canary({ paused: true }), status: atStep(1, 25, 0, { phase: 'Paused', checks: [{ name: 'error-rate', value: 1, threshold: '<= 0.01', result: 'Fail', consecutiveFailures: 1, at: iso(0) }] }),
+    obs: obs(30, { targets: weights(25, 25), round: round(30, { 'error-rate': ['Fail', 0.5] }) }), phase: 'RollingBack', writes: [[0, [0, 1]]],
+  },
+  {
+    name: 'Paused, rollback request -> RollingBack with the request as reason',
+    spec: canary({ paused: true }), status: atStep(1, 25, 0, { phase: 'Paused' }),
+    obs: obs(30, { targets: weights(25, 25), requests: { rollback: { value: 'bad release', requestedAt: at(29) } } }), phase: 'RollingBack', writes: [[0, [0, 1]]],
+    then: (d) => {
+      expect(d.status.rollback).toEqual({ reason: 'bad release', triggeredAt: iso(29) });
+      expect(d.status.handledRequests?.rollback).toBe('bad release');
+    },
+  },
+  {
+    name: 'Paused, spec.paused false again -> Progressing, Resumed',
+    status: atStep(1, 25, 0, { phase: 'Paused' }), obs: obs(30, { targets: weights(25, 25) }), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(notifications(d)).toEqual(['Resumed']);
+      expect(d.nextEvaluationAt).toBe(at(30));
+    },
+  },
+
+  // ---- change windows ----
+  {
+    name: 'Progressing with a complete step, outside the change window -> Holding OutsideChangeWindow, no advance, rounds still due',
+    spec: windowed, status: atStep(2, 50, 0), obs: obs(30, { targets: weights(50, 50), round: round(30) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(condition(d, 'Progressing')).toMatchObject({ status: 'False', reason: 'OutsideChangeWindow' });
+      expect(d.nextEvaluationAt).toBe(at(60));
+    },
+  },
+  {
+    name: 'Holding outside the window, the window opens -> advances',
+    spec: canary({ schedule: { timeZone: 'UTC', windows: [{ days: ['Wed'], start: '10:01', end: '11:00' }] } }),
+    status: atStep(2, 50, 0, { phase: 'Holding', lastRound: { at: iso(30), verdict: 'Pass' } }), obs: obs(60, { targets: weights(50, 50) }),
+    phase: 'Progressing', writes: [[100, [0, 1]]],
+  },
+  {
+    name: 'Holding outside the window, critical check reaches its limit -> RollingBack (windows never stop a rollback)',
+    spec: windowed, status: atStep(2, 50, 0, { phase: 'Holding', checks: [{ name: 'error-rate', value: 1, threshold: '<= 0.01', result: 'Fail', consecutiveFailures: 1, at: iso(0) }] }),
+    obs: obs(30, { targets: weights(50, 50), round: round(30, { 'error-rate': 'Fail' }) }), phase: 'RollingBack', writes: [[0, [0, 1]]],
+  },
+
+  // ---- bake and success ----
+  {
+    name: 'Progressing at the last step (no gate), round passed -> bake starts',
+    spec: canary({ steps: [{ weight: 50 }, { weight: 100 }] }), status: atStep(1, 100, 0), obs: obs(30, { targets: weights(100, 100), round: round(30) }),
+    phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.bakeStartedAt).toBe(iso(30));
+      expect(d.nextEvaluationAt).toBe(at(30)); // a zero bake would complete at once
+    },
+  },
+  {
+    name: 'Baking, bake time not over -> Progressing',
+    status: atStep(3, 100, 0, { bakeStartedAt: iso(30), lastRound: { at: iso(300), verdict: 'Pass' } }), obs: obs(310, { targets: weights(100, 100) }), phase: 'Progressing', writes: [],
+  },
+  {
+    name: 'Baking, bake time over and a round passed since the bake began -> Succeeded',
+    status: atStep(3, 100, 0, { bakeStartedAt: iso(30) }), obs: obs(630, { targets: weights(100, 100), round: round(630) }), phase: 'Succeeded', writes: [],
+    then: (d) => {
+      expect(notifications(d)).toEqual(['Succeeded']);
+      expect(condition(d, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+      expect(d.nextEvaluationAt).toBeUndefined();
+    },
+  },
+  {
+    name: 'Baking, bake time over but the latest round held -> Holding, not Succeeded',
+    status: atStep(3, 100, 0, { bakeStartedAt: iso(30) }), obs: obs(630, { targets: weights(100, 100), round: round(630, { latency: 'Fail' }) }), phase: 'Holding', writes: [],
+  },
+  {
+    name: 'Succeeded, a person edits a target -> no write ever again',
+    status: { phase: 'Succeeded', currentStep: 3, canaryWeight: 100 }, obs: obs(1000, { targets: weights(100, 40) }), phase: 'Succeeded', writes: [],
+  },
+  {
+    name: 'Succeeded, rollback request -> consumed and ignored: Succeeded is final',
+    status: { phase: 'Succeeded', currentStep: 3, canaryWeight: 100 }, obs: obs(1000, { targets: weights(100, 100), requests: { rollback: { value: 'oops' } } }),
+    phase: 'Succeeded', writes: [],
+    then: (d) => {
+      expect(d.status.handledRequests?.rollback).toBe('oops');
+      expect(lastHistory(d)).toMatchObject({ event: 'RollbackIgnored', message: expect.stringContaining('final') });
+    },
+  },
+
+  // ---- BlueGreen ----
+  {
+    name: 'BlueGreen Pending -> Progressing with the preview at canary 0, the first round due at once',
+    spec: bg, obs: obs(0, { targets: weights(0) }), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.stepStartedAt).toBe(iso(0));
+      expect(analysisDue(bg, d.status, at(0))).toBe(true);
+    },
+  },
+  {
+    name: 'BlueGreen preview, round passes -> switches to 100 in one write',
+    spec: bg, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0) },
+    obs: obs(1, { targets: weights(0), round: { completedAt: at(1), outcomes: [{ name: 'error-rate', value: 0, result: 'Pass' }] } }),
+    phase: 'Progressing', writes: [[100, [0]]],
+    then: (d) => {
+      expect(eventReasons(d)).toContain('Switched');
+      expect(d.status.bakeStartedAt).toBe(iso(1));
+    },
+  },
+  {
+    name: 'BlueGreen preview, round fails -> RollingBack without ever switching',
+    spec: bg, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0) },
+    obs: obs(1, { targets: weights(0), round: { completedAt: at(1), outcomes: [{ name: 'error-rate', value: 0.5, result: 'Fail' }] } }),
+    phase: 'RollingBack', writes: [],
+  },
+  {
+    name: 'BlueGreen preview with pause {}, round passed -> WaitingForPromotion; no switch',
+    spec: bgGate, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0), lastRound: { at: iso(1), verdict: 'Pass' } },
+    obs: obs(2, { targets: weights(0) }), phase: 'WaitingForPromotion', writes: [],
+  },
+  {
+    name: 'BlueGreen WaitingForPromotion, promote -> switches to 100',
+    spec: bgGate, status: { phase: 'WaitingForPromotion', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0), lastRound: { at: iso(1), verdict: 'Pass' } },
+    obs: obs(5, { targets: weights(0), requests: { promote: { value: 'go' } } }), phase: 'Progressing', writes: [[100, [0]]],
+  },
+  {
+    name: 'BlueGreen preview with pause 5m not over -> holds the preview',
+    spec: bgPause, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0), lastRound: { at: iso(90), verdict: 'Pass' } },
+    obs: obs(100, { targets: weights(0) }), phase: 'Progressing', writes: [],
+    then: (d) => expect(d.nextEvaluationAt).toBe(at(120)),
+  },
+  {
+    name: 'BlueGreen switched, 100 not yet observed -> stays, repeats the write, not Succeeded',
+    spec: bg, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, bakeStartedAt: iso(1), lastRound: { at: iso(1), verdict: 'Pass' } },
+    obs: obs(400, { targets: weights(0) }), phase: 'Progressing', writes: [[100, [0]]],
+  },
+  {
+    name: 'BlueGreen switched, 100 landed, bake over, a round passed at 100 -> Succeeded',
+    spec: bg, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 100, bakeStartedAt: iso(1), stepStartedAt: iso(2), lastRound: { at: iso(1), verdict: 'Pass' } },
+    obs: obs(301, { targets: weights(100), round: { completedAt: at(301), outcomes: [{ name: 'error-rate', value: 0, result: 'Pass' }] } }), phase: 'Succeeded', writes: [],
+  },
+
+  // ---- rolling back ----
+  {
+    name: 'RollingBack, one target still holds 25 -> writes 0 to that target only, stays RollingBack',
+    status: { phase: 'RollingBack', currentStep: 1, canaryWeight: 25, rollback: { reason: 'x', triggeredAt: iso(0) } }, obs: obs(1, { targets: weights(0, 25) }),
+    phase: 'RollingBack', writes: [[0, [1]]],
+  },
+  {
+    name: 'RollingBack, every target holds 0 -> RolledBack with completedAt and recoverySeconds',
+    status: { phase: 'RollingBack', currentStep: 1, canaryWeight: 25, rollback: { reason: 'x', triggeredAt: iso(0) } }, obs: obs(4, { targets: weights(0, 0) }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback).toEqual({ reason: 'x', triggeredAt: iso(0), completedAt: iso(4), recoverySeconds: 4 });
+      expect(notifications(d)).toEqual(['RolledBack']);
+      expect(eventReasons(d)).not.toContain('RecoveryObjectiveMissed');
+      expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'RolledBack' });
+    },
+  },
+  {
+    name: 'RollingBack for 45s with rto 30s -> RolledBack and a RecoveryObjectiveMissed Warning',
+    status: { phase: 'RollingBack', currentStep: 1, canaryWeight: 25, rollback: { reason: 'x', triggeredAt: iso(0) } }, obs: obs(45, { targets: weights(0, 0) }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.recoverySeconds).toBe(45);
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'RecoveryObjectiveMissed' }));
+    },
+  },
+  {
+    name: 'RollingBack with a target not found -> stays RollingBack, Stalled, writes 0 to the other',
+    status: { phase: 'RollingBack', currentStep: 1, canaryWeight: 25, rollback: { reason: 'x', triggeredAt: iso(0) } }, obs: obs(4, { targets: [missing(), { ok: true, weight: 25 }] }),
+    phase: 'RollingBack', writes: [[0, [1]]],
+    then: (d) => expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'TargetNotFound' }),
+  },
+  {
+    name: 'RolledBack, a person sets a target to 30 -> writes 0 again (drift repaired)',
+    status: rolledBack, obs: obs(100, { targets: weights(0, 30) }), phase: 'RolledBack', writes: [[0, [1]]],
+    then: (d) => expect(lastHistory(d)).toMatchObject({ event: 'DriftRepaired', weight: 0 }),
+  },
+  {
+    name: 'RolledBack, promote and a passing round arrive -> nothing moves above 0',
+    status: rolledBack, obs: obs(100, { targets: weights(0, 0), round: round(100), requests: { promote: { value: 'p' } } }), phase: 'RolledBack', writes: [],
+  },
+  {
+    name: 'Pending, rollback request -> RollingBack, then RolledBack once every target holds 0',
+    obs: obs(0, { requests: { rollback: { value: 'abort' } } }), phase: 'RollingBack', writes: [],
+    then: (d) => {
+      const next = decide(plan, d.status, obs(1, { requests: { rollback: { value: 'abort' } } }));
+      expect(next.status.phase).toBe('RolledBack');
+    },
+  },
+  {
+    name: 'Progressing, a rollback request already handled -> nothing happens',
+    status: atStep(1, 25, 0, { handledRequests: { rollback: 'old' } }), obs: obs(10, { targets: weights(25, 25), requests: { rollback: { value: 'old' } } }),
+    phase: 'Progressing', writes: [],
+  },
+
+  // ---- retry ----
+  {
+    name: 'RolledBack, retry -> Pending at step 1 with rounds and failures cleared, history and rollback kept',
+    status: rolledBack, obs: obs(100, { requests: { retry: { value: 'r1' } } }), phase: 'Pending', writes: [],
+    then: (d) => {
+      expect(d.status).toMatchObject({ currentStep: 0, handledRequests: { retry: 'r1' } });
+      expect(d.status.lastRound).toBeUndefined();
+      expect(d.status.stepStartedAt).toBeUndefined();
+      expect(d.status.checks?.[0]?.consecutiveFailures).toBe(0);
+      expect(d.status.rollback?.reason).toBe('error-rate breached');
+      expect(d.status.history?.[0]?.event).toBe('RollingBack');
+      expect(d.nextEvaluationAt).toBe(at(100));
+      const started = decide(plan, d.status, obs(100, { requests: { retry: { value: 'r1' } } }));
+      expect(started.status.phase).toBe('Progressing');
+      expect(started.status.rollback).toBeUndefined();
+      expect(writes(started)).toEqual([[5, [0, 1]]]);
+    },
+  },
+  {
+    name: 'Progressing, retry request -> consumed with a history note, nothing else',
+    status: atStep(1, 25, 0), obs: obs(10, { targets: weights(25, 25), requests: { retry: { value: 'r' } } }), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.handledRequests?.retry).toBe('r');
+      expect(lastHistory(d)?.event).toBe('RetryIgnored');
+      expect(d.status.currentStep).toBe(1);
+    },
+  },
+
+  // ---- deletion ----
+  {
+    name: 'Deleting at step 2 -> RollingBack "plan deleted", writes 0, finalizer stays',
+    status: atStep(1, 25, 0), obs: obs(10, { targets: weights(25, 25), deleting: true }), phase: 'RollingBack', writes: [[0, [0, 1]]],
+    then: (d) => {
+      expect(d.status.rollback?.reason).toContain('plan');
+      expect(d.status.rollback?.reason).toContain('deleted');
+      expect(d.finalizerDone).toBe(false);
+    },
+  },
+  {
+    name: 'Deleting, every target holds 0 or is gone -> finalizer done',
+    status: { phase: 'RollingBack', rollback: { reason: 'plan deleted', triggeredAt: iso(0) } }, obs: obs(10, { targets: [{ ok: true, weight: 0 }, missing()], deleting: true }),
+    phase: 'RollingBack', writes: [],
+    then: (d) => expect(d.finalizerDone).toBe(true),
+  },
+  {
+    name: 'Deleting a Succeeded plan -> finalizer done, no writes',
+    status: { phase: 'Succeeded', canaryWeight: 100, currentStep: 3 }, obs: obs(10, { targets: weights(100, 100), deleting: true }), phase: 'Succeeded', writes: [],
+    then: (d) => expect(d.finalizerDone).toBe(true),
+  },
+
+  // ---- invalid spec ----
+  {
+    name: 'Pending with an invalid spec -> Failed, Stalled InvalidSpec with the path, no writes',
+    spec: undefined, obs: obs(0, { specError: { path: 'spec.steps[1].weight', message: 'must be greater than 5' } }), phase: 'Failed', writes: [],
+    then: (d) => {
+      expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec', message: 'spec.steps[1].weight: must be greater than 5' });
+      expect(notifications(d)).toEqual(['Failed']);
+      expect(d.nextEvaluationAt).toBeUndefined();
+    },
+  },
+  {
+    name: 'Progressing at step 2 with an invalid spec and a drifted target -> Failed, traffic stays where it is',
+    spec: undefined, status: atStep(1, 25, 0), obs: obs(10, { targets: weights(25, 60), specError: { path: 'spec.steps', message: 'x' } }), phase: 'Failed', writes: [],
+  },
+  {
+    name: 'Failed before the start, spec valid again -> Pending',
+    status: { phase: 'Failed', canaryWeight: 0 }, obs: obs(10), phase: 'Pending', writes: [],
+  },
+  {
+    name: 'Failed at step 2 (canary 25), spec valid again -> Progressing at step 2',
+    status: atStep(1, 25, 0, { phase: 'Failed' }), obs: obs(10, { targets: weights(25, 25) }), phase: 'Progressing', writes: [],
+    then: (d) => expect(d.status.currentStep).toBe(1),
+  },
+  {
+    name: 'RollingBack with an invalid spec -> stays RollingBack, still writes 0 (a rollback is never undone)',
+    spec: undefined, status: { phase: 'RollingBack', rollback: { reason: 'x', triggeredAt: iso(0) } },
+    obs: obs(10, { targets: weights(25, 0), specError: { path: 'spec.steps', message: 'x' } }), phase: 'RollingBack', writes: [[0, [0]]],
+  },
+
+  // ---- targets ----
+  {
+    name: 'Progressing, a target turns invalid -> Holding, Stalled TargetInvalid, no writes at all',
+    status: atStep(1, 25, 0), obs: obs(10, { targets: [{ ok: false, reason: 'TargetInvalid', message: 'HTTPRoute shop/checkout: rules[0].backendRefs has no backend monolith' }, { ok: true, weight: 5 }] }),
+    phase: 'Holding', writes: [],
+    then: (d) => expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'TargetInvalid', message: expect.stringContaining('backendRefs') }),
+  },
+  {
+    name: 'Holding on a missing target, the target is back -> Progressing',
+    status: atStep(1, 25, 0, { phase: 'Holding' }), obs: obs(10, { targets: weights(25, 25) }), phase: 'Progressing', writes: [],
+    then: (d) => expect(condition(d, 'Stalled')?.status).toBe('False'),
+  },
+
+  // ---- drift ----
+  {
+    name: 'Progressing at step 2 (25 landed), a person sets one target to 60 -> writes 25 back to it, DriftRepaired',
+    status: atStep(1, 25, 0), obs: obs(10, { targets: weights(25, 60) }), phase: 'Progressing', writes: [[25, [1]]],
+    then: (d) => {
+      expect(lastHistory(d)).toMatchObject({ event: 'DriftRepaired', weight: 25 });
+      expect(eventReasons(d)).toContain('DriftRepaired');
+      expect(d.status.canaryWeight).toBe(25);
+    },
+  },
+];
+
+describe('transitions', () => {
+  it.each(rows)('$name', (row) => {
+    const spec = 'spec' in row ? row.spec : plan;
+    const d = decide(spec, row.status, row.obs);
+    expect(d.status.phase).toBe(row.phase);
+    expect(d.status.observedGeneration).toBe(row.obs.generation);
+    if (row.writes) expect(writes(d)).toEqual(row.writes);
+    row.then?.(d);
+  });
+});
+
+describe('the transition table', () => {
+  it('has no (phase, event) pair in two rows', () => {
+    expect(duplicatePairs()).toEqual([]);
+  });
+  it('names only known events', () => {
+    for (const row of TRANSITIONS) expect(ENGINE_EVENTS).toContain(row.on);
+  });
+  it('finds a duplicate when one exists', () => {
+    expect(duplicatePairs([...TRANSITIONS, { from: ['Holding'], on: 'ChecksFailed', to: 'Holding' }])).toEqual(['Holding/ChecksFailed']);
+  });
+});
