@@ -145,6 +145,11 @@ export function buildPatch(obj: unknown, target: GatewayApiTarget, namespace: st
   return { ok: true, patch };
 }
 
+/** The objects this target reads. */
+export function targetObjects(namespace: string, target: GatewayApiTarget): ResourceRef[] {
+  return [httpRouteRef(namespace, target.httpRoute)];
+}
+
 export class GatewayApiProvider implements TrafficProvider {
   private readonly route: GatewayApiTarget;
 

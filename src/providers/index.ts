@@ -1,20 +1,32 @@
 // The factory: one provider per target, chosen by target.provider.
 import type { Target } from '../plan/schema';
-import type { Kube } from '../kube';
-import { GatewayApiProvider } from './gatewayApi';
-import { IstioProvider } from './istio';
-import { NginxProvider } from './nginx';
-import { ServiceProvider } from './service';
-import { SmiProvider } from './smi';
+import type { Kube, ResourceRef } from '../kube';
+import * as gatewayApi from './gatewayApi';
+import * as istio from './istio';
+import * as nginx from './nginx';
+import * as service from './service';
+import * as smi from './smi';
 import type { TrafficProvider } from './types';
 
 export function createProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
   switch (target.provider) {
-    case 'nginx': return new NginxProvider(kube, namespace, target);
-    case 'gatewayAPI': return new GatewayApiProvider(kube, namespace, target);
-    case 'istio': return new IstioProvider(kube, namespace, target);
-    case 'smi': return new SmiProvider(kube, namespace, target);
-    case 'service': return new ServiceProvider(kube, namespace, target);
+    case 'nginx': return new nginx.NginxProvider(kube, namespace, target);
+    case 'gatewayAPI': return new gatewayApi.GatewayApiProvider(kube, namespace, target);
+    case 'istio': return new istio.IstioProvider(kube, namespace, target);
+    case 'smi': return new smi.SmiProvider(kube, namespace, target);
+    case 'service': return new service.ServiceProvider(kube, namespace, target);
+  }
+}
+
+/** The objects a target reads (so a controller can watch them and wake its plans on a hand
+ * edit). Empty when the target lacks its provider block (the spec is invalid then). */
+export function targetObjects(namespace: string, target: Target): ResourceRef[] {
+  switch (target.provider) {
+    case 'nginx': return target.nginx ? nginx.targetObjects(namespace, target.nginx) : [];
+    case 'gatewayAPI': return target.gatewayAPI ? gatewayApi.targetObjects(namespace, target.gatewayAPI) : [];
+    case 'istio': return target.istio ? istio.targetObjects(namespace, target.istio) : [];
+    case 'smi': return target.smi ? smi.targetObjects(namespace, target.smi) : [];
+    case 'service': return target.service ? service.targetObjects(namespace, target.service) : [];
   }
 }
 

@@ -128,6 +128,11 @@ export function buildPatch(obj: unknown, target: IstioTarget, namespace: string,
   return { ok: true, patch };
 }
 
+/** The objects this target reads. */
+export function targetObjects(namespace: string, target: IstioTarget): ResourceRef[] {
+  return [virtualServiceRef(namespace, target.virtualService)];
+}
+
 export class IstioProvider implements TrafficProvider {
   private readonly vs: IstioTarget;
 

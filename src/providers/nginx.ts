@@ -78,6 +78,11 @@ export function buildPatch(obj: unknown, target: NginxTarget, namespace: string,
   return { ok: true, patch: { metadata: { annotations: { [CANARY]: 'true', [CANARY_WEIGHT]: String(weight) } } } };
 }
 
+/** The objects this target reads: the stable and the canary Ingress (watch both). */
+export function targetObjects(namespace: string, target: NginxTarget): ResourceRef[] {
+  return [ingressRef(namespace, target.ingress), ingressRef(namespace, target.canaryIngress)];
+}
+
 export class NginxProvider implements TrafficProvider {
   private readonly nginx: NginxTarget;
 

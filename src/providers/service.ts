@@ -81,6 +81,11 @@ export function buildPatch(obj: unknown, target: ServiceTarget, namespace: strin
   return { ok: true, patch: { metadata: { resourceVersion }, spec: { selector } } };
 }
 
+/** The objects this target reads. */
+export function targetObjects(namespace: string, target: ServiceTarget): ResourceRef[] {
+  return [serviceRef(namespace, target.name)];
+}
+
 export class ServiceProvider implements TrafficProvider {
   private readonly service: ServiceTarget;
 

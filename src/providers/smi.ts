@@ -83,6 +83,11 @@ export function buildPatch(obj: unknown, target: SmiTarget, namespace: string, w
   return { ok: true, patch };
 }
 
+/** The objects this target reads. */
+export function targetObjects(namespace: string, target: SmiTarget): ResourceRef[] {
+  return [trafficSplitRef(namespace, target.trafficSplit)];
+}
+
 export class SmiProvider implements TrafficProvider {
   private readonly split: SmiTarget;
 

@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { Kube } from '../../src/kube';
-import { canaryPercent, createProvider } from '../../src/providers';
+import { canaryPercent, createProvider, targetObjects } from '../../src/providers';
 import type { Target } from '../../src/plan/schema';
 
 const kc = new KubeConfig();
@@ -46,5 +46,18 @@ describe('canaryPercent', () => {
 
   it.each([[0, 0], [-1, 2], [Number.NaN, 1]])('stable %p, canary %p split nothing', (s, c) => {
     expect(canaryPercent(s, c)).toBeUndefined();
+  });
+});
+
+describe('targetObjects', () => {
+  it.each<[Target, string[]]>([
+    [{ provider: 'nginx', nginx: { ingress: 'checkout', canaryIngress: 'checkout-canary' } }, ['networking.k8s.io/v1/ingresses/shop/checkout', 'networking.k8s.io/v1/ingresses/shop/checkout-canary']],
+    [{ provider: 'gatewayAPI', gatewayAPI: { httpRoute: 'checkout', stableBackend: 'a', canaryBackend: 'b' } }, ['gateway.networking.k8s.io/v1/httproutes/shop/checkout']],
+    [{ provider: 'istio', istio: { virtualService: 'checkout', route: 'primary', stableDestination: { host: 'a' }, canaryDestination: { host: 'b' } } }, ['networking.istio.io/v1beta1/virtualservices/shop/checkout']],
+    [{ provider: 'smi', smi: { trafficSplit: 'checkout', stableBackend: 'a', canaryBackend: 'b' } }, ['split.smi-spec.io/v1alpha4/trafficsplits/shop/checkout']],
+    [{ provider: 'service', service: { name: 'checkout', stableSelector: { app: 'a' }, canarySelector: { app: 'b' } } }, ['/v1/services/shop/checkout']],
+    [{ provider: 'smi' }, []],
+  ])('%j reads %j', (target, refs) => {
+    expect(targetObjects('shop', target).map((r) => `${r.group}/${r.version}/${r.plural}/${r.namespace}/${r.name}`)).toStrictEqual(refs);
   });
 });
