@@ -94,13 +94,15 @@ type AnyZod = z.core.$ZodType;
 interface WalkContext {
   /** Dotted path with `[]` for array items, used for descriptions and error messages. */
   path: string;
+  /** Descriptions by path; the ones found are recorded in `used`. */
+  descriptions: Readonly<Record<string, string>>;
   used: Set<string>;
 }
 
 function describe(schema: AnyZod, ctx: WalkContext): string | undefined {
   const own = z.globalRegistry.get(schema)?.description;
   if (own !== undefined) return own;
-  const fromTable = DESCRIPTIONS[ctx.path];
+  const fromTable = ctx.descriptions[ctx.path];
   if (fromTable !== undefined) ctx.used.add(ctx.path);
   return fromTable;
 }
@@ -278,8 +280,8 @@ function walkType(schema: z.core.$ZodTypes, ctx: WalkContext): OpenApiSchema {
 }
 
 /** The OpenAPI v3 schema of a zod schema, as a CRD's structural schema wants it. */
-export function openApiSchemaOf(schema: AnyZod, path = ''): OpenApiSchema {
-  return walk(schema, { path, used: new Set() });
+export function openApiSchemaOf(schema: AnyZod): OpenApiSchema {
+  return walk(schema, { path: '', descriptions: {}, used: new Set() });
 }
 
 export interface PrinterColumn {
@@ -319,8 +321,8 @@ export interface CustomResourceDefinition {
  * may not describe metadata beyond name and generateName. */
 function planSchema(): OpenApiSchema {
   const used = new Set<string>();
-  const spec = walk(MigrationPlanSpec, { path: 'spec', used });
-  const status = walk(MigrationPlanStatus, { path: 'status', used });
+  const spec = walk(MigrationPlanSpec, { path: 'spec', descriptions: DESCRIPTIONS, used });
+  const status = walk(MigrationPlanStatus, { path: 'status', descriptions: DESCRIPTIONS, used });
   const root: OpenApiSchema = {
     type: 'object',
     description: DESCRIPTIONS[''] ?? '',
