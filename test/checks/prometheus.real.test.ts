@@ -1,0 +1,172 @@
+// The built-in templates against a real Prometheus: the binary scrapes a tiny exporter every
+// second, and a round's template checks must read the canary's error rate and p99 from it. Skips
+// (loudly) where no `prometheus` binary is on PATH.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { createAnalysisRunner } from '../../src/checks/runner';
+import type { AnalysisRound, RoundContext } from '../../src/checks/types';
+import { MigrationPlanSpec } from '../../src/plan/schema';
+import { closedPort, startLoopback, type Loopback } from './loopback';
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+const binary = onPath('prometheus');
+if (binary === undefined) {
+  console.warn('SKIPPED: prometheus binary not found on PATH; the real-Prometheus template tests did not run (apt-get install prometheus)');
+}
+const describeWithPrometheus = binary === undefined ? describe.skip : describe;
+
+// The exporter's canary serves 100 req/s, 10 of them 5xx, every one taking between 0.1s and
+// 0.25s. Counters grow with wall time, so any rate() window sees exactly these proportions.
+const REQUESTS_PER_SECOND = { ok: 90, failed: 10 };
+const EXPECTED_ERROR_RATE = 0.1;
+// histogram_quantile interpolates linearly inside the (0.1, 0.25] bucket.
+const EXPECTED_P99 = 0.1 + (0.25 - 0.1) * 0.99;
+
+function exposition(seconds: number): string {
+  const ok = REQUESTS_PER_SECOND.ok * seconds;
+  const failed = REQUESTS_PER_SECOND.failed * seconds;
+  const total = ok + failed;
+  const labels = 'namespace="shop",service="canary"';
+  return [
+    '# HELP http_requests_total Requests served.',
+    '# TYPE http_requests_total counter',
+    `http_requests_total{${labels},code="200"} ${ok}`,
+    `http_requests_total{${labels},code="500"} ${failed}`,
+    '# HELP http_request_duration_seconds Request latency.',
+    '# TYPE http_request_duration_seconds histogram',
+    `http_request_duration_seconds_bucket{${labels},le="0.1"} 0`,
+    `http_request_duration_seconds_bucket{${labels},le="0.25"} ${total}`,
+    `http_request_duration_seconds_bucket{${labels},le="+Inf"} ${total}`,
+    `http_request_duration_seconds_sum{${labels}} ${total * 0.2}`,
+    `http_request_duration_seconds_count{${labels}} ${total}`,
+    '',
+  ].join('\n');
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(killer);
+}
+
+async function until<T>(what: () => string, attempt: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await attempt().catch(() => undefined);
+    if (got !== undefined) return got;
+    if (Date.now() > end) throw new Error(`gave up after ${timeoutMs}ms waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describeWithPrometheus('templates against a real Prometheus', () => {
+  let exporter: Loopback;
+  let prometheus: ChildProcess;
+  let dir: string;
+  let address: string;
+  let log = '';
+
+  beforeAll(async () => {
+    const started = Date.now();
+    exporter = await startLoopback((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(exposition((Date.now() - started) / 1000));
+    });
+    dir = mkdtempSync(join(tmpdir(), 'trafficshift-prom-'));
+    const config = join(dir, 'prometheus.yml');
+    writeFileSync(
+      config,
+      [
+        'global: {scrape_interval: 1s, evaluation_interval: 1s}',
+        'scrape_configs:',
+        '  - job_name: canary',
+        `    static_configs: [{targets: ["${new URL(exporter.url).host}"]}]`,
+        '',
+      ].join('\n'),
+    );
+    // A port that was free a moment ago; Prometheus fails loudly (and the wait below says so)
+    // in the unlikely case another process took it in between.
+    const port = await closedPort();
+    address = `http://127.0.0.1:${port}`;
+    prometheus = spawn(
+      binary as string,
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    prometheus.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    await until(
+      () => `Prometheus to be ready at ${address} (stderr: ${log})`,
+      async () => ((await fetch(`${address}/-/ready`)).ok ? true : undefined),
+      30_000,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    if (prometheus !== undefined) await stop(prometheus);
+    if (exporter !== undefined) await exporter.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function context(checks: unknown[]): RoundContext {
+    const spec = MigrationPlanSpec.parse({
+      targets: [{ provider: 'smi', smi: { trafficSplit: 'checkout', stableBackend: 'stable', canaryBackend: 'canary' } }],
+      steps: [{ weight: 10 }, { weight: 100 }],
+      analysis: { prometheus: { address }, checks },
+    });
+    return { plan: { name: 'checkout-v2', namespace: 'shop' }, spec, step: 0, weight: 10, signal: new AbortController().signal };
+  }
+
+  it('reads the canary error rate and p99 latency through the built-in templates', async () => {
+    const runner = createAnalysisRunner({ secrets: { read: () => Promise.reject(new Error('no secrets here')) } });
+    const ctx = context([
+      { name: 'error-rate', template: 'error-rate', max: 0.5 },
+      { name: 'error-rate-strict', template: 'error-rate', max: 0.05 },
+      { name: 'latency-p99', template: 'latency-p99', max: 0.3 },
+    ]);
+    // rate() needs two scrapes inside its window; until then the templates answer NoData.
+    const round = await until<AnalysisRound>(
+      () => 'two scrapes of the exporter',
+      async () => {
+        const r = await runner.runRound(ctx);
+        return r.outcomes.every((o) => o.result !== 'NoData') ? r : undefined;
+      },
+      30_000,
+    );
+    const [loose, strict, latency] = round.outcomes;
+    expect(loose).toMatchObject({ name: 'error-rate', result: 'Pass' });
+    expect(loose?.value).toBeCloseTo(EXPECTED_ERROR_RATE, 3);
+    expect(strict).toMatchObject({ name: 'error-rate-strict', result: 'Fail' });
+    expect(latency).toMatchObject({ name: 'latency-p99', result: 'Pass' });
+    expect(latency?.value).toBeCloseTo(EXPECTED_P99, 3);
+  }, 45_000);
+
+  it('a selector that matches nothing is NoData, and bad PromQL is an Error with Prometheus\' message', async () => {
+    const runner = createAnalysisRunner({ secrets: { read: () => Promise.reject(new Error('no secrets here')) } });
+    const round = await runner.runRound(
+      context([
+        { name: 'absent', query: 'sum(rate(http_requests_total{service="nobody"}[1m]))', max: 1 },
+        { name: 'broken', query: 'sum(rate(http_requests_total[1m])', max: 1 },
+      ]),
+    );
+    expect(round.outcomes[0]).toStrictEqual({ name: 'absent', value: null, result: 'NoData', message: 'query returned no series' });
+    expect(round.outcomes[1]).toMatchObject({ name: 'broken', value: null, result: 'Error' });
+    expect(round.outcomes[1]?.message).toMatch(/^Prometheus answered 400 Bad Request \(bad_data\): .*parse error/);
+  });
+});
