@@ -1,0 +1,507 @@
+// The verbs on stored objects, independent of HTTP: create, get, list, update, patch, delete,
+// each with the semantics of kube-apiserver's generic registry (resourceVersion preconditions,
+// generation, status subresource, finalizers, dry run, field validation).
+import { randomUUID } from 'node:crypto';
+import { builtinValidation, applyBuiltinDefaults, decodeErrors, labelErrors, nameErrors } from './builtins';
+import { errors, FieldError, GroupResource, StatusError } from './errors';
+import {
+  applyJsonPatch, decodeJsonPatch, deepEqual, isJsonObject, Json, JsonObject, JsonPatchApplyError, JsonPatchDecodeError,
+  mergePatch, strategicMergePatch,
+} from './patch';
+import { apiVersionOf, resourceKey, ResourceType } from './resources';
+import { applyDefaults, JSONSchemaProps, prune, validateValue } from './schema';
+import { parseFieldSelector, parseLabelSelector } from './selectors';
+import { KubeObject, Store } from './store';
+
+export interface Target {
+  type: ResourceType;
+  version: string;
+  namespace: string;
+  name: string;
+  subresource: string;
+}
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldValidation: FieldValidation;
+}
+
+export interface WriteResult {
+  object: KubeObject;
+  warnings: string[];
+  /** HTTP status: 201 on create, 202 when a delete waits for finalizers, else 200. */
+  code: number;
+}
+
+export const MERGE_PATCH = 'application/merge-patch+json';
+export const JSON_PATCH = 'application/json-patch+json';
+export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+
+export function groupResource(type: ResourceType): GroupResource {
+  return { group: type.group, resource: type.plural };
+}
+
+/** Types whose DELETE answers with the object (like the real registry's ReturnDeletedObject). */
+function returnsDeletedObject(type: ResourceType): boolean {
+  return type.custom !== undefined || type.plural === 'services' || type.plural === 'namespaces' || type.plural === 'customresourcedefinitions';
+}
+
+export interface ApiHooks {
+  /** Called after a CRD is stored (or removed) so its resources are (no longer) served. */
+  crdChanged(crd: KubeObject, removed: boolean): void;
+  /** Throws 422 if the CRD is not acceptable. */
+  validateCrd(crd: JsonObject): void;
+  now(): Date;
+}
+
+function rfc3339Seconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+function generateSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let s = '';
+  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return s;
+}
+
+export class Api {
+  constructor(
+    private readonly store: Store,
+    private readonly hooks: ApiHooks,
+  ) {}
+
+  /** The object as served in `version`: stored once, converted by changing apiVersion (conversion: None). */
+  present(type: ResourceType, version: string, obj: KubeObject): KubeObject {
+    const apiVersion = apiVersionOf(type.group, version);
+    return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+  }
+
+  get(t: Target): KubeObject {
+    const obj = this.store.get(resourceKey(t.type.group, t.type.plural), t.namespace, t.name);
+    if (!obj) throw errors.notFound(groupResource(t.type), t.name);
+    return this.present(t.type, t.version, obj);
+  }
+
+  list(t: Target, query: URLSearchParams): { items: KubeObject[]; resourceVersion: string; continueToken?: string } {
+    const labelSelector = parseLabelSelector(query.get('labelSelector'));
+    const fieldSelector = parseFieldSelector(query.get('fieldSelector'), t.type.kind, t.version, t.type.fieldLabels);
+    let items = this.store
+      .list(resourceKey(t.type.group, t.type.plural), t.type.namespaced && t.namespace ? t.namespace : undefined)
+      .filter((o) => labelSelector(o.metadata.labels as Record<string, string> | undefined) && fieldSelector(o));
+    const resourceVersion = String(this.store.currentRevision());
+    const cont = query.get('continue');
+    if (cont) {
+      let after: string;
+      try {
+        after = String(JSON.parse(Buffer.from(cont, 'base64').toString('utf8')).start);
+      } catch {
+        throw errors.badRequest('continue key is not valid: illegal base64 data');
+      }
+      items = items.filter((o) => `${String(o.metadata.namespace ?? '')}/${String(o.metadata.name)}` > after);
+    }
+    const limit = Number(query.get('limit') ?? '0');
+    let continueToken: string | undefined;
+    if (limit > 0 && items.length > limit) {
+      items = items.slice(0, limit);
+      const last = items[items.length - 1] as KubeObject;
+      continueToken = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: resourceVersion, start: `${String(last.metadata.namespace ?? '')}/${String(last.metadata.name)}` })).toString('base64');
+    }
+    return { items: items.map((o) => this.present(t.type, t.version, o)), resourceVersion, ...(continueToken ? { continueToken } : {}) };
+  }
+
+  create(t: Target, body: unknown, opts: WriteOptions): WriteResult {
+    const type = t.type;
+    const gr = groupResource(type);
+    const obj = this.checkEnvelope(t, body);
+    const meta = obj.metadata;
+    if (meta.resourceVersion !== undefined && meta.resourceVersion !== '') {
+      throw errors.internal('resourceVersion should not be set on objects to be created');
+    }
+    if (!meta.name && typeof meta.generateName === 'string' && meta.generateName) meta.name = `${meta.generateName}${generateSuffix()}`;
+    if (t.namespace && meta.namespace !== undefined && meta.namespace !== t.namespace) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    if (type.namespaced) meta.namespace = t.namespace;
+    else delete meta.namespace;
+    const warnings = this.normalize(t, obj, undefined, opts);
+    const name = String(meta.name ?? '');
+    if (type.namespaced) this.requireNamespace(t, name);
+    const key = resourceKey(type.group, type.plural);
+    if (this.store.get(key, t.namespace, name)) throw errors.alreadyExists(gr, name);
+    if (type.custom && type.statusSubresource) delete obj.status;
+    const now = this.hooks.now();
+    meta.uid = randomUUID();
+    meta.creationTimestamp = rfc3339Seconds(now);
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.managedFields;
+    delete meta.selfLink;
+    if (type.tracksGeneration) meta.generation = 1;
+    else delete meta.generation;
+    if (type.plural === 'customresourcedefinitions') this.prepareCrd(obj);
+    if (opts.dryRun) return { object: this.present(type, t.version, obj), warnings, code: 201 };
+    const stored = this.store.write(key, this.toStorage(type, obj), undefined);
+    if (type.plural === 'customresourcedefinitions') this.hooks.crdChanged(stored, false);
+    return { object: this.present(type, t.version, stored), warnings, code: 201 };
+  }
+
+  update(t: Target, body: unknown, opts: WriteOptions): WriteResult {
+    const existing = this.existing(t);
+    const obj = this.checkEnvelope(t, body);
+    if (obj.metadata.name !== undefined && obj.metadata.name !== t.name) {
+      throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${t.name})`);
+    }
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== '' && rv !== existing.metadata.resourceVersion) {
+      throw errors.staleResourceVersion(groupResource(t.type), t.name);
+    }
+    return this.commitUpdate(t, existing, obj, opts);
+  }
+
+  patch(t: Target, body: Buffer, contentType: string, opts: WriteOptions): WriteResult {
+    const existing = this.existing(t);
+    const current = this.present(t.type, t.version, existing) as Json;
+    let patched: Json;
+    let parsed: Json;
+    try {
+      parsed = JSON.parse(body.toString('utf8')) as Json;
+    } catch (e) {
+      throw errors.badRequest(`error decoding patch: ${(e as Error).message}`);
+    }
+    switch (contentType) {
+      case MERGE_PATCH:
+        if (!isJsonObject(parsed)) throw errors.badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
+        patched = mergePatch(current, parsed);
+        break;
+      case JSON_PATCH:
+        try {
+          patched = applyJsonPatch(current, decodeJsonPatch(parsed));
+        } catch (e) {
+          if (e instanceof JsonPatchDecodeError) throw errors.badRequest(e.message);
+          if (e instanceof JsonPatchApplyError) {
+            throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
+              causes: [{ reason: 'UnexpectedServerResponse', message: e.message }],
+            });
+          }
+          throw e;
+        }
+        break;
+      case STRATEGIC_MERGE_PATCH:
+        if (t.type.custom) throw this.unsupportedPatch(t.type);
+        if (!isJsonObject(parsed)) throw errors.badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
+        patched = strategicMergePatch(current, parsed);
+        break;
+      default:
+        throw this.unsupportedPatch(t.type);
+    }
+    if (!isJsonObject(patched)) throw errors.badRequest('the patched object is not a JSON object');
+    const meta = isJsonObject(patched.metadata) ? patched.metadata : {};
+    // A resourceVersion in the patch body is a precondition; one equal to the current one passes.
+    if (meta.resourceVersion !== undefined && meta.resourceVersion !== existing.metadata.resourceVersion) {
+      throw errors.staleResourceVersion(groupResource(t.type), t.name);
+    }
+    if (meta.name !== undefined && meta.name !== t.name) {
+      throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${t.name})`);
+    }
+    return this.commitUpdate(t, existing, patched, opts);
+  }
+
+  delete(t: Target, body: unknown, opts: { dryRun: boolean }): WriteResult {
+    const type = t.type;
+    const key = resourceKey(type.group, type.plural);
+    const existing = this.existing(t);
+    const preconditions = isJsonObject(body) && isJsonObject(body.preconditions) ? body.preconditions : {};
+    if (typeof preconditions.uid === 'string' && preconditions.uid !== existing.metadata.uid) {
+      throw errors.conflict(groupResource(type), t.name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${String(existing.metadata.uid)}`);
+    }
+    if (typeof preconditions.resourceVersion === 'string' && preconditions.resourceVersion !== existing.metadata.resourceVersion) {
+      throw errors.conflict(groupResource(type), t.name, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in meta: ${String(existing.metadata.resourceVersion)}`);
+    }
+    const finalizers = Array.isArray(existing.metadata.finalizers) ? existing.metadata.finalizers : [];
+    const namespaceFinalizing = type.plural === 'namespaces';
+    if (finalizers.length > 0 || namespaceFinalizing) {
+      if (existing.metadata.deletionTimestamp) {
+        return { object: this.present(type, t.version, existing), warnings: [], code: 202 };
+      }
+      const marked: KubeObject = clone(existing);
+      marked.metadata.deletionTimestamp = rfc3339Seconds(this.hooks.now());
+      marked.metadata.deletionGracePeriodSeconds = 0;
+      if (namespaceFinalizing) marked.status = { ...(isJsonObject(marked.status) ? marked.status : {}), phase: 'Terminating' };
+      if (opts.dryRun) return { object: this.present(type, t.version, marked), warnings: [], code: 202 };
+      const stored = this.store.write(key, marked, existing);
+      if (namespaceFinalizing) this.terminateNamespace(t.name);
+      const after = this.store.get(key, t.namespace, t.name);
+      return { object: this.present(type, t.version, after ?? stored), warnings: [], code: after ? 202 : 200 };
+    }
+    if (opts.dryRun) return { object: this.deleteAnswer(type, t.version, existing), warnings: [], code: 200 };
+    const gone = this.store.remove(key, existing);
+    this.afterRemoval(type, gone);
+    return { object: this.deleteAnswer(type, t.version, gone), warnings: [], code: 200 };
+  }
+
+  /** Deletes every object a list with these selectors would return; answers the deleted list. */
+  deleteCollection(t: Target, query: URLSearchParams, opts: { dryRun: boolean }): KubeObject[] {
+    const { items } = this.list(t, query);
+    return items.map((o) => this.delete({ ...t, namespace: String(o.metadata.namespace ?? ''), name: String(o.metadata.name) }, undefined, opts).object);
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private deleteAnswer(type: ResourceType, version: string, obj: KubeObject): KubeObject {
+    if (returnsDeletedObject(type)) return this.present(type, version, obj);
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name: String(obj.metadata.name), group: type.group, kind: type.plural, uid: String(obj.metadata.uid) },
+    };
+  }
+
+  private unsupportedPatch(type: ResourceType): StatusError {
+    const accepted = type.custom ? [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] : [STRATEGIC_MERGE_PATCH, JSON_PATCH, MERGE_PATCH, APPLY_PATCH];
+    return errors.unsupportedMediaType(accepted);
+  }
+
+  private existing(t: Target): KubeObject {
+    const obj = this.store.get(resourceKey(t.type.group, t.type.plural), t.namespace, t.name);
+    if (!obj) throw errors.notFound(groupResource(t.type), t.name);
+    return obj;
+  }
+
+  private requireNamespace(t: Target, name: string): void {
+    const ns = this.store.get(resourceKey('', 'namespaces'), '', t.namespace);
+    if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, t.namespace);
+    if (ns.metadata.deletionTimestamp) {
+      const message = `unable to create new content in namespace ${t.namespace} because it is being terminated`;
+      throw new StatusError(403, 'Forbidden', `${t.type.group ? `${t.type.plural}.${t.type.group}` : t.type.plural} "${name}" is forbidden: ${message}`, {
+        name,
+        group: t.type.group,
+        kind: t.type.plural,
+        causes: [{ reason: 'NamespaceTerminating', message, field: 'metadata.namespace' }],
+      });
+    }
+  }
+
+  /** The body as an object of this type: apiVersion/kind checked (400) and filled in. */
+  private checkEnvelope(t: Target, body: unknown): KubeObject {
+    if (!isJsonObject(body)) throw errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
+    const obj = clone(body) as JsonObject;
+    const apiVersion = apiVersionOf(t.type.group, t.version);
+    if (obj.kind !== undefined && obj.kind !== t.type.kind) {
+      throw errors.badRequest(`${t.type.kind} in version "${t.version}" cannot be handled as a ${t.type.kind}: no kind "${String(obj.kind)}" is registered for version "${String(obj.apiVersion ?? apiVersion)}" in scheme`);
+    }
+    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
+      const otherVersion = typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith(t.type.group ? `${t.type.group}/` : '') && t.type.versions.includes(obj.apiVersion.split('/').pop() ?? '');
+      if (!otherVersion) {
+        throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`);
+      }
+    }
+    obj.apiVersion = apiVersion;
+    obj.kind = t.type.kind;
+    if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
+    if (!isJsonObject(obj.metadata)) {
+      throw errors.badRequest(`${t.type.kind} in version "${t.version}" cannot be handled as a ${t.type.kind}: json: cannot unmarshal ${Array.isArray(obj.metadata) ? 'array' : typeof obj.metadata} into Go struct field ${t.type.kind}.metadata of type v1.ObjectMeta`);
+    }
+    return obj as KubeObject;
+  }
+
+  /** Decode checks, pruning, defaulting and validation shared by create and update. */
+  private normalize(t: Target, obj: KubeObject, existing: KubeObject | undefined, opts: WriteOptions): string[] {
+    const type = t.type;
+    decodeErrors(type.kind, t.version, obj, type.custom === undefined);
+    const warnings: string[] = [];
+    const schema = type.custom?.schemas.get(t.version);
+    if (schema) {
+      const unknown = prune(obj, schema);
+      if (unknown.length > 0 && opts.fieldValidation === 'Strict') {
+        throw errors.badRequest(`${type.kind} in version "${t.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+      }
+      if (opts.fieldValidation === 'Warn') warnings.push(...unknown.map((u) => `unknown field "${u}"`));
+      applyDefaults(obj, schema);
+    }
+    if (!type.custom) applyBuiltinDefaults(type.kind, obj, existing);
+    const errs: FieldError[] = [];
+    const name = String(obj.metadata.name ?? '');
+    if (!existing) {
+      if (!name) errs.push({ reason: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' });
+      else errs.push(...nameErrors(type.kind, name));
+    }
+    errs.push(...labelErrors(obj.metadata.labels));
+    if (schema) errs.push(...this.schemaErrors(obj, schema));
+    else errs.push(...builtinValidation(type.kind, obj));
+    if (existing?.metadata.deletionTimestamp) {
+      const before = new Set((existing.metadata.finalizers as string[] | undefined) ?? []);
+      const added = ((obj.metadata.finalizers as string[] | undefined) ?? []).filter((f) => !before.has(f));
+      if (added.length > 0) {
+        errs.push({ reason: 'FieldValueForbidden', field: 'metadata.finalizers', detail: `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` });
+      }
+    }
+    if (errs.length > 0) throw errors.invalid(type.kind, type.group, name, errs);
+    return warnings;
+  }
+
+  /** Validates everything but ObjectMeta (which the server owns) against the CRD schema. */
+  private schemaErrors(obj: KubeObject, schema: JSONSchemaProps): FieldError[] {
+    const { metadata, ...rest } = obj;
+    const properties = { ...(schema.properties ?? {}) };
+    const metaSchema = properties.metadata;
+    delete properties.metadata;
+    const errs = validateValue(rest, { ...schema, properties, required: (schema.required ?? []).filter((r) => r !== 'metadata') }, '');
+    if (metaSchema?.properties) {
+      for (const field of ['name', 'generateName']) {
+        const s = metaSchema.properties[field];
+        const v = metadata[field];
+        if (s && typeof v === 'string') errs.push(...validateValue(v, s, `metadata.${field}`));
+      }
+    }
+    return errs;
+  }
+
+  private commitUpdate(t: Target, existing: KubeObject, incoming: JsonObject, opts: WriteOptions): WriteResult {
+    const type = t.type;
+    const key = resourceKey(type.group, type.plural);
+    let next = clone(incoming) as KubeObject;
+    if (!isJsonObject(next.metadata)) next.metadata = {};
+    const current = this.present(type, t.version, existing);
+    if (t.subresource === 'status') {
+      // A status write changes status and nothing else.
+      const status = next.status;
+      next = clone(current);
+      if (status === undefined) delete next.status;
+      else next.status = status;
+    } else if (type.statusSubresource) {
+      // A write to the main resource leaves status alone.
+      if (current.status === undefined) delete next.status;
+      else next.status = clone(current.status);
+    }
+    const meta = next.metadata;
+    const old = existing.metadata;
+    meta.name = old.name ?? null;
+    if (type.namespaced) meta.namespace = old.namespace ?? null;
+    else delete meta.namespace;
+    if (meta.uid !== undefined && meta.uid !== old.uid) {
+      throw errors.conflict(groupResource(type), t.name, `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${String(old.uid)}`);
+    }
+    meta.uid = old.uid ?? null;
+    meta.creationTimestamp = old.creationTimestamp ?? null;
+    if (old.deletionTimestamp) {
+      meta.deletionTimestamp = old.deletionTimestamp;
+      meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds ?? 0;
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+    }
+    delete meta.managedFields;
+    delete meta.selfLink;
+    next.apiVersion = apiVersionOf(type.group, t.version);
+    next.kind = type.kind;
+    const warnings = this.normalize(t, next, existing, opts);
+    if (type.tracksGeneration) {
+      const changed = type.custom
+        ? !deepEqual(withoutMetaAndStatus(next, type.statusSubresource), withoutMetaAndStatus(current, type.statusSubresource))
+        : !deepEqual(next.spec, current.spec);
+      const generation = typeof old.generation === 'number' ? old.generation : 1;
+      meta.generation = changed ? generation + 1 : generation;
+    } else {
+      delete meta.generation;
+    }
+    meta.resourceVersion = old.resourceVersion ?? null;
+    if (type.plural === 'customresourcedefinitions') this.prepareCrd(next, existing);
+    if (deepEqual(next, current)) return { object: current, warnings, code: 200 };
+    if (opts.dryRun) return { object: next, warnings, code: 200 };
+    const finalizers = Array.isArray(meta.finalizers) ? meta.finalizers : [];
+    if (meta.deletionTimestamp && finalizers.length === 0 && type.plural !== 'namespaces') {
+      const gone = this.store.remove(key, this.toStorage(type, next));
+      this.afterRemoval(type, gone);
+      return { object: this.present(type, t.version, gone), warnings, code: 200 };
+    }
+    const stored = this.store.write(key, this.toStorage(type, next), existing);
+    if (type.plural === 'customresourcedefinitions') this.hooks.crdChanged(stored, false);
+    return { object: this.present(type, t.version, stored), warnings, code: 200 };
+  }
+
+  private toStorage(type: ResourceType, obj: KubeObject): KubeObject {
+    const { resourceVersion: _rv, ...meta } = obj.metadata;
+    return { ...obj, apiVersion: apiVersionOf(type.group, type.versions[0] ?? ''), metadata: meta };
+  }
+
+  private prepareCrd(crd: KubeObject, existing?: KubeObject): void {
+    this.hooks.validateCrd(crd);
+    const spec = crd.spec as JsonObject;
+    const names = spec.names as JsonObject;
+    const status = existing && isJsonObject(existing.status) ? existing.status : {};
+    const at = isJsonObject(status) && Array.isArray(status.conditions) ? undefined : rfc3339Seconds(this.hooks.now());
+    const conditions = (Array.isArray(status.conditions) ? status.conditions : [
+      { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: at ?? null },
+      { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: at ?? null },
+    ]) as Json[];
+    crd.status = {
+      acceptedNames: {
+        kind: names.kind ?? null,
+        listKind: names.listKind ?? `${String(names.kind)}List`,
+        plural: names.plural ?? null,
+        singular: names.singular ?? String(names.kind).toLowerCase(),
+        ...(names.shortNames ? { shortNames: names.shortNames } : {}),
+        ...(names.categories ? { categories: names.categories } : {}),
+      },
+      conditions,
+      storedVersions: (spec.versions as JsonObject[]).filter((v) => v.storage === true).map((v) => v.name ?? ''),
+    };
+    names.listKind ??= `${String(names.kind)}List`;
+    names.singular ??= String(names.kind).toLowerCase();
+  }
+
+  private afterRemoval(type: ResourceType, gone: KubeObject): void {
+    if (type.plural === 'customresourcedefinitions') this.hooks.crdChanged(gone, true);
+    const namespace = String(gone.metadata.namespace ?? '');
+    if (namespace) this.finishNamespaceIfEmpty(namespace);
+  }
+
+  /** What the namespace controller does: delete the contents, then the namespace once empty. */
+  private terminateNamespace(namespace: string): void {
+    for (const key of this.namespacedKeys()) {
+      for (const obj of this.store.list(key, namespace)) {
+        if (obj.metadata.deletionTimestamp) continue;
+        const finalizers = Array.isArray(obj.metadata.finalizers) ? obj.metadata.finalizers : [];
+        if (finalizers.length > 0) {
+          const marked = clone(obj);
+          marked.metadata.deletionTimestamp = rfc3339Seconds(this.hooks.now());
+          marked.metadata.deletionGracePeriodSeconds = 0;
+          this.store.write(key, marked, obj);
+        } else {
+          this.store.remove(key, obj);
+        }
+      }
+    }
+    this.finishNamespaceIfEmpty(namespace);
+  }
+
+  private finishNamespaceIfEmpty(namespace: string): void {
+    const nsKey = resourceKey('', 'namespaces');
+    const ns = this.store.get(nsKey, '', namespace);
+    if (!ns?.metadata.deletionTimestamp) return;
+    for (const key of this.namespacedKeys()) if (this.store.list(key, namespace).length > 0) return;
+    this.store.remove(nsKey, ns);
+  }
+
+  namespacedKeysProvider: () => string[] = () => [];
+
+  private namespacedKeys(): string[] {
+    return this.namespacedKeysProvider();
+  }
+}
+
+function withoutMetaAndStatus(obj: KubeObject, dropStatus: boolean): JsonObject {
+  const { metadata: _m, ...rest } = obj;
+  if (dropStatus) delete rest.status;
+  return rest;
+}

@@ -1,0 +1,680 @@
+// LocalKube: an in-process Kubernetes API server over plain HTTP on loopback. Clients reach it
+// exactly as they reach a real cluster (client-node with a kubeconfig, kubectl), so what works
+// here must work there. See README-like notes in index.ts for what is left out.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
+import * as yaml from 'js-yaml';
+import { Api, APPLY_PATCH, FieldValidation, groupResource, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, Target } from './api';
+import { allowAll, AllowRule, Authenticator, Authorizer, forbidden, RequestAttributes, rulesAuthorizer, UserInfo } from './auth';
+import { defaultCrdFiles, readCrdFile, resourceTypeFromCrd, validateCrd } from './crd';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, TypeRegistry, versionInfo } from './discovery';
+import { errors, StatusError } from './errors';
+import { Faults, FaultResponse } from './faults';
+import { kubeconfigYaml } from './kubeconfig';
+import { openApiDocument } from './openapi';
+import { isJsonObject, JsonObject } from './patch';
+import { apiVersionOf, builtinResources, resourceKey, ResourceType } from './resources';
+import { parseFieldSelector, parseLabelSelector } from './selectors';
+import { HistoryExpired, KubeObject, Store, StoredEvent } from './store';
+import { IncludeObject, toTable } from './table';
+
+export interface LocalKubeOptions {
+  /** Loopback by default. */
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** CRD YAML files to serve. Default: every YAML in the shared CRD directory plus manifests/crd.yaml, when present. */
+  crdFiles?: string[];
+  /** CRD objects to serve, in addition to crdFiles. */
+  crds?: unknown[];
+  /** The token written into the kubeconfig (user `localkube-admin`, group system:masters). Random by default. */
+  adminToken?: string;
+  /** More bearer tokens and the users they authenticate as. */
+  tokens?: Record<string, { username: string; uid?: string; groups?: string[] }>;
+  /**
+   * Requests without credentials run as system:anonymous (groups system:unauthenticated), as
+   * with kube-apiserver's --anonymous-auth=true. Default true: kubectl sends no token to an
+   * http:// server. With false they get 401. A wrong token is always 401.
+   */
+  anonymous?: boolean;
+  /** Decides every request (and SubjectAccessReviews). Takes precedence over `rules`. Default: allow all. */
+  authorize?: Authorizer;
+  /** RBAC-like allow rules; system:masters is always allowed. Used when `authorize` is absent. */
+  rules?: AllowRule[];
+  /** Interval of BOOKMARK events on watches that allow them. Default 60 s (a real server: about a minute). */
+  bookmarkIntervalMs?: number;
+  /** Events kept for watch resumption. Default 1000. */
+  historyLimit?: number;
+  /** Namespaces that exist at start. Default: default, kube-system, kube-public, kube-node-lease. */
+  namespaces?: string[];
+  /** Clock for timestamps and Age columns. */
+  now?: () => Date;
+  /** Requests kept in `requests`. Default 5000. */
+  requestLogLimit?: number;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType: string;
+  status: number;
+  verb?: string;
+  resource?: string;
+}
+
+const ADMIN: UserInfo = { username: 'localkube-admin', groups: ['system:masters', 'system:authenticated'] };
+const MAX_BODY = 3 * 1024 * 1024;
+
+interface OpenWatch {
+  socket: Socket;
+  close(): void;
+}
+
+type Format = { kind: 'json' } | { kind: 'table'; include: IncludeObject } | { kind: 'partial' };
+
+export class LocalKube {
+  readonly faults = new Faults();
+  readonly requests: RequestRecord[] = [];
+  private readonly options: LocalKubeOptions;
+  private server?: http.Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly watches = new Set<OpenWatch>();
+  private store?: Store;
+  private api?: Api;
+  private readonly registry = new TypeRegistry();
+  private authenticator?: Authenticator;
+  private authorizer: Authorizer = allowAll;
+  private adminToken = '';
+  private baseUrl = '';
+  private readonly pendingCrds: unknown[] = [];
+
+  constructor(options: LocalKubeOptions = {}) {
+    this.options = options;
+  }
+
+  get url(): string {
+    if (!this.baseUrl) throw new Error('LocalKube is not started: call start() first');
+    return this.baseUrl;
+  }
+
+  get token(): string {
+    return this.adminToken;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) throw new Error('LocalKube already started');
+    const now = this.options.now ?? (() => new Date());
+    const store = new Store(this.options.historyLimit ?? 1000, 1000 + Math.floor(Math.random() * 1000));
+    this.store = store;
+    for (const type of builtinResources()) this.registry.add(type);
+    const api = new Api(store, {
+      now,
+      validateCrd: (crd) => validateCrd(crd),
+      crdChanged: (crd, removed) => this.crdChanged(crd, removed),
+    });
+    api.namespacedKeysProvider = () => this.registry.all().filter((t) => t.namespaced && !t.virtual).map((t) => resourceKey(t.group, t.plural));
+    this.api = api;
+    this.adminToken = this.options.adminToken ?? randomBytes(24).toString('hex');
+    const tokens = new Map<string, UserInfo>([[this.adminToken, ADMIN]]);
+    for (const [token, user] of Object.entries(this.options.tokens ?? {})) {
+      tokens.set(token, { username: user.username, groups: [...(user.groups ?? []), 'system:authenticated'], ...(user.uid ? { uid: user.uid } : {}) });
+    }
+    this.authenticator = new Authenticator(tokens, this.options.anonymous ?? true);
+    this.authorizer = this.options.authorize ?? (this.options.rules ? rulesAuthorizer(this.options.rules) : allowAll);
+
+    const nsType = this.registry.find('', 'v1', 'namespaces') as ResourceType;
+    for (const name of this.options.namespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      api.create({ type: nsType, version: 'v1', namespace: '', name: '', subresource: '' }, { metadata: { name } }, { dryRun: false, fieldValidation: 'Strict' });
+    }
+    const files = this.options.crdFiles ?? defaultCrdFiles();
+    for (const file of files) for (const crd of readCrdFile(file)) this.registerCrd(crd);
+    for (const crd of [...(this.options.crds ?? []), ...this.pendingCrds.splice(0)]) this.registerCrd(crd);
+
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        if (!res.headersSent) this.sendError(res, errors.internal(String(e)));
+        else res.destroy();
+      });
+    });
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.setNoDelay(true);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.baseUrl = `http://${host}:${address.port}`;
+  }
+
+  /** Closes every watch and connection, then the listener. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const w of [...this.watches]) w.close();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    this.baseUrl = '';
+  }
+
+  kubeconfigYaml(namespace = 'default'): string {
+    return kubeconfigYaml(this.url, this.adminToken, namespace);
+  }
+
+  writeKubeconfig(file: string, namespace = 'default'): void {
+    fs.writeFileSync(file, this.kubeconfigYaml(namespace), { mode: 0o600 });
+  }
+
+  /**
+   * Serves a CRD as if it were created through the API (refused with a 422 StatusError when
+   * not structural). Before start() it is queued. An existing CRD of that name is replaced.
+   */
+  registerCrd(crd: unknown): KubeObject | undefined {
+    if (!this.api) {
+      this.pendingCrds.push(crd);
+      return undefined;
+    }
+    if (!isJsonObject(crd)) throw errors.badRequest('a CRD must be an object');
+    const type = this.registry.find('apiextensions.k8s.io', 'v1', 'customresourcedefinitions') as ResourceType;
+    const name = isJsonObject(crd.metadata) ? String(crd.metadata.name ?? '') : '';
+    const target: Target = { type, version: 'v1', namespace: '', name, subresource: '' };
+    const body = { ...crd, metadata: { ...(isJsonObject(crd.metadata) ? crd.metadata : {}) } } as JsonObject;
+    delete body.status;
+    delete (body.metadata as JsonObject).resourceVersion;
+    const existing = this.store?.get(resourceKey(type.group, type.plural), '', name);
+    if (existing) {
+      return this.api.update(target, { ...body, metadata: { ...(body.metadata as JsonObject), resourceVersion: existing.metadata.resourceVersion ?? null } }, { dryRun: false, fieldValidation: 'Ignore' }).object;
+    }
+    return this.api.create(target, body, { dryRun: false, fieldValidation: 'Ignore' }).object;
+  }
+
+  /** Closes every open watch abruptly (socket destroyed, no final chunk), as a dropped connection does. */
+  dropWatches(): void {
+    for (const w of [...this.watches]) {
+      w.close();
+      w.socket.destroy();
+    }
+  }
+
+  /** Forgets watch history: resuming a watch from any earlier resourceVersion then gets 410 Expired. */
+  compactHistory(): void {
+    this.requireStore().compact();
+  }
+
+  /** How many watch streams are open now. */
+  get openWatchCount(): number {
+    return this.watches.size;
+  }
+
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private requireStore(): Store {
+    if (!this.store) throw new Error('LocalKube is not started: call start() first');
+    return this.store;
+  }
+
+  private crdChanged(crd: KubeObject, removed: boolean): void {
+    const spec = crd.spec as JsonObject;
+    const names = spec.names as JsonObject;
+    const group = String(spec.group);
+    const plural = String(names.plural);
+    if (removed) {
+      const store = this.requireStore();
+      const key = resourceKey(group, plural);
+      for (const obj of store.list(key)) store.remove(key, obj);
+      store.dropResource(key);
+      this.registry.remove(group, plural);
+      return;
+    }
+    this.registry.add(resourceTypeFromCrd(crd));
+  }
+
+  private record(req: http.IncomingMessage, url: URL, status: number, attrs?: RequestAttributes): void {
+    const entry: RequestRecord = {
+      method: req.method ?? '',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams.entries()),
+      contentType: String(req.headers['content-type'] ?? ''),
+      status,
+      ...(attrs ? { verb: attrs.verb, resource: attrs.resource } : {}),
+    };
+    this.requests.push(entry);
+    const limit = this.options.requestLogLimit ?? 5000;
+    if (this.requests.length > limit) this.requests.splice(0, this.requests.length - limit);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let attrs: RequestAttributes | undefined;
+    res.on('finish', () => this.record(req, url, res.statusCode, attrs));
+    res.on('close', () => {
+      if (!res.writableFinished) this.record(req, url, res.headersSent ? res.statusCode : 0, attrs);
+    });
+    const segments = url.pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+    try {
+      if (['version', 'healthz', 'livez', 'readyz'].includes(segments[0] ?? '') && method === 'GET') {
+        if (segments[0] === 'version') return this.sendJson(res, 200, versionInfo());
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('ok');
+        return;
+      }
+      const user = (this.authenticator as Authenticator).authenticate(req.headers.authorization);
+      const route = this.route(segments, method, url.searchParams);
+      if (route.kind === 'document') {
+        if (method !== 'GET') throw errors.methodNotAllowed();
+        return this.sendJson(res, 200, route.body, route.contentType);
+      }
+      const { target, verb } = route;
+      attrs = {
+        verb,
+        group: target.type.group,
+        resource: target.type.plural,
+        subresource: target.subresource,
+        namespace: target.namespace,
+        name: target.name,
+      };
+      const fault = this.faults.take({ verb, resource: target.type.plural, subresource: target.subresource, namespace: target.namespace, name: target.name });
+      if (fault !== undefined) {
+        const proceed = await this.applyFault(fault, req, res, groupResource(target.type), target.name);
+        if (!proceed) return;
+      }
+      if (!this.authorizer(user, attrs)) throw forbidden(user, attrs);
+      await this.dispatch(req, res, url.searchParams, target, verb, user);
+    } catch (e) {
+      if (e instanceof StatusError) return this.sendError(res, e);
+      throw e;
+    }
+  }
+
+  /** Applies a fault; returns true when the request should then be served normally. */
+  private async applyFault(fault: FaultResponse, req: http.IncomingMessage, res: http.ServerResponse, gr: { group: string; resource: string }, name: string): Promise<boolean> {
+    if (fault === 'dropConnection') {
+      req.socket.destroy();
+      return false;
+    }
+    if ('delayMs' in fault) {
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      return !req.socket.destroyed;
+    }
+    this.sendError(res, faultError(fault.status, fault.message, gr, name));
+    return false;
+  }
+
+  private route(
+    segments: string[],
+    method: string,
+    query: URLSearchParams,
+  ): { kind: 'document'; body: unknown; contentType?: string } | { kind: 'resource'; target: Target; verb: string } {
+    const [root, ...rest] = segments;
+    if (root === 'openapi') {
+      const doc = openApiDocument(rest, this.registry);
+      if (!doc) throw errors.pathNotFound();
+      return { kind: 'document', body: doc };
+    }
+    let group: string;
+    let version: string;
+    let tail: string[];
+    if (root === 'api') {
+      if (rest.length === 0) return { kind: 'document', body: apiVersions(this.baseUrl.replace(/^http:\/\//, '')) };
+      if (rest[0] !== 'v1') throw errors.pathNotFound();
+      group = '';
+      version = 'v1';
+      tail = rest.slice(1);
+    } else if (root === 'apis') {
+      if (rest.length === 0) return { kind: 'document', body: apiGroupList(this.registry) };
+      if (rest.length === 1) {
+        const doc = apiGroup(this.registry, rest[0] as string);
+        if (!doc) throw errors.pathNotFound();
+        return { kind: 'document', body: doc };
+      }
+      group = rest[0] as string;
+      version = rest[1] as string;
+      tail = rest.slice(2);
+    } else {
+      throw errors.pathNotFound();
+    }
+    if (tail.length === 0) {
+      const doc = apiResourceList(this.registry, group, version);
+      if (!doc) throw errors.pathNotFound();
+      return { kind: 'document', body: doc };
+    }
+    let namespace = '';
+    let plural: string;
+    let name = '';
+    let subresource = '';
+    const nsSubresource = tail.length === 3 && (tail[2] === 'status' || tail[2] === 'finalize');
+    if (tail[0] === 'namespaces' && tail.length >= 3 && !nsSubresource) {
+      if (tail.length > 5) throw errors.pathNotFound();
+      namespace = tail[1] as string;
+      plural = tail[2] as string;
+      name = tail[3] ?? '';
+      subresource = tail[4] ?? '';
+    } else {
+      if (tail.length > 3) throw errors.pathNotFound();
+      plural = tail[0] as string;
+      name = tail[1] ?? '';
+      subresource = tail[2] ?? '';
+    }
+    const type = this.registry.find(group, version, plural);
+    if (!type) throw errors.pathNotFound();
+    if (namespace && !type.namespaced) throw errors.pathNotFound();
+    if (subresource && !(subresource === 'status' && type.statusSubresource)) throw errors.pathNotFound();
+    const target: Target = { type, version, namespace, name, subresource };
+    const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+    let verb: string;
+    if (name) {
+      const verbs: Record<string, string> = subresource
+        ? { GET: 'get', PUT: 'update', PATCH: 'patch' }
+        : { GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+      verb = verbs[method] ?? '';
+    } else {
+      const verbs: Record<string, string> = { GET: watch ? 'watch' : 'list', POST: 'create', DELETE: 'deletecollection' };
+      verb = verbs[method] ?? '';
+      // The all-namespaces path of a namespaced resource only lists and watches.
+      if (type.namespaced && !namespace && verb !== 'list' && verb !== 'watch') verb = '';
+    }
+    if (!verb || !type.verbs.includes(verb === 'update' && subresource ? 'update' : verb)) {
+      if (!(subresource && (verb === 'get' || verb === 'update' || verb === 'patch'))) throw errors.methodNotAllowed();
+    }
+    return { kind: 'resource', target, verb };
+  }
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, t: Target, verb: string, user: UserInfo): Promise<void> {
+    const api = this.api as Api;
+    const format = negotiate(req.headers.accept);
+    const dryRun = parseDryRun(query);
+    const fieldValidation = parseFieldValidation(query);
+    switch (verb) {
+      case 'get':
+        return this.sendObject(res, 200, t, api.get(t), format, query);
+      case 'list': {
+        const { items, resourceVersion, continueToken } = api.list(t, query);
+        const listMeta: Record<string, unknown> = { resourceVersion, ...(continueToken ? { continue: continueToken } : {}) };
+        if (format.kind === 'table') {
+          return this.sendJson(res, 200, toTable(t.type, t.version, items, listMeta, format.include, this.now()));
+        }
+        if (format.kind === 'partial') {
+          return this.sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, items: items.map(partial) });
+        }
+        return this.sendJson(res, 200, { kind: t.type.listKind, apiVersion: apiVersionOf(t.type.group, t.version), metadata: listMeta, items });
+      }
+      case 'watch':
+        return this.serveWatch(req, res, t, query, format);
+      case 'create': {
+        const body = await readBody(req);
+        if (t.type.virtual) return this.sendJson(res, 201, this.review(t.type, parseBody(req, body), user));
+        const result = api.create(t, parseBody(req, body), { dryRun, fieldValidation });
+        return this.sendObject(res, result.code, t, result.object, format, query, result.warnings);
+      }
+      case 'update': {
+        const body = await readBody(req);
+        const result = api.update(t, parseBody(req, body), { dryRun, fieldValidation });
+        return this.sendObject(res, result.code, t, result.object, format, query, result.warnings);
+      }
+      case 'patch': {
+        const body = await readBody(req);
+        const contentType = mediaType(req.headers['content-type']);
+        if (![MERGE_PATCH, JSON_PATCH, STRATEGIC_MERGE_PATCH].includes(contentType)) {
+          const accepted = t.type.custom ? [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] : [STRATEGIC_MERGE_PATCH, JSON_PATCH, MERGE_PATCH, APPLY_PATCH];
+          throw errors.unsupportedMediaType(accepted);
+        }
+        const result = api.patch(t, body, contentType, { dryRun, fieldValidation });
+        return this.sendObject(res, result.code, t, result.object, format, query, result.warnings);
+      }
+      case 'delete': {
+        const body = await readBody(req);
+        const options = body.length > 0 ? parseBody(req, body) : undefined;
+        const result = api.delete(t, options, { dryRun });
+        if (result.object.kind === 'Status') return this.sendJson(res, result.code, result.object);
+        return this.sendObject(res, result.code, t, result.object, format, query);
+      }
+      case 'deletecollection': {
+        const deleted = api.deleteCollection(t, query, { dryRun });
+        return this.sendJson(res, 200, { kind: t.type.listKind, apiVersion: apiVersionOf(t.type.group, t.version), metadata: { resourceVersion: String(this.requireStore().currentRevision()) }, items: deleted.filter((o) => o.kind !== 'Status') });
+      }
+      default:
+        throw errors.methodNotAllowed();
+    }
+  }
+
+  private now(): number {
+    return (this.options.now ?? (() => new Date()))().getTime();
+  }
+
+  private review(type: ResourceType, body: unknown, requester: UserInfo): JsonObject {
+    void requester;
+    const spec = isJsonObject(body) && isJsonObject(body.spec) ? body.spec : {};
+    const apiVersion = apiVersionOf(type.group, type.versions[0] ?? 'v1');
+    if (type.kind === 'TokenReview') {
+      const user = typeof spec.token === 'string' ? (this.authenticator as Authenticator).userFor(spec.token) : undefined;
+      const status: JsonObject = user
+        ? { authenticated: true, user: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups } }
+        : { authenticated: false, user: {}, error: 'invalid bearer token' };
+      if (Array.isArray(spec.audiences)) status.audiences = spec.audiences;
+      return { kind: 'TokenReview', apiVersion, metadata: { creationTimestamp: null }, spec, status };
+    }
+    const username = typeof spec.user === 'string' ? spec.user : '';
+    const groups = Array.isArray(spec.groups) ? spec.groups.map(String) : [];
+    if (!username && groups.length === 0) {
+      throw new StatusError(422, 'Invalid', 'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified', {
+        group: 'authorization.k8s.io', kind: 'SubjectAccessReview', causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: "": at least one of user or group must be specified', field: 'spec.user' }],
+      });
+    }
+    const subject: UserInfo = { username, groups };
+    const ra = isJsonObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
+    const na = isJsonObject(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
+    const attrs: RequestAttributes = ra
+      ? { verb: String(ra.verb ?? ''), group: String(ra.group ?? ''), resource: String(ra.resource ?? ''), subresource: String(ra.subresource ?? ''), namespace: String(ra.namespace ?? ''), name: String(ra.name ?? '') }
+      : { verb: String(na?.verb ?? ''), group: '', resource: '', subresource: '', namespace: '', name: String(na?.path ?? '') };
+    const allowed = this.authorizer(subject, attrs);
+    return { kind: 'SubjectAccessReview', apiVersion, metadata: { creationTimestamp: null }, spec, status: allowed ? { allowed: true } : { allowed: false } };
+  }
+
+  private serveWatch(req: http.IncomingMessage, res: http.ServerResponse, t: Target, query: URLSearchParams, format: Format): void {
+    const store = this.requireStore();
+    const key = resourceKey(t.type.group, t.type.plural);
+    const labelSelector = parseLabelSelector(query.get('labelSelector'));
+    const fieldSelector = parseFieldSelector(query.get('fieldSelector'), t.type.kind, t.version, t.type.fieldLabels);
+    const rvParam = query.get('resourceVersion') ?? '';
+    if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(rvParam)}: invalid syntax`);
+    const inScope = (obj: KubeObject): boolean => !t.namespace || obj.metadata.namespace === t.namespace;
+    const matches = (obj: KubeObject | undefined): boolean => obj !== undefined && inScope(obj) && labelSelector(obj.metadata.labels as Record<string, string> | undefined) && fieldSelector(obj);
+    const api = this.api as Api;
+    let first = true;
+    const render = (obj: KubeObject): unknown => {
+      const presented = api.present(t.type, t.version, obj);
+      if (format.kind === 'table') {
+        const table = toTable(t.type, t.version, [presented], { resourceVersion: presented.metadata.resourceVersion }, format.include, this.now(), true);
+        first = false;
+        return table;
+      }
+      if (format.kind === 'partial') return partial(presented);
+      return presented;
+    };
+    void first;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    const write = (type: string, object: unknown): void => {
+      if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
+    };
+    const deliver = (event: StoredEvent): void => {
+      if (event.resource !== key) return;
+      const now = matches(event.object);
+      const before = event.type === 'ADDED' ? false : matches(event.previous);
+      if (event.type === 'DELETED') {
+        if (before || now) write('DELETED', render(event.object));
+      } else if (now && before) write('MODIFIED', render(event.object));
+      else if (now) write('ADDED', render(event.object));
+      else if (before) write('DELETED', render(event.object));
+    };
+
+    let timers: NodeJS.Timeout[] = [];
+    let unsubscribe = (): void => {};
+    const watch: OpenWatch = {
+      socket: req.socket,
+      close: () => {
+        timers.forEach(clearTimeout);
+        timers.forEach(clearInterval);
+        timers = [];
+        unsubscribe();
+        this.watches.delete(watch);
+        if (!res.writableEnded) res.end();
+      },
+    };
+    if (rvParam === '' || rvParam === '0') {
+      for (const obj of store.list(key, t.namespace || undefined)) if (matches(obj)) write('ADDED', render(obj));
+    } else {
+      let replay: StoredEvent[];
+      try {
+        replay = store.eventsSince(key, Number(rvParam));
+      } catch (e) {
+        if (!(e instanceof HistoryExpired)) throw e;
+        write('ERROR', errors.expired(`too old resource version: ${rvParam} (${e.oldest})`).toStatus());
+        res.end();
+        return;
+      }
+      replay.forEach(deliver);
+    }
+    unsubscribe = store.subscribe(deliver);
+    this.watches.add(watch);
+    res.on('close', () => watch.close());
+    if (query.get('allowWatchBookmarks') === 'true') {
+      const interval = this.options.bookmarkIntervalMs ?? 60_000;
+      timers.push(setInterval(() => {
+        write('BOOKMARK', { kind: t.type.kind, apiVersion: apiVersionOf(t.type.group, t.version), metadata: { resourceVersion: String(store.currentRevision()) } });
+      }, interval));
+    }
+    const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '0');
+    if (timeoutSeconds > 0) timers.push(setTimeout(() => watch.close(), timeoutSeconds * 1000));
+  }
+
+  private sendObject(res: http.ServerResponse, code: number, t: Target, obj: KubeObject, format: Format, _query: URLSearchParams, warnings: string[] = []): void {
+    if (warnings.length > 0) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+    if (format.kind === 'table') {
+      return this.sendJson(res, code, toTable(t.type, t.version, [obj], { resourceVersion: obj.metadata.resourceVersion }, format.include, this.now()));
+    }
+    if (format.kind === 'partial') return this.sendJson(res, code, partial(obj));
+    this.sendJson(res, code, obj);
+  }
+
+  private sendJson(res: http.ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+    const text = JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  private sendError(res: http.ServerResponse, e: StatusError): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    this.sendJson(res, e.code, e.toStatus());
+  }
+}
+
+function partial(obj: KubeObject): JsonObject {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+}
+
+const FAULT_REASONS: Record<number, string> = {
+  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict',
+  410: 'Expired', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout',
+};
+
+function faultError(status: number, message: string | undefined, gr: { group: string; resource: string }, name: string): StatusError {
+  if (status === 409 && !message) return errors.staleResourceVersion(gr, name);
+  if (status === 404 && !message) return errors.notFound(gr, name);
+  if (status === 500 && !message) return errors.internal('injected fault');
+  return new StatusError(status, FAULT_REASONS[status] ?? 'Unknown', message ?? `injected fault (${status})`, { name, group: gr.group, kind: gr.resource });
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** Picks the response form from the Accept header, in the client's order of preference. */
+function negotiate(accept: string | undefined): Format {
+  if (!accept) return { kind: 'json' };
+  const offered = accept.split(',').map((part) => {
+    const [type, ...params] = part.split(';').map((s) => s.trim());
+    const p: Record<string, string> = {};
+    for (const param of params) {
+      const [k, v] = param.split('=');
+      if (k && v !== undefined) p[k.toLowerCase()] = v;
+    }
+    return { type: (type ?? '').toLowerCase(), p };
+  });
+  for (const o of offered) {
+    if (o.type !== 'application/json' && o.type !== '*/*' && o.type !== 'application/*') continue;
+    if (!o.p.as) return { kind: 'json' };
+    if (o.p.g === 'meta.k8s.io' && (o.p.v === 'v1' || o.p.v === 'v1beta1')) {
+      if (o.p.as === 'Table') return { kind: 'table', include: 'Metadata' };
+      if (o.p.as === 'PartialObjectMetadata' || o.p.as === 'PartialObjectMetadataList') return { kind: 'partial' };
+    }
+  }
+  throw errors.notAcceptable(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
+}
+
+function parseDryRun(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  if (values.length === 0) return false;
+  for (const v of values) {
+    if (v !== 'All') throw errors.badRequest(`Invalid dry run value: dryRun: Unsupported value: ${JSON.stringify(v)}: supported values: "All"`);
+  }
+  return true;
+}
+
+function parseFieldValidation(query: URLSearchParams): FieldValidation {
+  const v = query.get('fieldValidation');
+  if (v === null || v === '') return 'Warn';
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw errors.badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(v)}: supported values: "Ignore", "Strict", "Warn"`);
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_BODY) throw new StatusError(413, 'RequestEntityTooLarge', 'the request is too large');
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseBody(req: http.IncomingMessage, body: Buffer): unknown {
+  const type = mediaType(req.headers['content-type']) || 'application/json';
+  const text = body.toString('utf8');
+  if (type === 'application/json' || type.endsWith('+json')) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw errors.badRequest(`Object 'Kind' is missing in '${text.slice(0, 200)}': ${(e as Error).message}`);
+    }
+  }
+  if (type === 'application/yaml') {
+    try {
+      return yaml.load(text, { schema: yaml.JSON_SCHEMA });
+    } catch (e) {
+      throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
+    }
+  }
+  throw errors.unsupportedMediaType(['application/json', 'application/yaml']);
+}

@@ -1,0 +1,123 @@
+// Object storage with one global resourceVersion counter (like etcd's revision), a bounded
+// event history for watch resumption, and synchronous fan-out to open watches. Stored objects
+// are never mutated: every write stores a fresh object, so readers can serialize them as is.
+import { JsonObject } from './patch';
+
+export type KubeObject = JsonObject & { metadata: JsonObject };
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoredEvent {
+  type: EventType;
+  resource: string;
+  rv: number;
+  object: KubeObject;
+  /** The object before this event (MODIFIED, DELETED): watches with selectors need it. */
+  previous?: KubeObject;
+}
+
+export type EventListener = (event: StoredEvent) => void;
+
+export function metaOf(obj: KubeObject): { name: string; namespace: string } {
+  return { name: String(obj.metadata.name ?? ''), namespace: String(obj.metadata.namespace ?? '') };
+}
+
+function objectKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export class HistoryExpired extends Error {
+  constructor(readonly requested: number, readonly oldest: number) {
+    super(`too old resource version: ${requested} (${oldest})`);
+    this.name = 'HistoryExpired';
+  }
+}
+
+export class Store {
+  private revision: number;
+  /** Events after this revision are all in `history`; resuming from before it is 410. */
+  private retainedAfter: number;
+  private readonly buckets = new Map<string, Map<string, KubeObject>>();
+  private readonly history: StoredEvent[] = [];
+  private readonly listeners = new Set<EventListener>();
+
+  constructor(private readonly historyLimit: number, initialRevision: number) {
+    this.revision = initialRevision;
+    this.retainedAfter = initialRevision;
+  }
+
+  currentRevision(): number {
+    return this.revision;
+  }
+
+  get(resource: string, namespace: string, name: string): KubeObject | undefined {
+    return this.buckets.get(resource)?.get(objectKey(namespace, name));
+  }
+
+  /** Objects of a resource, in one namespace or all, sorted by namespace then name. */
+  list(resource: string, namespace?: string): KubeObject[] {
+    const bucket = this.buckets.get(resource);
+    if (!bucket) return [];
+    const items = [...bucket.entries()]
+      .filter(([key]) => namespace === undefined || key.startsWith(`${namespace}/`))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, obj]) => obj);
+    return items;
+  }
+
+  /** Stores `obj` (a fresh object) under a new revision and tells the watches. */
+  write(resource: string, obj: KubeObject, previous: KubeObject | undefined): KubeObject {
+    const rv = ++this.revision;
+    const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    const { namespace, name } = metaOf(stored);
+    let bucket = this.buckets.get(resource);
+    if (!bucket) {
+      bucket = new Map();
+      this.buckets.set(resource, bucket);
+    }
+    bucket.set(objectKey(namespace, name), stored);
+    this.record({ type: previous ? 'MODIFIED' : 'ADDED', resource, rv, object: stored, ...(previous ? { previous } : {}) });
+    return stored;
+  }
+
+  /** Removes an object; the DELETED event carries the deletion's revision, as the watch cache does. */
+  remove(resource: string, obj: KubeObject): KubeObject {
+    const rv = ++this.revision;
+    const { namespace, name } = metaOf(obj);
+    this.buckets.get(resource)?.delete(objectKey(namespace, name));
+    const gone: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    this.record({ type: 'DELETED', resource, rv, object: gone, previous: obj });
+    return gone;
+  }
+
+  dropResource(resource: string): void {
+    this.buckets.delete(resource);
+  }
+
+  /** Events of `resource` after revision `since`, or HistoryExpired if some were forgotten. */
+  eventsSince(resource: string, since: number): StoredEvent[] {
+    if (since < this.retainedAfter) throw new HistoryExpired(since, this.retainedAfter + 1);
+    return this.history.filter((e) => e.rv > since && e.resource === resource);
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Forgets all history, as an etcd compaction does: any resume from an earlier revision is 410. */
+  compact(): void {
+    this.revision++;
+    this.history.length = 0;
+    this.retainedAfter = this.revision;
+  }
+
+  private record(event: StoredEvent): void {
+    this.history.push(event);
+    if (this.history.length > this.historyLimit) {
+      const dropped = this.history.shift();
+      if (dropped) this.retainedAfter = dropped.rv;
+    }
+    for (const listener of this.listeners) listener(event);
+  }
+}
