@@ -23,11 +23,10 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   const notes: HistoryEntry[] = [];
   const note = (event: string, message: string, weight = status.canaryWeight ?? 0) => notes.push({ at: toIso(obs.now), event, weight, message });
 
-  let promoted = false;
   if (validSpec !== undefined) {
     markLanded(validSpec, status, obs);
     recordRound(validSpec, status, obs);
-    promoted = handlePromote(validSpec, status, obs, note, actions);
+    handlePromote(validSpec, status, obs, note, actions);
   }
 
   const occurrence = deriveEvent(validSpec, status, obs);
@@ -64,10 +63,7 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   const situation = { reason: row.reason ?? occurrence.reason, message: situationMessage };
   status.conditions = mergeConditions(previous?.conditions, conditionsFor(after, situation, status), obs.now, obs.generation);
 
-  // A consumed request or a new phase may make another event due at once (a second request, the
-  // first step after a retry); ask for an immediate call instead of waiting for a watch event.
-  const followUp = after !== before || effects.length > 0 || promoted;
-  const next = nextEvaluationAt(validSpec, status, obs, followUp);
+  const next = nextEvaluationAt(validSpec, status, obs, row.again === true);
   const decision: Decision = { status, actions };
   if (next !== undefined) decision.nextEvaluationAt = next;
   if (obs.deleting) {
@@ -104,9 +100,9 @@ function handlePromote(
   obs: Observations,
   note: (event: string, message: string) => void,
   actions: Action[],
-): boolean {
+): void {
   const request = pendingRequest(obs, status, 'promote');
-  if (request === undefined) return false;
+  if (request === undefined) return;
   status.handledRequests = { ...status.handledRequests, promote: request.value };
   const phase = status.phase ?? 'Pending';
   if (isActive(phase) && !obs.deleting) {
@@ -117,7 +113,6 @@ function handlePromote(
   } else {
     note('PromoteIgnored', `promote ignored: the plan is ${phase}`);
   }
-  return true;
 }
 
 function announcementMessage(announce: Announcement, occurrence: Occurrence, spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, phase: Phase): string {

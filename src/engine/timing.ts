@@ -36,7 +36,9 @@ export function nextEvaluationAt(
   const due: number[] = [];
   if (somethingElsePending) due.push(now);
   if (obs.targets.some((t) => !t.ok)) due.push(now + TARGET_RECHECK_MS);
-  if (phase === 'RollingBack' && obs.targets.some((t) => t.ok && t.weight !== 0)) due.push(now + WRITE_RECHECK_MS);
+  if (phase === 'RollingBack') {
+    due.push(rolledBackDue(spec, status, obs) ? now : now + WRITE_RECHECK_MS);
+  }
   if (spec !== undefined && isActive(phase)) {
     const stepStartedAt = toMs(status.stepStartedAt);
     if (stepStartedAt === undefined) due.push(now + WRITE_RECHECK_MS);
@@ -58,11 +60,19 @@ export function nextEvaluationAt(
   if (due.some((t) => t <= now)) {
     // Something is due already; but a pause or bake that ended long ago is no reason to spin:
     // it is only "due now" if the engine did not act on it in this very call.
-    return somethingElsePending || isDueNow(spec, status, now) ? now : future.length > 0 ? Math.min(...future) : undefined;
+    return somethingElsePending || isDueNow(spec, status, obs) ? now : future.length > 0 ? Math.min(...future) : undefined;
   }
   return future.length > 0 ? Math.min(...future) : undefined;
 }
 
-function isDueNow(spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, now: number): boolean {
-  return spec !== undefined && analysisDue(spec, status, now);
+/** Due-now causes that the engine cannot act on without another call. A pause or bake that ended
+ * before now but did not move the plan waits for something else, which has its own time. */
+function isDueNow(spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, obs: Observations): boolean {
+  return rolledBackDue(spec, status, obs) || (spec !== undefined && analysisDue(spec, status, obs.now));
+}
+
+/** Every target already holds 0: RolledBack is due now, and recoverySeconds should say so. Not
+ * while deleting or with a broken spec: those keep the phase, so asking again would spin. */
+function rolledBackDue(spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, obs: Observations): boolean {
+  return spec !== undefined && status.phase === 'RollingBack' && !obs.deleting && obs.targets.every((t) => t.ok && t.weight === 0);
 }

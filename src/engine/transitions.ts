@@ -37,6 +37,8 @@ export interface Transition {
   announce?: Announcement;
   /** Condition reason to show after the row, when not the event's own. */
   reason?: string;
+  /** Another event may be due at once (a second request, the first step after a retry): ask to be called again now. */
+  again?: true;
 }
 
 const ALL: readonly Phase[] = ['Pending', 'Progressing', 'Holding', 'WaitingForPromotion', 'Paused', 'RollingBack', 'RolledBack', 'Succeeded', 'Failed'];
@@ -61,20 +63,20 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: ['Pending', ...ACTIVE, 'Failed'], on: 'SpecInvalid', to: 'Failed', announce: { name: 'Failed', type: 'Warning', notify: 'Failed' } },
   { from: ['RollingBack', 'RolledBack'], on: 'SpecInvalid', to: 'same' },
   { from: ['Succeeded'], on: 'SpecInvalid', to: 'same', reason: 'Succeeded' },
-  { from: ['Failed'], on: 'SpecFixedUnstarted', to: 'Pending', announce: { name: 'SpecValid', type: 'Normal' } },
-  { from: ['Failed'], on: 'SpecFixedStarted', to: 'Progressing', announce: { name: 'SpecValid', type: 'Normal' } },
+  { from: ['Failed'], on: 'SpecFixedUnstarted', to: 'Pending', announce: { name: 'SpecValid', type: 'Normal' }, again: true },
+  { from: ['Failed'], on: 'SpecFixedStarted', to: 'Progressing', announce: { name: 'SpecValid', type: 'Normal' }, again: true },
 
   // ---- rollback by request: works while paused, before the start and after a failure ----
   { from: ROLLBACKABLE, on: 'RollbackRequested', to: 'RollingBack', effects: ['consumeRequest', 'beginRollback'], announce: ROLLING_BACK },
-  { from: ['RollingBack', 'RolledBack'], on: 'RollbackRequested', to: 'same', effects: ['consumeRequest'], announce: { name: 'RollbackIgnored', type: 'Normal' } },
+  { from: ['RollingBack', 'RolledBack'], on: 'RollbackRequested', to: 'same', effects: ['consumeRequest'], announce: { name: 'RollbackIgnored', type: 'Normal' }, again: true },
   { from: ['Succeeded'], on: 'RollbackRequested', to: 'same', effects: ['consumeRequest'], announce: { name: 'RollbackIgnored', type: 'Normal' }, reason: 'Succeeded' },
 
   // ---- automatic rollback: a critical check reached its failureLimit (also while paused) ----
   { from: ACTIVE, on: 'ChecksFailed', to: 'RollingBack', effects: ['beginRollback'], announce: ROLLING_BACK },
 
   // ---- retry: the only way out of a rollback ----
-  { from: ['RolledBack', 'Failed'], on: 'RetryRequested', to: 'Pending', effects: ['consumeRequest', 'resetForRetry'], announce: { name: 'Retrying', type: 'Normal' } },
-  { from: ['Pending', ...ACTIVE, 'RollingBack', 'Succeeded'], on: 'RetryRequested', to: 'same', effects: ['consumeRequest'], announce: { name: 'RetryIgnored', type: 'Normal' } },
+  { from: ['RolledBack', 'Failed'], on: 'RetryRequested', to: 'Pending', effects: ['consumeRequest', 'resetForRetry'], announce: { name: 'Retrying', type: 'Normal' }, again: true },
+  { from: ['Pending', ...ACTIVE, 'RollingBack', 'Succeeded'], on: 'RetryRequested', to: 'same', effects: ['consumeRequest'], announce: { name: 'RetryIgnored', type: 'Normal' }, again: true },
 
   // ---- a target is missing or invalid: nothing moves (a rollback still writes 0 to the others) ----
   { from: ['Pending', 'Paused', 'Failed', 'RollingBack', 'RolledBack', 'Succeeded'], on: 'TargetMissing', to: 'same' },
@@ -88,7 +90,7 @@ export const TRANSITIONS: readonly Transition[] = [
   // ---- pause and resume ----
   { from: RUNNING, on: 'PausedBySpec', to: 'Paused', announce: { name: 'Paused', type: 'Normal', notify: 'Paused' } },
   { from: ['Paused'], on: 'PausedBySpec', to: 'same' },
-  { from: ['Paused'], on: 'Resumed', to: 'Progressing', announce: { name: 'Resumed', type: 'Normal', notify: 'Resumed' } },
+  { from: ['Paused'], on: 'Resumed', to: 'Progressing', announce: { name: 'Resumed', type: 'Normal', notify: 'Resumed' }, again: true },
 
   // ---- holds: the weight stays, analysis goes on ----
   { from: RUNNING, on: 'ChecksFailing', to: 'Holding', announce: { name: 'CheckFailing', type: 'Warning', notify: 'Holding' } },
@@ -104,7 +106,7 @@ export const TRANSITIONS: readonly Transition[] = [
   // ---- a step completes ----
   { from: RUNNING, on: 'StepComplete', to: 'Progressing', effects: ['advance'], announce: { name: 'StepAdvanced', type: 'Normal', notify: 'StepAdvanced' } },
   { from: RUNNING, on: 'PreviewComplete', to: 'Progressing', effects: ['switch'], announce: { name: 'Switched', type: 'Normal', notify: 'StepAdvanced' } },
-  { from: RUNNING, on: 'BakeStarting', to: 'Progressing', effects: ['startBake'], announce: { name: 'BakeStarted', type: 'Normal' } },
+  { from: RUNNING, on: 'BakeStarting', to: 'Progressing', effects: ['startBake'], announce: { name: 'BakeStarted', type: 'Normal' }, again: true },
   { from: RUNNING, on: 'Baking', to: 'Progressing', announce: PROGRESSING_AGAIN },
   { from: RUNNING, on: 'BakeComplete', to: 'Succeeded', announce: { name: 'Succeeded', type: 'Normal', notify: 'Succeeded' } },
 
