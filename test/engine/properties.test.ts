@@ -127,7 +127,9 @@ function mustParse(status: MigrationPlanStatus | undefined): void {
   if (!parsed.success) fail(`status does not parse: ${parsed.error.message}`);
 }
 
-function runScenario({ plan, ticks, deleteAfter }: fc.Infer<typeof scenarioArb>): void {
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
+
+function runScenario({ plan, ticks, deleteAfter }: Scenario): void {
   const targets: number[] = plan.targets.map(() => 0);
   const pendingWrites: Array<number | undefined> = plan.targets.map(() => undefined);
   const requests: Observations['requests'] = {};
