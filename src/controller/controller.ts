@@ -1,0 +1,277 @@
+// The controller process: informers wake plans, one keyed queue reconciles them, and leader
+// election decides whether this replica may write at all. Standby replicas keep their caches
+// warm, so a new leader starts reconciling at once.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'winston';
+import { createAnalysisRunner, type AnalysisRunner } from '../checks';
+import { Kube, microTime, isNotFound, type KubeObject, type ResourceRef } from '../kube';
+import { createProvider, targetObjects } from '../providers';
+import { GROUP, PLURAL, VERSION, type RequestKind, type Target } from '../plan/schema';
+import { KubeEventSink } from './events';
+import { Informer, objectKey, type KubeObject as CachedObject } from './informer';
+import { kubeSource } from './kubeSource';
+import { LeaderElector, type LeaseRecord, type LeaseStore } from './leaderElection';
+import { silentLogger } from './logger';
+import { WebhookNotifier, type SecretValueReader } from './notifier';
+import { reconcilePlan, LostLeadership, type PlanRef, type ReconcileDeps } from './reconcile';
+import { WorkQueue } from './workQueue';
+
+export interface LeaderElectionOptions {
+  /** Namespace of the Lease (the controller's own namespace in a cluster). */
+  namespace: string;
+  name?: string;
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  /** Watch one namespace only; all namespaces when absent. */
+  namespace?: string;
+  leaderElection?: LeaderElectionOptions;
+  concurrency?: number;
+  /** Every plan is reconciled at least this often, so hand edits of targets are repaired. */
+  resyncMs?: number;
+  log?: Logger;
+  analysis?: AnalysisRunner;
+  now?: () => number;
+}
+
+const PLAN_RESOURCE: ResourceRef = { group: GROUP, version: VERSION, plural: PLURAL };
+
+/** Which plans move which target objects, so a change to a target wakes exactly those plans. */
+class TargetIndex {
+  private readonly byObject = new Map<string, Set<string>>();
+  private readonly byPlan = new Map<string, string[]>();
+
+  set(planKey: string, objectKeys: string[]): void {
+    this.remove(planKey);
+    this.byPlan.set(planKey, objectKeys);
+    for (const k of objectKeys) {
+      let plans = this.byObject.get(k);
+      if (!plans) this.byObject.set(k, (plans = new Set()));
+      plans.add(planKey);
+    }
+  }
+
+  remove(planKey: string): void {
+    for (const k of this.byPlan.get(planKey) ?? []) {
+      const plans = this.byObject.get(k);
+      plans?.delete(planKey);
+      if (plans?.size === 0) this.byObject.delete(k);
+    }
+    this.byPlan.delete(planKey);
+  }
+
+  plansFor(objectKey: string): string[] {
+    return [...(this.byObject.get(objectKey) ?? [])];
+  }
+}
+
+function resourceKey(ref: ResourceRef): string {
+  return `${ref.plural}.${ref.group}`;
+}
+
+function planRef(key: string): PlanRef {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export function kubeSecretReader(kube: Kube): SecretValueReader {
+  return {
+    async read(namespace, name, key) {
+      const secret = await kube.get({ group: '', version: 'v1', plural: 'secrets', namespace, name });
+      const data = (secret['data'] ?? {}) as Record<string, string>;
+      const value = data[key];
+      if (value === undefined) throw new Error(`secret ${namespace}/${name} has no key "${key}"`);
+      return Buffer.from(value, 'base64').toString('utf8');
+    },
+  };
+}
+
+function leaseStore(kube: Kube, namespace: string, name: string): LeaseStore {
+  const ref = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace, name };
+  const toStored = (obj: KubeObject) => ({
+    spec: (obj['spec'] ?? {}) as LeaseRecord,
+    resourceVersion: String((obj['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion ?? ''),
+  });
+  return {
+    async get() {
+      try {
+        return toStored(await kube.get(ref));
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    async create(spec) {
+      return toStored(await kube.create(ref, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec }));
+    },
+    async replace(spec, resourceVersion) {
+      return toStored(await kube.replace(ref, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, resourceVersion }, spec }));
+    },
+  };
+}
+
+export class Controller {
+  readonly kube: Kube;
+  readonly identity: string;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly targetIndex = new TargetIndex();
+  private readonly requestTimes = new Map<string, number>();
+  private readonly notifier: WebhookNotifier;
+  private readonly deps: ReconcileDeps;
+  private planInformer: Informer<CachedObject> | undefined;
+  private readonly targetInformers = new Map<string, Informer<CachedObject>>();
+  private queue: WorkQueue | undefined;
+  private elector: LeaderElector | undefined;
+  private leading = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.kube = new Kube(options.kubeConfig, { fieldManager: 'trafficshift-controller', requestTimeoutMs: 15_000 });
+    this.log = options.log ?? silentLogger();
+    this.now = options.now ?? Date.now;
+    this.identity = options.leaderElection?.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
+    const secrets = kubeSecretReader(this.kube);
+    this.notifier = new WebhookNotifier({ secrets, log: this.log });
+    this.deps = {
+      kube: this.kube,
+      providerFor: (namespace, target) => createProvider(this.kube, namespace, target),
+      analysis: options.analysis ?? createAnalysisRunner({ secrets, now: this.now }),
+      events: new KubeEventSink(this.kube, this.now),
+      notifier: this.notifier,
+      log: this.log,
+      now: this.now,
+      mayWrite: () => this.leading && (this.elector?.isLeader ?? true),
+      requestSeenAt: (plan, kind, value) => this.requestTimes.get(requestKey(plan, kind, value)),
+      onTargets: (plan, targets) => this.indexTargets(plan, targets),
+    };
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Starts watching; resolves once the plan cache has synced (and, without election, leads). */
+  async start(): Promise<void> {
+    const ns = this.options.namespace;
+    const scoped = (ref: ResourceRef): ResourceRef => (ns === undefined ? ref : { ...ref, namespace: ns });
+    const resyncMs = this.options.resyncMs ?? 30_000;
+    this.planInformer = new Informer<CachedObject>(kubeSource(this.kube, this.options.kubeConfig, scoped(PLAN_RESOURCE)), {
+      resyncMs,
+      onChange: (key, _obj, kind) => {
+        if (kind === 'deleted') this.queue?.add(key);
+        else this.queue?.add(key);
+      },
+      onError: (error, retryInMs) => this.log.warn('plan watch failed', { error: String(error), retryInMs }),
+    });
+    await this.planInformer.start();
+    if (this.options.leaderElection) {
+      const le = this.options.leaderElection;
+      this.elector = new LeaderElector({
+        store: leaseStore(this.kube, le.namespace, le.name ?? 'trafficshift-controller'),
+        identity: this.identity,
+        microTime: (ms) => microTime(new Date(ms)),
+        onStartedLeading: () => this.lead(),
+        onStoppedLeading: () => void this.follow(false),
+        onError: (error) => this.log.debug('lease attempt failed', { error: String(error) }),
+        ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
+        ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+        ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
+      });
+      this.elector.start();
+    } else {
+      this.lead();
+    }
+  }
+
+  /** Finishes the reconciles in flight, releases the lease, and stops watching. */
+  async stop(): Promise<void> {
+    await this.follow(true);
+    await this.elector?.stop();
+    await Promise.all([this.planInformer?.stop(), ...[...this.targetInformers.values()].map((i) => i.stop())]);
+    this.targetInformers.clear();
+    await this.notifier.flush();
+  }
+
+  /** Records when a rollback request was first seen (an alert's receipt), for recovery time. */
+  noteRequest(plan: PlanRef, kind: RequestKind, value: string, at: number): void {
+    const key = requestKey(plan, kind, value);
+    if (!this.requestTimes.has(key)) this.requestTimes.set(key, at);
+    if (this.requestTimes.size > 10_000) this.requestTimes.delete(this.requestTimes.keys().next().value as string);
+  }
+
+  /** Asks for a reconcile of one plan now (e.g. after the REST API changed it). */
+  enqueue(plan: PlanRef): void {
+    this.queue?.add(`${plan.namespace}/${plan.name}`);
+  }
+
+  private lead(): void {
+    if (this.leading) return;
+    this.leading = true;
+    this.log.info('leading: reconciling plans', { identity: this.identity });
+    this.queue = new WorkQueue({
+      concurrency: this.options.concurrency ?? 8,
+      reconcile: async (key, signal) => {
+        const plan = planRef(key);
+        const result = await reconcilePlan(this.deps, plan, signal);
+        if (result.gone) {
+          this.targetIndex.remove(key);
+          return undefined;
+        }
+        return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
+      },
+      onError: (key, error, attempt, retryInMs) => {
+        if (error instanceof LostLeadership) return;
+        this.log.warn('reconcile failed', { plan: key, attempt, retryInMs, error: String(error) });
+      },
+    });
+    this.queue.start();
+    for (const obj of this.planInformer?.list() ?? []) this.queue.add(objectKey(obj.metadata));
+  }
+
+  private async follow(graceful: boolean): Promise<void> {
+    const queue = this.queue;
+    this.queue = undefined;
+    if (this.leading) this.log.info(graceful ? 'stopping: finishing reconciles in flight' : 'lost the lease: stopped writing', { identity: this.identity });
+    this.leading = false;
+    await queue?.stop(graceful);
+  }
+
+  private indexTargets(plan: PlanRef, targets: readonly Target[]): void {
+    const keys: string[] = [];
+    for (const target of targets) {
+      for (const ref of targetObjects(plan.namespace, target)) {
+        keys.push(`${resourceKey(ref)}/${ref.namespace}/${ref.name}`);
+        this.watchTargets({ group: ref.group, version: ref.version, plural: ref.plural });
+      }
+    }
+    this.targetIndex.set(`${plan.namespace}/${plan.name}`, keys);
+  }
+
+  /** Starts one informer per target kind on first use, so a hand edit wakes its plans at once. */
+  private watchTargets(ref: ResourceRef): void {
+    const kind = resourceKey(ref);
+    if (this.targetInformers.has(kind)) return;
+    const ns = this.options.namespace;
+    const informer = new Informer<CachedObject>(kubeSource(this.kube, this.options.kubeConfig, ns === undefined ? ref : { ...ref, namespace: ns }), {
+      resyncMs: 0,
+      onChange: (key, _obj, change) => {
+        if (change === 'resync') return;
+        for (const planKey of this.targetIndex.plansFor(`${kind}/${key}`)) this.queue?.add(planKey);
+      },
+      onError: (error, retryInMs) => this.log.warn('target watch failed', { resource: kind, error: String(error), retryInMs }),
+    });
+    this.targetInformers.set(kind, informer);
+    void informer.start();
+  }
+}
+
+function requestKey(plan: PlanRef, kind: RequestKind, value: string): string {
+  return `${plan.namespace}/${plan.name}/${kind}/${value}`;
+}

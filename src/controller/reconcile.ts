@@ -1,0 +1,245 @@
+// One reconcile of one MigrationPlan: read the world (the plan, fresh from the API server, and
+// every target's live weight), run a check round when one is due, ask the engine what to do,
+// then write. Order of writes: the status (the engine's decision) first, the targets second,
+// then decide again on what the targets now hold. A controller killed between the two writes
+// comes back to a status that already names the step, finds the targets short of it, and writes
+// the step once; it never finds targets ahead of the status, so it never writes a step twice.
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'winston';
+import { analysisDue, decide, type Action, type Observations, type TargetObservation } from '../engine';
+import type { AnalysisRunner } from '../checks';
+import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
+import type { TrafficProvider } from '../providers';
+import {
+  FINALIZER,
+  GROUP,
+  MigrationPlanStatus,
+  ObjectMeta,
+  PLURAL,
+  REQUEST_ANNOTATIONS,
+  VERSION,
+  type MigrationPlanSpec,
+  type NotificationEvent,
+  type RequestKind,
+  type Target,
+} from '../plan/schema';
+import { validateSpec } from '../plan/validate';
+
+export interface PlanRef {
+  namespace: string;
+  name: string;
+}
+
+export interface EventSink {
+  record(plan: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+export interface Notifier {
+  send(plan: PlanRef, spec: MigrationPlanSpec, event: NotificationEvent, message: string): void;
+}
+
+export interface ReconcileDeps {
+  kube: Kube;
+  providerFor(namespace: string, target: Target): TrafficProvider;
+  analysis: AnalysisRunner;
+  events: EventSink;
+  notifier: Notifier;
+  log: Logger;
+  now(): number;
+  /** When a request (e.g. an alert-driven rollback) was first seen, if earlier than this reconcile. */
+  requestSeenAt?(plan: PlanRef, kind: RequestKind, value: string): number | undefined;
+  /** Fencing: false once this replica may no longer write (lost or expiring lease). */
+  mayWrite?(): boolean;
+  /** Called after every reconcile with the targets the plan moves, so their changes wake it. */
+  onTargets?(plan: PlanRef, targets: readonly Target[]): void;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+  /** The plan no longer exists: forget its key. */
+  gone?: boolean;
+}
+
+export class LostLeadership extends Error {
+  constructor() {
+    super('this controller is no longer the leader; stopped before writing');
+    this.name = 'LostLeadership';
+  }
+}
+
+/** How many decide-write rounds one reconcile may take (advance, land, settle). */
+const MAX_PASSES = 4;
+/** Conflicts are normal (a person patched the plan meanwhile): retry at once with a fresh read. */
+const CONFLICT_RETRIES = 3;
+
+export function planResource(namespace: string, name?: string): ResourceRef {
+  return name === undefined
+    ? { group: GROUP, version: VERSION, plural: PLURAL, namespace }
+    : { group: GROUP, version: VERSION, plural: PLURAL, namespace, name };
+}
+
+export async function reconcilePlan(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal): Promise<ReconcileResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await reconcileOnce(deps, plan, signal);
+    } catch (error) {
+      if (isConflict(error) && attempt < CONFLICT_RETRIES && !signal.aborted) continue;
+      throw error;
+    }
+  }
+}
+
+function fence(deps: ReconcileDeps, signal: AbortSignal): void {
+  if (signal.aborted || deps.mayWrite?.() === false) throw new LostLeadership();
+}
+
+/** Status is ours, but a hand edit can break it: keep every field that still parses. */
+function readStatus(raw: unknown): MigrationPlanStatus | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const whole = MigrationPlanStatus.safeParse(raw);
+  if (whole.success) return whole.data;
+  const out: Record<string, unknown> = {};
+  const shape = MigrationPlanStatus.shape as Record<string, { safeParse(v: unknown): { success: boolean; data?: unknown } }>;
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const field = shape[key]?.safeParse(value);
+    if (field?.success) out[key] = field.data;
+  }
+  return MigrationPlanStatus.parse(out);
+}
+
+function pendingRequests(annotations: Record<string, string> | undefined, plan: PlanRef, deps: ReconcileDeps): Observations['requests'] {
+  const requests: Observations['requests'] = {};
+  for (const kind of Object.keys(REQUEST_ANNOTATIONS) as RequestKind[]) {
+    const value = annotations?.[REQUEST_ANNOTATIONS[kind]];
+    if (value === undefined) continue;
+    const seenAt = deps.requestSeenAt?.(plan, kind, value);
+    requests[kind] = seenAt === undefined ? { value } : { value, requestedAt: seenAt };
+  }
+  return requests;
+}
+
+async function readTargets(providers: readonly TrafficProvider[]): Promise<TargetObservation[]> {
+  return Promise.all(providers.map((p) => p.read()));
+}
+
+async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal): Promise<ReconcileResult> {
+  const ref = planResource(plan.namespace, plan.name);
+  let raw: KubeObject;
+  try {
+    raw = await deps.kube.get(ref);
+  } catch (error) {
+    if (isNotFound(error)) return { gone: true };
+    throw error;
+  }
+  let meta = ObjectMeta.parse(raw['metadata']);
+  const deleting = meta.deletionTimestamp !== undefined;
+  const finalizers = meta.finalizers ?? [];
+  if (deleting && !finalizers.includes(FINALIZER)) return {};
+  if (!deleting && !finalizers.includes(FINALIZER)) {
+    fence(deps, signal);
+    // resourceVersion in a merge patch is a precondition: a concurrent edit answers 409.
+    raw = await deps.kube.mergePatch(ref, { metadata: { resourceVersion: meta.resourceVersion, finalizers: [...finalizers, FINALIZER] } });
+    meta = ObjectMeta.parse(raw['metadata']);
+  }
+
+  const parsed = validateSpec(raw['spec']);
+  const spec = parsed.ok ? parsed.value : undefined;
+  let status = readStatus(raw['status']);
+  const providers = spec ? spec.targets.map((t) => deps.providerFor(plan.namespace, t)) : [];
+  if (spec) deps.onTargets?.(plan, spec.targets);
+
+  const observations: Observations = {
+    now: deps.now(),
+    generation: meta.generation ?? 1,
+    targets: await readTargets(providers),
+    requests: pendingRequests(meta.annotations, plan, deps),
+    ...(parsed.ok ? {} : { specError: parsed.errors[0] as { path: string; message: string } }),
+    ...(deleting ? { deleting: true } : {}),
+  };
+
+  if (spec && !deleting && analysisDue(spec, status, observations.now)) {
+    const round = await deps.analysis.runRound({
+      plan,
+      spec,
+      step: status?.currentStep ?? 0,
+      weight: status?.canaryWeight ?? 0,
+      signal,
+    });
+    observations.round = round;
+    observations.now = deps.now();
+  }
+
+  let decision = decide(spec, status, observations);
+  for (let pass = 1; ; pass++) {
+    if (!isDeepStrictEqual(decision.status, status)) {
+      fence(deps, signal);
+      raw = await deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
+      status = decision.status;
+    }
+    await emit(deps, raw, plan, spec, decision.actions);
+
+    const writes = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight');
+    if (writes.length === 0 || pass >= MAX_PASSES) break;
+    fence(deps, signal);
+    observations.targets = await applyWeights(deps, plan, providers, observations.targets, writes);
+    delete observations.round;
+    observations.now = deps.now();
+    decision = decide(spec, status, observations);
+  }
+
+  if (deleting && decision.finalizerDone) {
+    fence(deps, signal);
+    const remaining = finalizers.filter((f) => f !== FINALIZER);
+    await deps.kube.jsonPatch(ref, [
+      { op: 'test', path: '/metadata/finalizers', value: finalizers },
+      { op: 'replace', path: '/metadata/finalizers', value: remaining },
+    ]);
+    return { gone: true };
+  }
+
+  const next = decision.nextEvaluationAt;
+  return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - deps.now()) };
+}
+
+/** One PATCH per target, all at once; a target whose write fails is read again. */
+async function applyWeights(
+  deps: ReconcileDeps,
+  plan: PlanRef,
+  providers: readonly TrafficProvider[],
+  current: readonly TargetObservation[],
+  writes: ReadonlyArray<Extract<Action, { kind: 'setWeight' }>>,
+): Promise<TargetObservation[]> {
+  const next = [...current];
+  const failures: unknown[] = [];
+  await Promise.all(
+    writes.flatMap((w) =>
+      w.targets.map(async (index) => {
+        const provider = providers[index];
+        if (!provider) return;
+        try {
+          next[index] = await provider.write(w.weight);
+          deps.log.info('weight written', { plan: plan.name, namespace: plan.namespace, target: provider.describe(), weight: w.weight, reason: w.reason });
+        } catch (error) {
+          failures.push(error);
+          deps.log.warn('weight write failed', { plan: plan.name, namespace: plan.namespace, target: provider.describe(), weight: w.weight, error: String(error) });
+          next[index] = await provider.read().catch(() => current[index] as TargetObservation);
+        }
+      }),
+    ),
+  );
+  if (failures.length > 0 && next.every((t, i) => isDeepStrictEqual(t, current[i]))) throw failures[0];
+  return next;
+}
+
+async function emit(deps: ReconcileDeps, raw: KubeObject, plan: PlanRef, spec: MigrationPlanSpec | undefined, actions: readonly Action[]): Promise<void> {
+  for (const action of actions) {
+    if (action.kind === 'event') {
+      deps.log.log(action.type === 'Warning' ? 'warn' : 'info', action.message, { plan: plan.name, namespace: plan.namespace, reason: action.reason });
+      await deps.events.record(raw, action.type, action.reason, action.message).catch((error: unknown) => {
+        deps.log.warn('could not record event', { plan: plan.name, namespace: plan.namespace, error: String(error) });
+      });
+    } else if (action.kind === 'notify' && spec) {
+      deps.notifier.send(plan, spec, action.event, action.message);
+    }
+  }
+}
