@@ -24,6 +24,7 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   const note = (event: string, message: string, weight = status.canaryWeight ?? 0) => notes.push({ at: toIso(obs.now), event, weight, message });
 
   if (validSpec !== undefined) {
+    if (previous?.observedGeneration !== undefined && previous.observedGeneration !== obs.generation) restartEditedStep(validSpec, status, obs);
     markLanded(validSpec, status, obs);
     recordRound(validSpec, status, obs);
     handlePromote(validSpec, status, obs, note, actions);
@@ -77,6 +78,14 @@ function agreedWeight(obs: Observations): number | undefined {
   const weights = new Set<number>();
   for (const t of obs.targets) if (t.ok) weights.add(t.weight);
   return weights.size === 1 ? [...weights][0] : undefined;
+}
+
+/** A spec edit that changes the current step's weight (or adds a target) starts the step again at
+ * the new weight: its pause counts from when that lands, and the write is not a drift repair. */
+function restartEditedStep(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
+  if (!isActive(status.phase ?? 'Pending') || status.stepStartedAt === undefined) return;
+  const weight = desiredWeight(spec, status);
+  if (!obs.targets.every((t) => t.ok && t.weight === weight)) delete status.stepStartedAt;
 }
 
 /** A step starts when its weight is observed on every target; its pause counts from then. */

@@ -135,8 +135,13 @@ function runScenario({ plan, ticks, deleteAfter }: Scenario): void {
   const requests: Observations['requests'] = {};
   let status: MigrationPlanStatus | undefined;
   let now = T0;
+  let generation = 1;
+  let wasPaused = false;
   ticks.forEach((tick, index) => {
     now += tick.advanceSeconds * 1000;
+    // metadata.generation moves when the spec does (here: spec.paused).
+    if (tick.paused !== wasPaused) generation += 1;
+    wasPaused = tick.paused;
     // The world: late writes land, a person edits a weight, a target goes missing.
     pendingWrites.forEach((w, i) => {
       if (w !== undefined && (tick.lands[i] ?? 9) >= 3) {
@@ -160,7 +165,7 @@ function runScenario({ plan, ticks, deleteAfter }: Scenario): void {
       }
       const o: Observations = {
         now,
-        generation: 1 + index,
+        generation,
         targets: observed,
         requests: { ...requests },
         ...(round ? { round } : {}),

@@ -514,6 +514,15 @@ const rows: Row[] = [
       expect(d.status.canaryWeight).toBe(25);
     },
   },
+  {
+    name: 'Progressing at step 2 (25 landed), the spec edits step 2 to 30 (new generation) -> writes 30, the step starts again, not a drift',
+    spec: canary({ steps: [{ weight: 5, pause: '1m' }, { weight: 30, pause: '2m' }, { weight: 50 }, { weight: 100, pause: {} }] }),
+    status: atStep(1, 25, 0, { observedGeneration: 1 }), obs: obs(10, { targets: weights(25, 25), generation: 2 }), phase: 'Progressing', writes: [[30, [0, 1]]],
+    then: (d) => {
+      expect(d.status.stepStartedAt).toBeUndefined();
+      expect(eventReasons(d)).not.toContain('DriftRepaired');
+    },
+  },
 ];
 
 describe('transitions', () => {
