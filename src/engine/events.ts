@@ -66,7 +66,7 @@ export function pendingRequest(obs: Observations, status: MigrationPlanStatus, k
 
 export function deriveEvent(spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, obs: Observations): Occurrence {
   const phase: Phase = status.phase ?? 'Pending';
-  if (obs.deleting) return { on: 'Deleted', reason: 'PlanDeleted', message: 'the plan is being deleted: traffic goes back to stable' };
+  if (obs.deleting) return { on: 'Deleted', reason: 'PlanDeleted', message: 'plan deleted' };
   if (obs.specError || spec === undefined) {
     const e = obs.specError ?? { path: 'spec', message: 'missing' };
     return { on: 'SpecInvalid', reason: 'InvalidSpec', message: `${e.path}: ${e.message}` };
