@@ -70,6 +70,9 @@ const MAX_BODY = 3 * 1024 * 1024;
 
 interface OpenWatch {
   socket: Socket;
+  /** Stops delivering events and timers. */
+  release(): void;
+  /** release() and end the stream cleanly (the final chunk). */
   close(): void;
 }
 
@@ -203,7 +206,7 @@ export class LocalKube {
   /** Closes every open watch abruptly (socket destroyed, no final chunk), as a dropped connection does. */
   dropWatches(): void {
     for (const w of [...this.watches]) {
-      w.close();
+      w.release();
       w.socket.destroy();
     }
   }
@@ -528,12 +531,15 @@ export class LocalKube {
     let unsubscribe = (): void => {};
     const watch: OpenWatch = {
       socket: req.socket,
-      close: () => {
+      release: () => {
         timers.forEach(clearTimeout);
         timers.forEach(clearInterval);
         timers = [];
         unsubscribe();
         this.watches.delete(watch);
+      },
+      close: () => {
+        watch.release();
         if (!res.writableEnded) res.end();
       },
     };
