@@ -513,6 +513,8 @@ export class LocalKube {
     };
     void first;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    // Send the headers now: client-go blocks until it has them, even on a quiet watch.
+    res.flushHeaders();
     const write = (type: string, object: unknown): void => {
       if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
     };

@@ -1,0 +1,165 @@
+// The kubectl binary against the server: the commands SREs use on a MigrationPlan.
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Harness, mergePatch, MP, startHarness } from './support';
+
+const kubectlFound = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+if (!kubectlFound) {
+  // Loud on purpose: these tests are the proof that plain kubectl works against localkube.
+  process.stderr.write('\n*** kubectl is not on PATH: SKIPPING test/localkube/kubectl.test.ts ***\n\n');
+}
+const describeWithKubectl = kubectlFound ? describe : describe.skip;
+
+const PLAN_YAML = `apiVersion: trafficshift.io/v1alpha1
+kind: MigrationPlan
+metadata:
+  name: checkout
+  namespace: shop
+spec:
+  strategy: Canary
+  targets:
+    - provider: nginx
+      nginx: {ingress: checkout, canaryIngress: checkout-canary}
+  steps:
+    - {weight: 10, pause: 1m}
+    - {weight: 100}
+`;
+
+const INVALID_YAML = `apiVersion: trafficshift.io/v1alpha1
+kind: MigrationPlan
+metadata: {name: broken, namespace: shop}
+spec:
+  strategy: Sideways
+  targets: [{provider: nginx, nginx: {ingress: a, canaryIngress: b}}]
+  steps: [{weight: "ten"}]
+`;
+
+describeWithKubectl('kubectl against localkube', () => {
+  let h: Harness;
+  let dir: string;
+
+  const kubectl = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile('kubectl', ['--kubeconfig', h.kubeconfigPath, '--cache-dir', join(dir, 'cache'), '-n', 'shop', ...args], { timeout: 20000 }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+
+  const getPlan = async (): Promise<Record<string, any>> => (await h.custom.getNamespacedCustomObject({ ...MP, namespace: 'shop', name: 'checkout' })) as Record<string, any>;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    dir = mkdtempSync(join(tmpdir(), 'localkube-kubectl-'));
+    writeFileSync(join(dir, 'plan.yaml'), PLAN_YAML);
+    writeFileSync(join(dir, 'invalid.yaml'), INVALID_YAML);
+  });
+  afterAll(async () => {
+    await h.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies a plan from YAML, and applying it again is "unchanged"', async () => {
+    const first = await kubectl('apply', '-f', join(dir, 'plan.yaml'));
+    expect(first.stderr).toBe('');
+    expect(first.stdout.trim()).toBe('migrationplan.trafficshift.io/checkout created');
+    const again = await kubectl('apply', '-f', join(dir, 'plan.yaml'));
+    expect(again.stdout.trim()).toBe('migrationplan.trafficshift.io/checkout unchanged');
+  });
+
+  it('get mp prints the printer columns', async () => {
+    await h.custom.patchNamespacedCustomObjectStatus({ ...MP, namespace: 'shop', name: 'checkout', body: { status: { phase: 'Progressing', canaryWeight: 10, currentStep: 0 } } }, mergePatch);
+    const { stdout, code } = await kubectl('get', 'mp');
+    expect(code).toBe(0);
+    const [header, row] = stdout.trim().split('\n');
+    expect(header?.split(/\s+/)).toStrictEqual(['NAME', 'PHASE', 'WEIGHT', 'STEP', 'AGE']);
+    expect(row?.split(/\s+/).slice(0, 4)).toStrictEqual(['checkout', 'Progressing', '10', '0']);
+  });
+
+  it('patch --type merge pauses the plan', async () => {
+    const { stdout } = await kubectl('patch', 'mp', 'checkout', '--type', 'merge', '-p', '{"spec":{"paused":true}}');
+    expect(stdout.trim()).toBe('migrationplan.trafficshift.io/checkout patched');
+    expect((await getPlan()).spec.paused).toBe(true);
+  });
+
+  it('annotate sets a request annotation', async () => {
+    const { stdout } = await kubectl('annotate', 'mp', 'checkout', 'trafficshift.io/promote=now');
+    expect(stdout.trim()).toBe('migrationplan.trafficshift.io/checkout annotated');
+    expect((await getPlan()).metadata.annotations['trafficshift.io/promote']).toBe('now');
+  });
+
+  it('wait --for=condition=Ready returns once the status says so', async () => {
+    const waiting = kubectl('wait', '--for=condition=Ready', '--timeout=10s', 'mp/checkout');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await h.custom.patchNamespacedCustomObjectStatus(
+      { ...MP, namespace: 'shop', name: 'checkout', body: { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: 'done', lastTransitionTime: '2026-11-27T10:00:00Z' }] } } },
+      mergePatch,
+    );
+    const { code, stdout } = await waiting;
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe('migrationplan.trafficshift.io/checkout condition met');
+  });
+
+  it("wait --for=jsonpath='{.status.phase}'=Succeeded", async () => {
+    await h.custom.patchNamespacedCustomObjectStatus({ ...MP, namespace: 'shop', name: 'checkout', body: { status: { phase: 'Succeeded' } } }, mergePatch);
+    const { code, stdout } = await kubectl('wait', "--for=jsonpath={.status.phase}=Succeeded", '--timeout=10s', 'mp/checkout');
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe('migrationplan.trafficshift.io/checkout condition met');
+  });
+
+  it('get -w prints a row for each change', async () => {
+    const child = spawn('kubectl', ['--kubeconfig', h.kubeconfigPath, '--cache-dir', join(dir, 'cache'), '-n', 'shop', 'get', 'mp', '-w']);
+    let out = '';
+    const sawRows = new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('RollingBack')) resolve();
+      });
+    });
+    try {
+      while (!out.includes('checkout')) await new Promise((resolve) => setTimeout(resolve, 50));
+      await h.custom.patchNamespacedCustomObjectStatus({ ...MP, namespace: 'shop', name: 'checkout', body: { status: { phase: 'RollingBack' } } }, mergePatch);
+      await sawRows;
+    } finally {
+      child.kill();
+    }
+    expect(out.split('\n')[0]?.split(/\s+/)).toStrictEqual(['NAME', 'PHASE', 'WEIGHT', 'STEP', 'AGE']);
+    expect(out).toMatch(/checkout\s+RollingBack/);
+  });
+
+  it('get -o yaml and describe show the object', async () => {
+    const yaml = await kubectl('get', 'mp', 'checkout', '-o', 'yaml');
+    expect(yaml.stdout).toContain('apiVersion: trafficshift.io/v1alpha1');
+    expect(yaml.stdout).toContain('canaryIngress: checkout-canary');
+    const described = await kubectl('describe', 'mp', 'checkout');
+    expect(described.code).toBe(0);
+    expect(described.stdout).toMatch(/^Name:\s+checkout$/m);
+    expect(described.stdout).toMatch(/Paused:\s+true/);
+  });
+
+  it('apply --dry-run=server reports the 422 for an invalid plan and stores nothing', async () => {
+    const { code, stderr } = await kubectl('apply', '--dry-run=server', '-f', join(dir, 'invalid.yaml'));
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('The MigrationPlan "broken" is invalid');
+    expect(stderr).toContain('spec.steps[0].weight: Invalid value: "string": spec.steps[0].weight in body must be of type integer: "string"');
+    expect(stderr).toContain('spec.strategy: Unsupported value: "Sideways"');
+    const list = (await h.custom.listNamespacedCustomObject({ ...MP, namespace: 'shop' })) as Record<string, any>;
+    expect(list.items.map((i: any) => i.metadata.name)).toStrictEqual(['checkout']);
+  });
+
+  it('apply reports an unknown field as a strict decoding error', async () => {
+    writeFileSync(join(dir, 'unknown.yaml'), PLAN_YAML.replace('name: checkout\n', 'name: unknown\n').replace('strategy: Canary', 'strategy: Canary\n  bogus: 1'));
+    const { code, stderr } = await kubectl('apply', '-f', join(dir, 'unknown.yaml'));
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('strict decoding error: unknown field "spec.bogus"');
+  });
+
+  it('delete removes the plan', async () => {
+    const { stdout } = await kubectl('delete', 'mp', 'checkout');
+    expect(stdout.trim()).toBe('migrationplan.trafficshift.io "checkout" deleted');
+    const { stderr } = await kubectl('get', 'mp', 'checkout');
+    expect(stderr.trim()).toBe('Error from server (NotFound): migrationplans.trafficshift.io "checkout" not found');
+  });
+});
