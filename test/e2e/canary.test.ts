@@ -1,0 +1,93 @@
+import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { CheckServer } from '../support/checkServer';
+import { startController } from '../support/controller';
+import { createObjects, planObject, REFS, targetFixture, WeightRecorder } from '../support/targets';
+import { PROVIDERS, type MigrationPlanStatus, type Target } from '../../src/plan/schema';
+import type { Controller } from '../../src/controller/controller';
+
+let cluster: TestCluster;
+let checks: CheckServer;
+let checkUrl: string;
+let controller: Controller | undefined;
+
+beforeAll(async () => {
+  cluster = await startCluster('canary');
+  checks = new CheckServer();
+  checkUrl = await checks.start();
+});
+
+afterAll(async () => {
+  await controller?.stop();
+  await checks.stop();
+  await cluster.close();
+});
+
+async function planStatus(name: string): Promise<MigrationPlanStatus | undefined> {
+  const obj = await cluster.kube.get({ ...REFS.plans, namespace: cluster.namespace, name });
+  return obj['status'] as MigrationPlanStatus | undefined;
+}
+
+async function waitForPhase(name: string, phase: string, timeoutMs = 20_000): Promise<MigrationPlanStatus> {
+  let last: MigrationPlanStatus | undefined;
+  await waitFor(async () => (last = await planStatus(name))?.phase === phase, timeoutMs, `plan ${name} in phase ${phase} (last: ${JSON.stringify(last?.phase)} ${JSON.stringify(last?.conditions)})`);
+  return last as MigrationPlanStatus;
+}
+
+const canaryProviders = PROVIDERS.filter((p) => p !== 'service');
+
+describe.each(canaryProviders)('a %s canary', (provider) => {
+  it('moves through every step to Succeeded, each weight landing on the target once', async () => {
+    controller ??= await startController(cluster);
+    const name = `canary-${provider.toLowerCase()}`;
+    const { target, objects } = targetFixture(provider, name);
+    await createObjects(cluster, objects);
+    const recorder = new WeightRecorder(cluster, target);
+    await recorder.start();
+    try {
+      await cluster.kube.create({ ...REFS.plans, namespace: cluster.namespace }, planObject(name, {
+        targets: [target],
+        steps: [{ weight: 10 }, { weight: 50, pause: '1s' }, { weight: 100 }],
+        analysis: { interval: '1s', checks: [{ name: 'smoke', webhook: { url: checkUrl }, max: 0.05 }] },
+      }));
+      const status = await waitForPhase(name, 'Succeeded');
+      await waitFor(() => recorder.current === 100, 5000, 'the watch to see 100');
+      expect(recorder.weights).toEqual([0, 10, 50, 100]);
+      expect(recorder.writes).toBe(3);
+      expect(status.canaryWeight).toBe(100);
+      expect(status.currentStep).toBe(2);
+      expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    } finally {
+      recorder.stop();
+    }
+  });
+});
+
+describe('a service BlueGreen', () => {
+  it('checks the target before the switch, then switches the selector in one write', async () => {
+    controller ??= await startController(cluster);
+    const name = 'bluegreen';
+    const { target, objects } = targetFixture('service', name);
+    await createObjects(cluster, objects);
+    const recorder = new WeightRecorder(cluster, target);
+    await recorder.start();
+    try {
+      const callsBefore = checks.calls;
+      await cluster.kube.create({ ...REFS.plans, namespace: cluster.namespace }, planObject(name, {
+        strategy: 'BlueGreen',
+        targets: [target],
+        steps: [{ weight: 100 }],
+        analysis: { interval: '1s', checks: [{ name: 'smoke', webhook: { url: checkUrl }, max: 0.05 }] },
+      }));
+      await waitForPhase(name, 'Succeeded');
+      expect(recorder.weights).toEqual([0, 100]);
+      expect(recorder.writes).toBe(1);
+      expect(checks.calls).toBeGreaterThan(callsBefore);
+      const svc = await cluster.kube.get({ ...REFS.services, namespace: cluster.namespace, name });
+      expect((svc['spec'] as { selector: unknown }).selector).toEqual({ app: 'checkout-svc' });
+    } finally {
+      recorder.stop();
+    }
+  });
+});
+
+export type { Target };

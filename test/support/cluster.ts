@@ -1,0 +1,111 @@
+// The end-to-end harness: a kubeconfig in, a namespace of its own per run. By default it starts
+// the in-process API server; with TRAFFICSHIFT_E2E_KUBECONFIG set it uses that cluster as it is,
+// and the same tests run unchanged. Nothing here reaches into the fake except `local`, which
+// only tests named "(in-process only)" may touch.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as yaml from 'js-yaml';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Kube, isNotFound, loadKubeConfig, type KubeObject, type ResourceRef } from '../../src/kube';
+import { LocalKube } from '../../src/localkube';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+export const SHARED_CRDS = path.resolve(REPO_ROOT, '../shared/crds');
+export const E2E_KUBECONFIG = process.env['TRAFFICSHIFT_E2E_KUBECONFIG'];
+
+export interface TestCluster {
+  kubeconfigPath: string;
+  kubeConfig: KubeConfig;
+  kube: Kube;
+  namespace: string;
+  /** The in-process server, absent against a real cluster. */
+  local?: LocalKube;
+  close(): Promise<void>;
+}
+
+const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
+const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces' };
+
+function crdDocuments(): KubeObject[] {
+  const files = [path.join(REPO_ROOT, 'manifests/crd.yaml')];
+  if (fs.existsSync(SHARED_CRDS)) {
+    for (const f of fs.readdirSync(SHARED_CRDS)) if (f.endsWith('.yaml')) files.push(path.join(SHARED_CRDS, f));
+  }
+  return files.flatMap((f) => yaml.loadAll(fs.readFileSync(f, 'utf8')) as KubeObject[]).filter((d) => d && d['kind'] === 'CustomResourceDefinition');
+}
+
+/** Applies our CRD (always, so the cluster has this build's schema) and the third-party CRDs the cluster lacks. */
+async function ensureCrds(kube: Kube): Promise<void> {
+  for (const crd of crdDocuments()) {
+    const name = (crd['metadata'] as { name: string }).name;
+    const ours = name.endsWith('.trafficshift.io');
+    try {
+      const existing = await kube.get({ ...CRDS, name });
+      if (!ours) continue;
+      const rv = (existing['metadata'] as { resourceVersion: string }).resourceVersion;
+      await kube.replace({ ...CRDS, name }, { ...crd, metadata: { ...(crd['metadata'] as object), resourceVersion: rv } });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await kube.create(CRDS, crd);
+    }
+    await waitFor(async () => {
+      const obj = await kube.get({ ...CRDS, name });
+      const conditions = ((obj['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []);
+      return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+    }, 30_000, `CRD ${name} established`);
+  }
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string, everyMs = 25): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function startCluster(label: string): Promise<TestCluster> {
+  const runId = `${label}-${randomBytes(3).toString('hex')}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 50);
+  let local: LocalKube | undefined;
+  let kubeconfigPath: string;
+  let tmpDir: string | undefined;
+  if (E2E_KUBECONFIG) {
+    kubeconfigPath = E2E_KUBECONFIG;
+  } else {
+    local = new LocalKube();
+    await local.start();
+    tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trafficshift-e2e-'));
+    kubeconfigPath = path.join(tmpDir, 'kubeconfig');
+    local.writeKubeconfig(kubeconfigPath);
+  }
+  const kubeConfig = loadKubeConfig({ kubeconfig: kubeconfigPath });
+  const kube = new Kube(kubeConfig, { fieldManager: 'trafficshift-e2e' });
+  await ensureCrds(kube);
+  const namespace = `ts-e2e-${runId}`;
+  await kube.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'trafficshift.io/e2e': 'true' } } });
+  return {
+    kubeconfigPath,
+    kubeConfig,
+    kube,
+    namespace,
+    ...(local ? { local } : {}),
+    async close() {
+      try {
+        await kube.delete({ ...NAMESPACES, name: namespace });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      } finally {
+        await local?.stop();
+        if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
