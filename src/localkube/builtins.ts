@@ -242,7 +242,7 @@ export function applyBuiltinDefaults(kind: string, obj: JsonObject, existing: Js
     if (!isJsonObject(obj.status)) obj.status = { loadBalancer: {} };
   }
   if (kind === 'Secret') {
-    obj.type ??= 'Opaque';
+    if (!obj.type) obj.type = 'Opaque';
     if (isJsonObject(obj.stringData)) {
       const data: JsonObject = isJsonObject(obj.data) ? { ...obj.data } : {};
       for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v)).toString('base64');

@@ -14,6 +14,7 @@ import { errors, StatusError } from './errors';
 import { Faults, FaultResponse } from './faults';
 import { kubeconfigYaml } from './kubeconfig';
 import { openApiDocument } from './openapi';
+import { decodeProtobuf, PROTOBUF } from './protobuf';
 import { isJsonObject, JsonObject } from './patch';
 import { apiVersionOf, builtinResources, resourceKey, ResourceType } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
@@ -677,6 +678,7 @@ function parseBody(req: http.IncomingMessage, body: Buffer): unknown {
       throw errors.badRequest(`Object 'Kind' is missing in '${text.slice(0, 200)}': ${(e as Error).message}`);
     }
   }
+  if (type === PROTOBUF) return decodeProtobuf(body);
   if (type === 'application/yaml') {
     try {
       return yaml.load(text, { schema: yaml.JSON_SCHEMA });

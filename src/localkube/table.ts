@@ -143,10 +143,8 @@ function columnsFor(type: ResourceType, version: string): Column[] {
   }
   const builtins = (type.columns ?? []).map((c): Column => ({
     definition: { name: c.name, type: c.type, format: c.format ?? '', description: '', priority: c.priority ?? 0 },
-    cell: (obj, now) => {
-      const value = c.cell(obj);
-      return c.type === 'date' ? cellForJsonValue('date', value, now) : (value ?? null);
-    },
+    // Built-in date columns (a CRD's "Created At") print the timestamp itself, as the real printers do.
+    cell: (obj) => c.cell(obj) ?? null,
   }));
   const hasDate = builtins.some((c) => c.definition.type === 'date');
   const age = customColumn({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: AGE_DESCRIPTION });
