@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: install build test demo manifests bench e2e clean typecheck
+.PHONY: install build test demo manifests bench e2e clean typecheck tools
 
 install: $(NODE_MODULES)
 
@@ -16,8 +16,16 @@ build: install
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit
 
-test: install typecheck
+# Debian's prometheus and alertmanager, for the metric-gate and alert tests (skip loudly without).
+tools:
+	@bash scripts/ensure-prometheus.sh
+
+test: install typecheck tools build
 	npx jest
+
+# The end-to-end suite. With TRAFFICSHIFT_E2E_KUBECONFIG set it runs against that cluster.
+e2e: install build
+	npx jest test/e2e
 
 demo: build
 	node dist/demo/main.js
