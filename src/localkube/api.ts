@@ -38,7 +38,10 @@ export interface WriteResult {
 export const MERGE_PATCH = 'application/merge-patch+json';
 export const JSON_PATCH = 'application/json-patch+json';
 export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
-export const APPLY_PATCH = 'application/apply-patch+yaml';
+
+export function acceptedPatchTypes(type: ResourceType): string[] {
+  return type.custom ? [JSON_PATCH, MERGE_PATCH] : [STRATEGIC_MERGE_PATCH, JSON_PATCH, MERGE_PATCH];
+}
 
 export function groupResource(type: ResourceType): GroupResource {
   return { group: type.group, resource: type.plural };
@@ -266,9 +269,9 @@ export class Api {
     };
   }
 
+  /** Server-side apply (APPLY_PATCH) is not implemented, so it is not offered either. */
   private unsupportedPatch(type: ResourceType): StatusError {
-    const accepted = type.custom ? [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] : [STRATEGIC_MERGE_PATCH, JSON_PATCH, MERGE_PATCH, APPLY_PATCH];
-    return errors.unsupportedMediaType(accepted);
+    return errors.unsupportedMediaType(acceptedPatchTypes(type));
   }
 
   private existing(t: Target): KubeObject {

@@ -51,7 +51,7 @@ function groupVersionDocument(registry: TypeRegistry, group: string, version: st
       paths[`${prefix}/{name}`] = {
         get: operation(type, version, 'get', undefined),
         put: operation(type, version, 'put', ['application/json', 'application/yaml']),
-        patch: operation(type, version, 'patch', ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']),
+        patch: operation(type, version, 'patch', ['application/json-patch+json', 'application/merge-patch+json']),
         delete: operation(type, version, 'delete', undefined),
       };
     }

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import * as yaml from 'js-yaml';
-import { Api, APPLY_PATCH, FieldValidation, groupResource, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, Target } from './api';
+import { acceptedPatchTypes, Api, FieldValidation, groupResource, Target } from './api';
 import { allowAll, AllowRule, Authenticator, Authorizer, forbidden, RequestAttributes, rulesAuthorizer, UserInfo } from './auth';
 import { defaultCrdFiles, readCrdFile, resourceTypeFromCrd, validateCrd } from './crd';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, TypeRegistry, versionInfo } from './discovery';
@@ -435,10 +435,7 @@ export class LocalKube {
       case 'patch': {
         const body = await readBody(req);
         const contentType = mediaType(req.headers['content-type']);
-        if (![MERGE_PATCH, JSON_PATCH, STRATEGIC_MERGE_PATCH].includes(contentType)) {
-          const accepted = t.type.custom ? [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] : [STRATEGIC_MERGE_PATCH, JSON_PATCH, MERGE_PATCH, APPLY_PATCH];
-          throw errors.unsupportedMediaType(accepted);
-        }
+        if (!acceptedPatchTypes(t.type).includes(contentType)) throw errors.unsupportedMediaType(acceptedPatchTypes(t.type));
         const result = api.patch(t, body, contentType, { dryRun, fieldValidation });
         return this.sendObject(res, result.code, t, result.object, format, query, result.warnings);
       }

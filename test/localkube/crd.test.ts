@@ -2,6 +2,7 @@
 // created through the API is served at once, and a non-structural one is refused.
 import * as k8s from '@kubernetes/client-node';
 import { structuralErrors } from '../../src/localkube';
+import { defaultCrdFiles, readCrdFile } from '../../src/localkube/crd';
 import { failure, Harness, HTTPROUTE_CRD, mergePatch, PLAN_CRD, raw, startHarness } from './support';
 
 const ROUTE = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' } as const;
@@ -160,7 +161,6 @@ describe('CRDs through the API', () => {
   });
 
   it('accepts every shared CRD and the project CRD as structural', async () => {
-    const { readCrdFile, defaultCrdFiles } = await import('../../src/localkube/crd');
     const files = defaultCrdFiles();
     expect(files.length).toBeGreaterThanOrEqual(4);
     for (const file of files) {

@@ -162,4 +162,59 @@ describeWithKubectl('kubectl against localkube', () => {
     const { stderr } = await kubectl('get', 'mp', 'checkout');
     expect(stderr.trim()).toBe('Error from server (NotFound): migrationplans.trafficshift.io "checkout" not found');
   });
+
+  it('create namespace / configmap / secret (protobuf bodies) work', async () => {
+    expect((await kubectl('create', 'namespace', 'team-a')).stdout.trim()).toBe('namespace/team-a created');
+    expect((await kubectl('create', 'configmap', 'cfg', '--from-literal=a=1')).stdout.trim()).toBe('configmap/cfg created');
+    expect((await kubectl('create', 'secret', 'generic', 'slack', '--from-literal=url=http://hook')).stdout.trim()).toBe('secret/slack created');
+    const ns = await h.core.readNamespace({ name: 'team-a' });
+    expect(ns.status?.phase).toBe('Active');
+    const secret = await h.core.readNamespacedSecret({ namespace: 'shop', name: 'slack' });
+    expect(secret.type).toBe('Opaque');
+    expect(secret.data).toStrictEqual({ url: Buffer.from('http://hook').toString('base64') });
+  });
+
+  it('apply of a Service twice strategic-merges its ports', async () => {
+    const svc = (selector: string, second: string) => `apiVersion: v1
+kind: Service
+metadata: {name: checkout, namespace: shop}
+spec:
+  selector: {app: ${selector}}
+  ports: [{port: 80, name: http}, {port: 443, name: ${second}}]
+`;
+    writeFileSync(join(dir, 'svc.yaml'), svc('monolith', 'https'));
+    expect((await kubectl('apply', '-f', join(dir, 'svc.yaml'))).stdout.trim()).toBe('service/checkout created');
+    writeFileSync(join(dir, 'svc.yaml'), svc('checkout-svc', 'tls'));
+    expect((await kubectl('apply', '-f', join(dir, 'svc.yaml'))).stdout.trim()).toBe('service/checkout configured');
+    const read = await h.core.readNamespacedService({ namespace: 'shop', name: 'checkout' });
+    expect(read.spec?.selector).toStrictEqual({ app: 'checkout-svc' });
+    expect(read.spec?.ports?.map((p) => `${p.port}/${p.name}`)).toStrictEqual(['80/http', '443/tls']);
+    const table = await kubectl('get', 'svc');
+    expect(table.stdout.split('\n')[0]?.split(/\s+/)).toStrictEqual(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+  });
+
+  it('apply of a CRD serves its kind to the next kubectl call', async () => {
+    writeFileSync(join(dir, 'crd.yaml'), `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, properties: {size: {type: integer}}}
+`);
+    expect((await kubectl('apply', '-f', join(dir, 'crd.yaml'))).stdout.trim()).toBe('customresourcedefinition.apiextensions.k8s.io/gadgets.example.com created');
+    writeFileSync(join(dir, 'gadget.yaml'), 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {size: 3}\n');
+    expect((await kubectl('apply', '-f', join(dir, 'gadget.yaml'))).stdout.trim()).toBe('gadget.example.com/g created');
+    const { stdout } = await kubectl('get', 'gadgets');
+    expect(stdout.split('\n')[0]?.split(/\s+/)).toStrictEqual(['NAME', 'AGE']);
+  });
 });

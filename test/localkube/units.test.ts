@@ -1,6 +1,6 @@
 // Pure parts of localkube: patches, selectors, time parsing, pruning, printing helpers.
 import { microTimeError } from '../../src/localkube/builtins';
-import { applyJsonPatch, decodeJsonPatch, JsonPatchApplyError, mergePatch, strategicMergePatch } from '../../src/localkube/patch';
+import { applyJsonPatch, decodeJsonPatch, Json, JsonPatchApplyError, mergePatch, strategicMergePatch } from '../../src/localkube/patch';
 import { applyDefaults, isDateTime, prune, validateValue } from '../../src/localkube/schema';
 import { parseFieldSelector, parseLabelSelector } from '../../src/localkube/selectors';
 import { evaluateJsonPath, humanDuration } from '../../src/localkube/table';
@@ -33,7 +33,7 @@ describe('merge patches', () => {
   });
   it('strategic merge: merges ports by port and ignores $setElementOrder', () => {
     const current = { spec: { ports: [{ port: 80, name: 'a' }, { port: 81, name: 'b' }], selector: { app: 'x' } } };
-    const patch = { spec: { '$setElementOrder/ports': [{ port: 80 }, { port: 81 }], ports: [{ port: 81, name: 'c' }, { port: 80, $patch: 'delete' }] } };
+    const patch: Json = { spec: { '$setElementOrder/ports': [{ port: 80 }, { port: 81 }], ports: [{ port: 81, name: 'c' }, { port: 80, $patch: 'delete' }] } };
     expect(strategicMergePatch(current, patch)).toStrictEqual({ spec: { ports: [{ port: 81, name: 'c' }], selector: { app: 'x' } } });
   });
 });
