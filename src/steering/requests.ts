@@ -1,0 +1,81 @@
+// Every way of steering a plan (REST, CLI, kubectl, an Alertmanager alert) ends in one of these
+// small patches: `spec.paused`, or a request annotation the controller acts on once. Status
+// belongs to the controller alone, so nothing here writes it.
+import { isNotFound, KubeError, type Kube, type KubeObject } from '../kube';
+import { GROUP, MigrationPlanStatus, PLURAL, REQUEST_ANNOTATIONS, VERSION, type RequestKind } from '../plan/schema';
+
+export interface PlanRef {
+  namespace: string;
+  name: string;
+}
+
+export class PlanNotFound extends Error {
+  readonly status = 404;
+  constructor(readonly plan: PlanRef, options?: { cause?: unknown }) {
+    super(`migrationplan ${plan.namespace}/${plan.name} not found`, options);
+    this.name = 'PlanNotFound';
+  }
+}
+
+export function planRef(plan: PlanRef): { group: string; version: string; plural: string; namespace: string; name: string } {
+  return { group: GROUP, version: VERSION, plural: PLURAL, namespace: plan.namespace, name: plan.name };
+}
+
+async function patchPlan(kube: Kube, plan: PlanRef, patch: KubeObject): Promise<KubeObject> {
+  try {
+    return await kube.mergePatch(planRef(plan), patch);
+  } catch (error) {
+    if (isNotFound(error)) throw new PlanNotFound(plan, { cause: error });
+    throw error;
+  }
+}
+
+export async function getPlan(kube: Kube, plan: PlanRef): Promise<KubeObject> {
+  try {
+    return await kube.get(planRef(plan));
+  } catch (error) {
+    if (isNotFound(error)) throw new PlanNotFound(plan, { cause: error });
+    throw error;
+  }
+}
+
+export function setPaused(kube: Kube, plan: PlanRef, paused: boolean): Promise<KubeObject> {
+  return patchPlan(kube, plan, { spec: { paused } });
+}
+
+/**
+ * The annotation value for a new request. A request is pending while its value differs from the
+ * one the controller recorded as handled, so a repeat of the same text gets a suffix that makes
+ * it new; the controller shows the value as the reason.
+ */
+export function requestValue(text: string, handled: string | undefined, now: Date): string {
+  const base = text.trim() === '' ? `requested at ${now.toISOString()}` : text.trim();
+  return base === handled ? `${base} (again at ${now.toISOString()})` : base;
+}
+
+/** Sets a request annotation (`trafficshift.io/rollback`, `promote` or `retry`). */
+export async function request(kube: Kube, plan: PlanRef, kind: RequestKind, text: string, now: Date = new Date()): Promise<{ value: string; object: KubeObject }> {
+  const current = await getPlan(kube, plan);
+  const status = MigrationPlanStatus.safeParse(current['status'] ?? {});
+  const handled = status.success ? status.data.handledRequests?.[kind] : undefined;
+  const annotations = ((current['metadata'] as { annotations?: Record<string, string> } | undefined)?.annotations) ?? {};
+  const pending = annotations[REQUEST_ANNOTATIONS[kind]];
+  // The same request still waiting is not written twice: two clicks on "rollback" are one rollback.
+  if (pending !== undefined && pending !== handled && pending === text.trim()) return { value: pending, object: current };
+  const value = requestValue(text, handled, now);
+  const object = await patchPlan(kube, plan, { metadata: { annotations: { [REQUEST_ANNOTATIONS[kind]]: value } } });
+  return { value, object };
+}
+
+export function requestRollback(kube: Kube, plan: PlanRef, reason: string, now?: Date): Promise<{ value: string; object: KubeObject }> {
+  if (reason.trim() === '') throw new KubeError(400, 'BadRequest', 'a rollback needs a reason');
+  return request(kube, plan, 'rollback', reason, now);
+}
+
+export function requestPromote(kube: Kube, plan: PlanRef, now: Date = new Date()): Promise<{ value: string; object: KubeObject }> {
+  return request(kube, plan, 'promote', `promoted at ${now.toISOString()}`, now);
+}
+
+export function requestRetry(kube: Kube, plan: PlanRef, now: Date = new Date()): Promise<{ value: string; object: KubeObject }> {
+  return request(kube, plan, 'retry', `retried at ${now.toISOString()}`, now);
+}
