@@ -2,7 +2,8 @@
 // each with the semantics of kube-apiserver's generic registry (resourceVersion preconditions,
 // generation, status subresource, finalizers, dry run, field validation).
 import { randomUUID } from 'node:crypto';
-import { builtinValidation, applyBuiltinDefaults, decodeErrors, labelErrors, nameErrors } from './builtins';
+import { builtinValidation, applyBuiltinDefaults, labelErrors, nameErrors } from './builtins';
+import { decodeGo, DecodeError, GO_TYPES, OBJECT_META, Struct } from './gotypes';
 import { errors, FieldError, GroupResource, StatusError } from './errors';
 import {
   applyJsonPatch, decodeJsonPatch, deepEqual, isJsonObject, Json, JsonObject, JsonPatchApplyError, JsonPatchDecodeError,
@@ -320,17 +321,28 @@ export class Api {
   /** Decode checks, pruning, defaulting and validation shared by create and update. */
   private normalize(t: Target, obj: KubeObject, existing: KubeObject | undefined, opts: WriteOptions): string[] {
     const type = t.type;
-    decodeErrors(type.kind, t.version, obj, type.custom === undefined);
     const warnings: string[] = [];
     const schema = type.custom?.schemas.get(t.version);
-    if (schema) {
-      const unknown = prune(obj, schema);
+    // Decoding into the Go struct (ObjectMeta only, for custom resources): wrong JSON types are
+    // a 400, unknown fields are dropped.
+    const goType: Struct = GO_TYPES[type.kind] && !type.custom
+      ? (GO_TYPES[type.kind] as Struct)
+      : { struct: type.kind, fields: { ...Object.fromEntries(Object.keys(obj).map((k) => [k, 'any' as const])), apiVersion: 'string', kind: 'string', metadata: OBJECT_META } };
+    const unknown: string[] = [];
+    try {
+      unknown.push(...decodeGo(obj, goType));
+    } catch (e) {
+      if (e instanceof DecodeError) throw errors.badRequest(`${type.kind} in version "${t.version}" cannot be handled as a ${type.kind}: ${e.message}`);
+      throw e;
+    }
+    if (schema) unknown.push(...prune(obj, schema));
+    {
       if (unknown.length > 0 && opts.fieldValidation === 'Strict') {
         throw errors.badRequest(`${type.kind} in version "${t.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
       }
       if (opts.fieldValidation === 'Warn') warnings.push(...unknown.map((u) => `unknown field "${u}"`));
-      applyDefaults(obj, schema);
     }
+    if (schema) applyDefaults(obj, schema);
     if (!type.custom) applyBuiltinDefaults(type.kind, obj, existing);
     const errs: FieldError[] = [];
     const name = String(obj.metadata.name ?? '');

@@ -79,6 +79,24 @@ describe('built-in kinds', () => {
     expect(body).toMatchObject({ reason: 'AlreadyExists', message: 'configmaps "dup" already exists' });
   });
 
+  it('decodes built-ins like the Go types: wrong JSON type is 400, unknown fields are dropped or refused', async () => {
+    const wrongType = await raw(h.server, 'POST', '/api/v1/namespaces/shop/services', { metadata: { name: 'typed' }, spec: { ports: [{ port: '80' }] } });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.json.message).toBe('Service in version "v1" cannot be handled as a Service: json: cannot unmarshal string into Go struct field ServicePort.spec.ports.port of type int32');
+
+    const ingress = { metadata: { name: 'typo' }, spec: { rules: [{ hostt: 'shop.example' }] } };
+    const strict = await raw(h.server, 'POST', '/apis/networking.k8s.io/v1/namespaces/shop/ingresses?fieldValidation=Strict', ingress);
+    expect(strict.status).toBe(400);
+    expect(strict.json.message).toBe('Ingress in version "v1" cannot be handled as a Ingress: strict decoding error: unknown field "spec.rules[0].hostt"');
+    const lenient = await raw(h.server, 'POST', '/apis/networking.k8s.io/v1/namespaces/shop/ingresses?fieldValidation=Ignore', ingress);
+    expect(lenient.status).toBe(201);
+    expect(lenient.json.spec).toStrictEqual({ rules: [{}] });
+
+    const badLabel = await raw(h.server, 'POST', '/api/v1/namespaces/shop/configmaps', { metadata: { name: 'l', labels: { a: 1 } } });
+    expect(badLabel.status).toBe(400);
+    expect(badLabel.json.message).toContain('json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string');
+  });
+
   it('turns Secret stringData into base64 data', async () => {
     const secret = await h.core.createNamespacedSecret({ namespace: 'shop', body: { metadata: { name: 'slack' }, stringData: { url: 'http://hook' } } });
     expect(secret.data).toStrictEqual({ url: Buffer.from('http://hook').toString('base64') });
