@@ -1,0 +1,104 @@
+import { Router } from 'express';
+import request from 'supertest';
+import { createApp, type AppDeps } from '../../src/api/app';
+import { HttpError } from '../../src/api/errors';
+import { TrafficshiftMetrics } from '../../src/api/metrics';
+import { silentLogger } from '../../src/controller/logger';
+
+function deps(overrides: Partial<AppDeps> = {}): AppDeps {
+  const metrics = new TrafficshiftMetrics({ version: '9.9.9', processMetrics: false });
+  return {
+    controller: { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true },
+    registry: metrics.registry,
+    ready: () => true,
+    log: silentLogger(),
+    ...overrides,
+  };
+}
+
+/** A route like the steering API's: reads a JSON body, may refuse it. */
+const echo = () =>
+  Router()
+    .post('/echo', (req, res) => {
+      res.json({ received: req.body as unknown });
+    })
+    .post('/refuse', () => {
+      throw new HttpError(400, 'spec.reason: must be a string', { field: 'reason' });
+    })
+    .get('/boom', () => {
+      throw new Error('a bug');
+    });
+
+describe('probes', () => {
+  it('/healthz answers 200 ok whether or not the cache synced', async () => {
+    const res = await request(createApp(deps({ ready: () => false }))).get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('ok');
+  });
+
+  it('/readyz answers 503 until ready() turns true, then 200', async () => {
+    let synced = false;
+    const app = createApp(deps({ ready: () => synced }));
+    expect((await request(app).get('/readyz')).status).toBe(503);
+    synced = true;
+    const res = await request(app).get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('ok');
+  });
+});
+
+describe('/metrics', () => {
+  it('serves the registry in the Prometheus text format with the build info', async () => {
+    const res = await request(createApp(deps())).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.text).toContain('trafficshift_build_info{version="9.9.9"} 1');
+    expect(res.text).toContain('# TYPE trafficshift_check_duration_seconds histogram');
+  });
+
+  it('includes the process metrics when they are collected', async () => {
+    const metrics = new TrafficshiftMetrics({ version: '1.0.0' });
+    const res = await request(createApp(deps({ registry: metrics.registry }))).get('/metrics');
+    expect(res.text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(res.text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+  });
+});
+
+describe('errors', () => {
+  it('an unknown route is a JSON 404 naming it', async () => {
+    const res = await request(createApp(deps())).get('/api/v1/nope');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toStrictEqual({ error: 'no route for GET /api/v1/nope' });
+  });
+
+  it('a body that is not JSON is a 400 that says so', async () => {
+    const res = await request(createApp(deps(), [echo])).post('/api/v1/echo').set('content-type', 'application/json').send('{"reason": ');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(/^request body is not valid JSON: /);
+  });
+
+  it('a good JSON body reaches the route', async () => {
+    const res = await request(createApp(deps(), [echo])).post('/api/v1/echo').send({ reason: 'errors' });
+    expect(res.status).toBe(200);
+    expect(res.body).toStrictEqual({ received: { reason: 'errors' } });
+  });
+
+  it('an HttpError answers with its status, message and details', async () => {
+    const res = await request(createApp(deps(), [echo])).post('/api/v1/refuse').send({});
+    expect(res.status).toBe(400);
+    expect(res.body).toStrictEqual({ field: 'reason', error: 'spec.reason: must be a string' });
+  });
+
+  it('a body over the limit is a 413', async () => {
+    const res = await request(createApp(deps(), [echo])).post('/api/v1/echo').set('content-type', 'application/json').send(`"${'x'.repeat(2 * 1024 * 1024)}"`);
+    expect(res.status).toBe(413);
+    expect(res.body.error).toMatch(/^request body is too large/);
+  });
+
+  it('any other failure is a JSON 500 that leaks nothing', async () => {
+    const res = await request(createApp(deps(), [echo])).get('/api/v1/boom');
+    expect(res.status).toBe(500);
+    expect(res.body).toStrictEqual({ error: 'internal error; the controller log has the details' });
+  });
+});

@@ -1,0 +1,93 @@
+import { METRIC_NAMES, TrafficshiftMetrics } from '../../src/api/metrics';
+import { createAnalysisRunner } from '../../src/checks';
+import { MigrationPlanSpec } from '../../src/plan/schema';
+
+const PLAN = { namespace: 'shop', name: 'checkout-v2' };
+const T0 = Date.parse('2026-11-27T09:00:00Z');
+
+function fresh(since = T0): TrafficshiftMetrics {
+  return new TrafficshiftMetrics({ version: '1.2.3', processMetrics: false, since });
+}
+
+async function values(metrics: TrafficshiftMetrics, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>> {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  return (await metric.get()).values;
+}
+
+describe('check metrics', () => {
+  it('records the value and the duration by result', async () => {
+    const m = fresh();
+    m.checks.observe(PLAN, 'error-rate', 0.02, 'Fail', 0.04);
+    expect(await values(m, METRIC_NAMES.checkValue)).toStrictEqual([{ labels: { namespace: 'shop', plan: 'checkout-v2', check: 'error-rate' }, value: 0.02 }]);
+    const count = (await values(m, METRIC_NAMES.checkDuration)).find((v) => v.metricName === `${METRIC_NAMES.checkDuration}_count`);
+    expect(count).toMatchObject({ labels: { namespace: 'shop', plan: 'checkout-v2', check: 'error-rate', result: 'Fail' }, value: 1 });
+  });
+
+  it('drops the value when a round measures nothing, rather than keep an old one', async () => {
+    const m = fresh();
+    m.checks.observe(PLAN, 'error-rate', 0.02, 'Pass', 0.01);
+    m.checks.observe(PLAN, 'error-rate', null, 'NoData', 0.01);
+    expect(await values(m, METRIC_NAMES.checkValue)).toStrictEqual([]);
+  });
+
+  it('is what the analysis runner reports into, one observation per check per round', async () => {
+    const m = fresh();
+    const spec = MigrationPlanSpec.parse({
+      targets: [{ provider: 'smi', smi: { trafficSplit: 'checkout', stableBackend: 'stable', canaryBackend: 'canary' } }],
+      steps: [{ weight: 10 }, { weight: 100 }],
+      analysis: { checks: [{ name: 'smoke', webhook: { url: 'http://checks.invalid/smoke' }, max: 0.05 }] },
+    });
+    const fakeFetch = (async () => new Response(JSON.stringify({ value: 0.01 }), { status: 200 })) as typeof fetch;
+    const runner = createAnalysisRunner({ secrets: { read: () => Promise.reject(new Error('none')) }, fetch: fakeFetch, metrics: m.checks });
+    await runner.runRound({ plan: PLAN, spec, step: 0, weight: 10, signal: new AbortController().signal });
+    expect(await values(m, METRIC_NAMES.checkValue)).toStrictEqual([{ labels: { namespace: 'shop', plan: 'checkout-v2', check: 'smoke' }, value: 0.01 }]);
+  });
+});
+
+describe('plan metrics', () => {
+  it('sets 1 for the current phase and 0 for every other', async () => {
+    const m = fresh();
+    m.recordPlan(PLAN, { phase: 'Progressing' });
+    m.recordPlan(PLAN, { phase: 'Holding' });
+    const series = await values(m, METRIC_NAMES.planPhase);
+    expect(series.filter((s) => s.value === 1).map((s) => s.labels['phase'])).toStrictEqual(['Holding']);
+    expect(series).toHaveLength(9);
+  });
+
+  it('a plan without status is Pending', async () => {
+    const m = fresh();
+    m.recordPlan(PLAN, undefined);
+    expect((await values(m, METRIC_NAMES.planPhase)).find((s) => s.value === 1)?.labels['phase']).toBe('Pending');
+  });
+
+  it('observes each rollback\'s recovery time once, however often its status is seen', async () => {
+    const m = fresh();
+    const status = { phase: 'RolledBack', rollback: { reason: 'error-rate', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 1.5 } };
+    m.recordPlan(PLAN, status);
+    m.recordPlan(PLAN, status);
+    const all = await values(m, METRIC_NAMES.rollbackRecovery);
+    expect(all.find((v) => v.metricName === `${METRIC_NAMES.rollbackRecovery}_count`)?.value).toBe(1);
+    expect(all.find((v) => v.metricName === `${METRIC_NAMES.rollbackRecovery}_sum`)?.value).toBe(1.5);
+    // A retried plan that rolls back again is a new rollback.
+    m.recordPlan(PLAN, { ...status, rollback: { ...status.rollback, triggeredAt: '2026-11-27T09:05:00Z', completedAt: '2026-11-27T09:05:01Z', recoverySeconds: 0.5 } });
+    expect((await values(m, METRIC_NAMES.rollbackRecovery)).find((v) => v.metricName === `${METRIC_NAMES.rollbackRecovery}_count`)?.value).toBe(2);
+  });
+
+  it('does not count a rollback that completed before this process started', async () => {
+    const m = fresh(Date.parse('2026-11-27T10:00:00Z'));
+    m.recordPlan(PLAN, { phase: 'RolledBack', rollback: { reason: 'x', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 1.5 } });
+    const count = (await values(m, METRIC_NAMES.rollbackRecovery)).find((v) => v.metricName === `${METRIC_NAMES.rollbackRecovery}_count`);
+    expect(count?.value ?? 0).toBe(0);
+  });
+
+  it('forgets a deleted plan\'s phase and check series', async () => {
+    const m = fresh();
+    m.recordPlan(PLAN, { phase: 'Progressing' });
+    m.checks.observe(PLAN, 'error-rate', 0.01, 'Pass', 0.01);
+    m.recordPlan({ namespace: 'shop', name: 'other' }, { phase: 'Succeeded' });
+    m.forgetPlan(PLAN);
+    expect((await values(m, METRIC_NAMES.planPhase)).every((s) => s.labels['plan'] === 'other')).toBe(true);
+    expect(await values(m, METRIC_NAMES.checkValue)).toStrictEqual([]);
+  });
+});
