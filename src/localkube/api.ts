@@ -32,7 +32,7 @@ export interface WriteOptions {
 export interface WriteResult {
   object: KubeObject;
   warnings: string[];
-  /** HTTP status: 201 on create, 202 when a delete waits for finalizers, else 200. */
+  /** HTTP status: 201 on create, 202 when a delete waits for finalizers and the client sent orphanDependents=false, else 200. */
   code: number;
 }
 
@@ -140,7 +140,8 @@ export class Api {
     if (type.namespaced) this.requireNamespace(t, name);
     const key = resourceKey(type.group, type.plural);
     if (this.store.get(key, t.namespace, name)) throw errors.alreadyExists(gr, name);
-    if (type.custom && type.statusSubresource) delete obj.status;
+    // Create ignores status where status is a subresource (the built-in strategies reset it too).
+    if (type.statusSubresource && type.plural !== 'namespaces' && type.plural !== 'customresourcedefinitions') delete obj.status;
     const now = this.hooks.now();
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339Seconds(now);
@@ -231,19 +232,22 @@ export class Api {
     }
     const finalizers = Array.isArray(existing.metadata.finalizers) ? existing.metadata.finalizers : [];
     const namespaceFinalizing = type.plural === 'namespaces';
+    // The apiserver answers 202 for a deletion that is not done yet only when the client asked
+    // for orphanDependents=false; otherwise 200 (delete.go keeps this for old clients).
+    const pending = isJsonObject(body) && body.orphanDependents === false ? 202 : 200;
     if (finalizers.length > 0 || namespaceFinalizing) {
       if (existing.metadata.deletionTimestamp) {
-        return { object: this.present(type, t.version, existing), warnings: [], code: 202 };
+        return { object: this.present(type, t.version, existing), warnings: [], code: pending };
       }
       const marked: KubeObject = clone(existing);
       marked.metadata.deletionTimestamp = rfc3339Seconds(this.hooks.now());
       marked.metadata.deletionGracePeriodSeconds = 0;
       if (namespaceFinalizing) marked.status = { ...(isJsonObject(marked.status) ? marked.status : {}), phase: 'Terminating' };
-      if (opts.dryRun) return { object: this.present(type, t.version, marked), warnings: [], code: 202 };
+      if (opts.dryRun) return { object: this.present(type, t.version, marked), warnings: [], code: pending };
       const stored = this.store.write(key, marked, existing);
       if (namespaceFinalizing) this.terminateNamespace(t.name);
       const after = this.store.get(key, t.namespace, t.name);
-      return { object: this.present(type, t.version, after ?? stored), warnings: [], code: after ? 202 : 200 };
+      return { object: this.present(type, t.version, after ?? stored), warnings: [], code: after ? pending : 200 };
     }
     if (opts.dryRun) return { object: this.deleteAnswer(type, t.version, existing), warnings: [], code: 200 };
     const gone = this.store.remove(key, existing);

@@ -402,7 +402,8 @@ export class LocalKube {
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, t: Target, verb: string, user: UserInfo): Promise<void> {
     const api = this.api as Api;
-    const format = negotiate(req.headers.accept);
+    const negotiated = negotiate(req.headers.accept);
+    const format: Format = negotiated.kind === 'table' ? { kind: 'table', include: includeObjectOf(query) } : negotiated;
     const dryRun = parseDryRun(query);
     const fieldValidation = parseFieldValidation(query);
     switch (verb) {
@@ -615,6 +616,13 @@ function mediaType(header: string | undefined): string {
 }
 
 /** Picks the response form from the Accept header, in the client's order of preference. */
+function includeObjectOf(query: URLSearchParams): IncludeObject {
+  const v = query.get('includeObject');
+  if (v === null || v === '') return 'Metadata';
+  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
+  throw errors.badRequest(`includeObject: Unsupported value: ${JSON.stringify(v)}: supported values: "Metadata", "None", "Object"`);
+}
+
 function negotiate(accept: string | undefined): Format {
   if (!accept) return { kind: 'json' };
   const offered = accept.split(',').map((part) => {
