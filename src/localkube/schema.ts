@@ -78,10 +78,8 @@ export function structuralErrors(schema: unknown, root = 'openAPIV3Schema'): str
   const out: string[] = [];
   if (!isObject(schema)) return [`${root}: Required value: must be an object`];
   checkNode(schema, root, out, { valueValidation: false, atRoot: true, inMetadata: false });
-  if (schema.type !== 'object' && schema.type !== undefined) {
-    out.push(`${root}.type: Invalid value: ${JSON.stringify(schema.type)}: must be object at the root`);
-  } else if (schema.type === undefined && !schema['x-kubernetes-preserve-unknown-fields']) {
-    // covered by the missing-type rule below
+  if (schema.type !== 'object') {
+    out.push(`${root}.type: Invalid value: ${JSON.stringify(schema.type ?? '')}: must be object at the root`);
   }
   return out;
 }
