@@ -166,13 +166,23 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
   // every target in view, because targets move in lockstep.
   if (!rollingBack && (spec === undefined || obs.targets.some((t) => !t.ok))) return undefined;
   const weight = rollingBack || spec === undefined ? 0 : desiredWeight(spec, status);
-  const targets = obs.targets.flatMap((t, i) => (t.ok && t.weight !== weight ? [i] : []));
+  // A target that exists but cannot be read (a hand edit nginx cannot use, say) still takes a
+  // rollback: providers write stable 100 / canary 0 over whatever is there, and a rollback must
+  // land on every target. Only a target that is not there at all is skipped.
+  const takesWrite = (t: Observations['targets'][number]): boolean =>
+    t.ok ? t.weight !== weight : rollingBack && t.reason === 'TargetInvalid';
+  const targets = obs.targets.flatMap((t, i) => (takesWrite(t) ? [i] : []));
   if (targets.length === 0) return undefined;
   const reason = rollingBack ? `rollback: ${status.rollback?.reason ?? 'stable'}` : spec ? stepLabel(spec, status) : 'stable';
   const action = { kind: 'setWeight' as const, weight, targets, reason };
   const decided = (row.effects ?? []).some((e) => MOVING_EFFECTS.includes(e)) || phase !== before;
   const held = phase === 'RolledBack' || (isActive(phase) && toMs(status.stepStartedAt) !== undefined);
   if (decided || !held) return { action };
-  const what = targets.map((i) => `targets[${i}] held ${(obs.targets[i] as { weight: number }).weight}`).join(', ');
+  const what = targets
+    .map((i) => {
+      const t = obs.targets[i];
+      return `targets[${i}] held ${t?.ok ? t.weight : 'a weight that cannot be read'}`;
+    })
+    .join(', ');
   return { action, drift: `${what}; set back to canary ${weight}%` };
 }

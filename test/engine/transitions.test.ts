@@ -390,6 +390,12 @@ const rows: Row[] = [
     then: (d) => expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'TargetNotFound' }),
   },
   {
+    name: 'RollingBack with a target a person made unreadable (TargetInvalid) -> writes 0 to it too',
+    status: { phase: 'RollingBack', currentStep: 1, canaryWeight: 25, rollback: { reason: 'x', triggeredAt: iso(0) } },
+    obs: obs(4, { targets: [{ ok: false, reason: 'TargetInvalid', message: 'Ingress shop/checkout-canary: canary-weight is "lots"' }, { ok: true, weight: 25 }] }),
+    phase: 'RollingBack', writes: [[0, [0, 1]]],
+  },
+  {
     name: 'RolledBack, a person sets a target to 30 -> writes 0 again (drift repaired)',
     status: rolledBack, obs: obs(100, { targets: weights(0, 30) }), phase: 'RolledBack', writes: [[0, [1]]],
     then: (d) => expect(lastHistory(d)).toMatchObject({ event: 'DriftRepaired', weight: 0 }),
