@@ -3,19 +3,37 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** What the controller POSTs to a webhook check (src/checks/webhook.ts). */
+export interface CheckRequest {
+  plan?: { name?: string; namespace?: string };
+  check?: string;
+  step?: number;
+  weight?: number;
+}
+
 export class CheckServer {
   value = 0;
   status = 200;
   calls = 0;
+  /** When set, decides the value per request (e.g. fail once a plan reaches a step). */
+  valueFor: ((request: CheckRequest) => number) | undefined;
   private server: http.Server | undefined;
 
   async start(): Promise<string> {
     this.server = http.createServer((req, res) => {
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.calls++;
+        let body: CheckRequest = {};
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as CheckRequest;
+        } catch {
+          // not JSON: answer with the fixed value
+        }
+        const value = this.valueFor ? this.valueFor(body) : this.value;
         res.writeHead(this.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ value: this.value }));
+        res.end(JSON.stringify({ value }));
       });
     });
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
