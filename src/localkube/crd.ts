@@ -122,10 +122,21 @@ export function resourceTypeFromCrd(crd: JsonObject): ResourceType {
   };
 }
 
-/** Every CustomResourceDefinition document in a YAML file (multi-document files allowed). */
+const parsedFiles = new Map<string, { mtimeMs: number; crds: JsonObject[] }>();
+
+/**
+ * Every CustomResourceDefinition document in a YAML file (multi-document files allowed).
+ * Parsed once per file version: the shared CRDs are large and every test server loads them.
+ */
 export function readCrdFile(file: string): JsonObject[] {
-  const docs = yaml.loadAll(fs.readFileSync(file, 'utf8'));
-  return docs.filter((d): d is JsonObject => isJsonObject(d) && d.kind === 'CustomResourceDefinition');
+  const mtimeMs = fs.statSync(file).mtimeMs;
+  let cached = parsedFiles.get(file);
+  if (!cached || cached.mtimeMs !== mtimeMs) {
+    const docs = yaml.loadAll(fs.readFileSync(file, 'utf8'));
+    cached = { mtimeMs, crds: docs.filter((d): d is JsonObject => isJsonObject(d) && d.kind === 'CustomResourceDefinition') };
+    parsedFiles.set(file, cached);
+  }
+  return structuredClone(cached.crds);
 }
 
 /**
