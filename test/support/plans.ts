@@ -181,3 +181,20 @@ export function observeFor(ms: number): Promise<void> {
 export function webhookAnalysis(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { interval: '1s', checks: [{ name: 'smoke', webhook: { url, timeout: '2s' }, max: 0.05, ...extra }] };
 }
+
+/**
+ * Proof that the controller has finished a whole reconcile of the plan that began after this
+ * call: a promote request is recorded in status.handledRequests by the next reconcile, and a
+ * second one only after the first reconcile is over (one key never runs twice at once; a
+ * reconcile writes status before targets). Only for plans where promote does nothing
+ * (Succeeded, RolledBack, Failed, Pending): elsewhere it waives a pause.
+ */
+export async function reconciledSince(cluster: TestCluster, name: string, tag: string): Promise<MigrationPlanStatus> {
+  let status: MigrationPlanStatus | undefined;
+  for (const round of ['a', 'b']) {
+    const value = `${tag}-${round}`;
+    await request(cluster, name, 'promote', value);
+    status = await waitForStatus(cluster, name, (s) => s?.handledRequests?.promote === value, `promote request "${value}" handled`);
+  }
+  return status as MigrationPlanStatus;
+}

@@ -1,0 +1,89 @@
+// Hand edits of a target ("drift"): while a step holds, the controller puts its weight back at
+// once, woken by its watch on the target; a rolled-back plan keeps its targets at 0; a
+// Succeeded plan is final and leaves a person's edit alone.
+import { startCluster, type TestCluster } from '../support/cluster';
+import { startController } from '../support/controller';
+import {
+  createPlan,
+  liveWeight,
+  makeTarget,
+  reconciledSince,
+  releasePlans,
+  request,
+  setWeightByHand,
+  waitForPhase,
+  waitForStatus,
+  waitForWeight,
+} from '../support/plans';
+import type { WeightRecorder } from '../support/targets';
+import type { Controller } from '../../src/controller/controller';
+import { PROVIDERS } from '../../src/plan/schema';
+
+let cluster: TestCluster;
+let controller: Controller;
+const recorders: WeightRecorder[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster('drift');
+  // Resync once a minute only: a repair within seconds can then only come from the target watch.
+  controller = await startController(cluster, { resyncMs: 60_000 });
+});
+
+afterAll(async () => {
+  for (const r of recorders) r.stop();
+  await controller?.stop();
+  if (cluster) await releasePlans(cluster);
+  await cluster?.close();
+});
+
+const canaryProviders = PROVIDERS.filter((p) => p !== 'service');
+
+it.each(canaryProviders)('puts a %s target back to the step weight promptly after a hand edit, and records DriftRepaired', async (provider) => {
+  const name = `drift-${provider.toLowerCase()}`;
+  const { target, recorder } = await makeTarget(cluster, provider, name);
+  recorders.push(recorder);
+  // A long pause and no checks: nothing is due for a minute, so only the watch can wake the plan.
+  await createPlan(cluster, name, { targets: [target], steps: [{ weight: 20, pause: '1m' }, { weight: 100 }] });
+  await waitForStatus(cluster, name, (s) => s?.phase === 'Progressing' && s.stepStartedAt !== undefined, 'step 1 landed');
+
+  await setWeightByHand(cluster, target, 45);
+  await waitForWeight(cluster, target, 20, 5_000);
+  const status = await waitForStatus(cluster, name, (s) => s?.history?.some((h) => h.event === 'DriftRepaired') === true, 'DriftRepaired in history');
+  expect(status.history?.find((h) => h.event === 'DriftRepaired')).toMatchObject({ weight: 20, message: expect.stringContaining('45') });
+  expect(status.currentStep).toBe(0);
+  expect(recorder.weights).toEqual([0, 20, 45, 20]);
+});
+
+it('sets a rolled-back plan\'s target back to 0 when a person raises it', async () => {
+  const name = 'drift-rolledback';
+  const { target, recorder } = await makeTarget(cluster, 'gatewayAPI', name);
+  recorders.push(recorder);
+  await createPlan(cluster, name, { targets: [target], steps: [{ weight: 20, pause: {} }, { weight: 100 }] });
+  await waitForPhase(cluster, name, 'WaitingForPromotion');
+  await request(cluster, name, 'rollback', 'drill');
+  await waitForPhase(cluster, name, 'RolledBack');
+  await waitForWeight(cluster, target, 0);
+
+  await setWeightByHand(cluster, target, 50);
+  await waitForWeight(cluster, target, 0, 5_000);
+  const status = await waitForStatus(cluster, name, (s) => s?.history?.some((h) => h.event === 'DriftRepaired') === true, 'DriftRepaired in history');
+  expect(status.phase).toBe('RolledBack');
+  expect(status.history?.filter((h) => h.event === 'DriftRepaired').at(-1)).toMatchObject({ weight: 0 });
+  expect(recorder.weights).toEqual([0, 20, 0, 50, 0]);
+});
+
+it('leaves a Succeeded plan\'s target alone when a person edits it', async () => {
+  const name = 'drift-succeeded';
+  const { target, recorder } = await makeTarget(cluster, 'istio', name);
+  recorders.push(recorder);
+  await createPlan(cluster, name, { targets: [target], steps: [{ weight: 50 }, { weight: 100 }] });
+  await waitForPhase(cluster, name, 'Succeeded');
+  await waitForWeight(cluster, target, 100);
+
+  await setWeightByHand(cluster, target, 70);
+  const status = await reconciledSince(cluster, name, 'after-edit');
+  expect(status.phase).toBe('Succeeded');
+  expect(await liveWeight(cluster, target)).toBe(70);
+  expect(status.history?.some((h) => h.event === 'DriftRepaired')).toBe(false);
+  expect(recorder.weights).toEqual([0, 50, 100, 70]);
+});
