@@ -383,7 +383,10 @@ export class LocalKube {
     const target: Target = { type, version, namespace, name, subresource };
     const watch = query.get('watch') === 'true' || query.get('watch') === '1';
     let verb: string;
-    if (name) {
+    if (name && !subresource && method === 'GET' && watch) {
+      // The old single-object watch (GET {name}?watch=true): a watch filtered to that name.
+      verb = 'watch';
+    } else if (name) {
       const verbs: Record<string, string> = subresource
         ? { GET: 'get', PUT: 'update', PATCH: 'patch' }
         : { GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
@@ -496,7 +499,8 @@ export class LocalKube {
     const fieldSelector = parseFieldSelector(query.get('fieldSelector'), t.type.kind, t.version, t.type.fieldLabels);
     const rvParam = query.get('resourceVersion') ?? '';
     if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(rvParam)}: invalid syntax`);
-    const inScope = (obj: KubeObject): boolean => !t.namespace || obj.metadata.namespace === t.namespace;
+    const inScope = (obj: KubeObject): boolean =>
+      (!t.namespace || obj.metadata.namespace === t.namespace) && (!t.name || obj.metadata.name === t.name);
     const matches = (obj: KubeObject | undefined): boolean => obj !== undefined && inScope(obj) && labelSelector(obj.metadata.labels as Record<string, string> | undefined) && fieldSelector(obj);
     const api = this.api as Api;
     let first = true;

@@ -106,6 +106,15 @@ describe('watch', () => {
     expect(w.events.map((e) => `${e.type}:${e.object.metadata.name}`)).toStrictEqual(['ADDED:l', 'DELETED:l']);
   });
 
+  it('watches one object by name (GET {name}?watch=true)', async () => {
+    const w = await openWatch(h, `${path}/only`, {});
+    await h.custom.createNamespacedCustomObject({ ...MP, namespace: 'shop', body: plan('other') });
+    await h.custom.createNamespacedCustomObject({ ...MP, namespace: 'shop', body: plan('only') });
+    await w.until((e) => e.length >= 1, 'an event');
+    w.stop();
+    expect(w.events.map((e) => `${e.type}:${e.object.metadata.name}`)).toStrictEqual(['ADDED:only']);
+  });
+
   it('closes the stream after timeoutSeconds', async () => {
     const w = await openWatch(h, path, { timeoutSeconds: 1 });
     await expect(w.done).resolves.toBeNull();
