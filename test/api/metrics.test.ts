@@ -1,3 +1,4 @@
+import type { MetricValue } from 'prom-client';
 import { METRIC_NAMES, TrafficshiftMetrics } from '../../src/api/metrics';
 import { createAnalysisRunner } from '../../src/checks';
 import { MigrationPlanSpec } from '../../src/plan/schema';
@@ -9,7 +10,7 @@ function fresh(since = T0): TrafficshiftMetrics {
   return new TrafficshiftMetrics({ version: '1.2.3', processMetrics: false, since });
 }
 
-async function values(metrics: TrafficshiftMetrics, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>> {
+async function values(metrics: TrafficshiftMetrics, name: string): Promise<Array<MetricValue<string> & { metricName?: string }>> {
   const metric = metrics.registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
   return (await metric.get()).values;
