@@ -1,0 +1,264 @@
+// `trafficshift controller`: the controller and its HTTP server (probes, /metrics, REST API) in
+// one process. It refuses to start against a cluster it cannot reach or that lacks the CRD, so
+// a broken Deployment fails its rollout instead of running blind and reporting ready.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Logger } from 'winston';
+import { createApp } from '../../api/app';
+import { TrafficshiftMetrics } from '../../api/metrics';
+import { PlanMetricsFeed } from '../../api/planMetrics';
+import { packageVersion } from '../../api/version';
+import { createAnalysisRunner } from '../../checks';
+import { Controller, kubeSecretReader } from '../../controller/controller';
+import { createLogger, type LogFormat } from '../../controller/logger';
+import { Kube, KubeConfigError, loadKubeConfig, toKubeError, type KubeConfigSources } from '../../kube';
+import { parseDuration } from '../../plan/duration';
+import { GROUP, PLURAL, VERSION } from '../../plan/schema';
+import type { CliContext } from '../context';
+
+export interface ControllerFlags {
+  kubeconfig?: string;
+  context?: string;
+  port: number;
+  /** One namespace, or all when absent. */
+  namespace?: string;
+  leaderElect: boolean;
+  leaseNamespace?: string;
+  leaseName: string;
+  logFormat: LogFormat;
+  concurrency: number;
+  /** Milliseconds. */
+  resync: number;
+}
+
+export interface ControllerRunDeps {
+  log?: Logger;
+  /** Where the kubeconfig search looks ($KUBECONFIG, home, the pod's service account). */
+  sources?: KubeConfigSources;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Called once the HTTP server listens (with the real port when --port is 0). */
+  onListening?: (url: string) => void;
+  /** Called once the plan cache has synced and the controller runs. */
+  onReady?: (controller: Controller) => void;
+}
+
+/** Why the controller did not start; the message says what to fix. */
+export class ControllerStartError extends Error {
+  override readonly name = 'ControllerStartError';
+}
+
+const DEFAULT_LEASE_NAME = 'trafficshift-controller';
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`"${text}" is not a port (0-65535; 0 picks a free one)`);
+  return port;
+}
+
+function parseConcurrency(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${text}" is not a whole number of at least 1`);
+  return n;
+}
+
+function parseResync(text: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+  if (ms < 1000) throw new InvalidArgumentError(`"${text}" is too short: resync every 1s or less often`);
+  return ms;
+}
+
+function parseBoolean(text: string): boolean {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  throw new InvalidArgumentError(`"${text}" is not true or false`);
+}
+
+/** --lease-namespace, else the pod's own namespace, else the kubeconfig context's, else default. */
+export function leaseNamespace(flags: Pick<ControllerFlags, 'leaseNamespace'>, kubeConfig: KubeConfig, env: Readonly<Record<string, string | undefined>>): string {
+  if (flags.leaseNamespace) return flags.leaseNamespace;
+  if (env['POD_NAMESPACE']) return env['POD_NAMESPACE'];
+  return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace || 'default';
+}
+
+/** One list of plans before anything starts: proves the server answers, we may read plans, and
+ * the CRD is installed. The informer would otherwise retry these forever, never ready. */
+async function preflight(kube: Kube, server: string, namespace: string | undefined): Promise<void> {
+  const scope = namespace === undefined ? 'in all namespaces' : `in namespace ${namespace}`;
+  try {
+    await kube.list({ group: GROUP, version: VERSION, plural: PLURAL, ...(namespace === undefined ? {} : { namespace }) });
+  } catch (error) {
+    const e = toKubeError(error);
+    if (e.status === 0) throw new ControllerStartError(`cannot reach the Kubernetes API server at ${server}: ${e.message}`, { cause: e });
+    if (e.status === 404) {
+      throw new ControllerStartError(`the API server at ${server} does not serve ${PLURAL}.${GROUP}/${VERSION}: install the CRD first (kubectl apply -f manifests/crd.yaml)`, { cause: e });
+    }
+    if (e.status === 401 || e.status === 403) {
+      throw new ControllerStartError(`the API server at ${server} refused to list ${PLURAL} ${scope} (${e.status} ${e.reason}): ${e.message}`, { cause: e });
+    }
+    throw new ControllerStartError(`listing ${PLURAL} ${scope} at ${server} failed (${e.status} ${e.reason}): ${e.message}`, { cause: e });
+  }
+}
+
+async function listen(server: http.Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      reject(new ControllerStartError(error.code === 'EADDRINUSE' ? `port ${port} is already in use (--port)` : `cannot listen on port ${port}: ${error.message}`, { cause: error }));
+    };
+    server.once('error', onError);
+    server.listen(port, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+async function closeServer(server: http.Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive connections (Prometheus scrapes, probes) would hold close() open.
+  server.closeAllConnections();
+  await closed;
+}
+
+/** Resolves when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/**
+ * Runs until `stop` aborts, then finishes the writes in flight, releases the lease and closes the
+ * server. Resolves to the exit code: 0 after a clean stop, 1 when it could not start.
+ */
+export async function runController(flags: ControllerFlags, ctx: CliContext, stop: AbortSignal, deps: ControllerRunDeps = {}): Promise<number> {
+  const log = deps.log ?? createLogger(flags.logFormat);
+  const env = deps.env ?? process.env;
+  let kubeConfig: KubeConfig;
+  try {
+    const opts = { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) };
+    kubeConfig = deps.sources ? loadKubeConfig(opts, deps.sources) : loadKubeConfig(opts);
+  } catch (error) {
+    if (!(error instanceof KubeConfigError)) throw error;
+    ctx.stderr.write(`error: ${error.message}\n`);
+    return 1;
+  }
+  const apiServer = kubeConfig.getCurrentCluster()?.server ?? '(no server)';
+  const kube = new Kube(kubeConfig, { fieldManager: 'trafficshift-controller', requestTimeoutMs: 15_000 });
+  const version = packageVersion();
+  const metrics = new TrafficshiftMetrics({ version });
+  const controller = new Controller({
+    kubeConfig,
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.leaderElect ? { leaderElection: { namespace: leaseNamespace(flags, kubeConfig, env), name: flags.leaseName } } : {}),
+    concurrency: flags.concurrency,
+    resyncMs: flags.resync,
+    log,
+    analysis: createAnalysisRunner({ secrets: kubeSecretReader(kube), metrics: metrics.checks }),
+  });
+  const feed = new PlanMetricsFeed({ kube, kubeConfig, metrics, resyncMs: flags.resync, log, ...(flags.namespace ? { namespace: flags.namespace } : {}) });
+  let ready = false;
+  const server = http.createServer(createApp({ controller, registry: metrics.registry, ready: () => ready, log }));
+
+  try {
+    await preflight(kube, apiServer, flags.namespace);
+    const port = await listen(server, flags.port);
+    log.info('trafficshift controller starting', {
+      version,
+      apiServer,
+      namespace: flags.namespace ?? '(all)',
+      leaderElection: flags.leaderElect ? `on (lease ${leaseNamespace(flags, kubeConfig, env)}/${flags.leaseName}, identity ${controller.identity})` : 'off',
+      port,
+    });
+    deps.onListening?.(`http://127.0.0.1:${port}`);
+  } catch (error) {
+    await closeServer(server);
+    if (!(error instanceof ControllerStartError)) throw error;
+    ctx.stderr.write(`error: ${error.message}\n`);
+    return 1;
+  }
+
+  // The cache syncs in the background; a stop request during the sync still shuts down cleanly.
+  const done = new AbortController();
+  stop.addEventListener('abort', () => done.abort(), { once: true });
+  if (stop.aborted) done.abort();
+  let startFailure: unknown;
+  void Promise.all([controller.start(), feed.start()]).then(
+    () => {
+      // A first list that lands after the stop would start the work queue again.
+      if (done.signal.aborted) return void controller.stop();
+      ready = true;
+      log.info('plan cache synced: ready', { leader: controller.isLeader });
+      deps.onReady?.(controller);
+    },
+    (error: unknown) => {
+      startFailure = error;
+      done.abort();
+    },
+  );
+  await aborted(done.signal);
+
+  log.info('stopping: finishing the writes in flight and releasing the lease');
+  ready = false;
+  await controller.stop();
+  await feed.stop();
+  await closeServer(server);
+  if (startFailure !== undefined) {
+    ctx.stderr.write(`error: the controller failed to start: ${startFailure instanceof Error ? startFailure.message : String(startFailure)}\n`);
+    return 1;
+  }
+  log.info('stopped');
+  return 0;
+}
+
+/** An AbortSignal that fires on SIGTERM or SIGINT; a second signal exits at once. */
+function untilSignalled(ctx: CliContext): { signal: AbortSignal; dispose(): void } {
+  const abort = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (abort.signal.aborted) {
+      ctx.stderr.write(`${name} again: exiting without waiting for the shutdown\n`);
+      process.exit(1);
+    }
+    abort.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal: abort.signal,
+    dispose() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
+export function controllerCommand(ctx: CliContext): Command {
+  return new Command('controller')
+    .description('run the controller and its HTTP server (probes, /metrics, REST API) until SIGTERM or SIGINT')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)')
+    .option('--context <name>', 'kubeconfig context (default: its current-context)')
+    .addOption(new Option('--port <port>', 'HTTP port for probes, /metrics and the REST API (0 picks a free one)').default(8080).argParser(parsePort))
+    .option('--namespace <name>', 'watch plans in this namespace only (default: all namespaces)')
+    .addOption(new Option('--leader-elect [enabled]', 'take a Lease before writing, so that only one replica writes').default(false).argParser(parseBoolean))
+    .option('--lease-namespace <name>', 'namespace of the Lease (default: $POD_NAMESPACE, else the kubeconfig context\'s namespace, else default)')
+    .option('--lease-name <name>', 'name of the Lease', DEFAULT_LEASE_NAME)
+    .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--concurrency <n>', 'plans reconciled at once').default(8).argParser(parseConcurrency))
+    .addOption(new Option('--resync <duration>', 'reconcile every plan at least this often, repairing hand edits of targets').default(30_000, '30s').argParser(parseResync))
+    .action(async (flags: ControllerFlags) => {
+      const signals = untilSignalled(ctx);
+      try {
+        ctx.setExitCode(await runController(flags, ctx, signals.signal));
+      } finally {
+        signals.dispose();
+      }
+    });
+}
