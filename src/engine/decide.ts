@@ -162,6 +162,10 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
   const phase = status.phase ?? 'Pending';
   const rollingBack = isRollingBack(phase);
   if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+  // Just back in Pending with the next event due at once (a fixed spec, a retry): the next call
+  // starts the plan at step 1 or settles what Pending holds. Writing stable now would move
+  // traffic to 0 for a moment only to move it again (10 -> 0 -> 20 after a spec fix).
+  if (phase === 'Pending' && before !== 'Pending' && row.again === true) return undefined;
   // Writing stable (0) is always allowed in a rollback; anything else needs a valid spec and
   // every target in view, because targets move in lockstep.
   if (!rollingBack && (spec === undefined || obs.targets.some((t) => !t.ok))) return undefined;

@@ -486,6 +486,14 @@ const rows: Row[] = [
     status: { phase: 'Failed', canaryWeight: 0 }, obs: obs(10), phase: 'Pending', writes: [],
   },
   {
+    name: 'Failed before the start with a target a person set to 10, spec valid again -> Pending, no write; the next call writes step 1 (never 0 in between)',
+    status: { phase: 'Failed', canaryWeight: 10 }, obs: obs(10, { targets: weights(10, 10) }), phase: 'Pending', writes: [],
+    then: (d) => {
+      expect(d.nextEvaluationAt).toBe(at(10));
+      expect(writes(decide(plan, d.status, obs(10, { targets: weights(10, 10) })))).toEqual([[5, [0, 1]]]);
+    },
+  },
+  {
     name: 'Failed at step 2 (canary 25), spec valid again -> Progressing at step 2',
     status: atStep(1, 25, 0, { phase: 'Failed' }), obs: obs(10, { targets: weights(25, 25) }), phase: 'Progressing', writes: [],
     then: (d) => expect(d.status.currentStep).toBe(1),
