@@ -421,6 +421,7 @@ function validateNode(value: Json, schema: JSONSchemaProps, path: string, errs: 
       errs.push(invalid(name, value.length, `${name} in body should have at least ${schema.minItems} items`));
     }
     if (schema.items) value.forEach((item, i) => validateNode(item, schema.items as JSONSchemaProps, `${path}[${i}]`, errs));
+    errs.push(...listTypeErrors(value, schema, path));
   }
   if (isObject(value)) {
     const count = Object.keys(value).length;
@@ -439,6 +440,22 @@ function validateNode(value: Json, schema: JSONSchemaProps, path: string, errs: 
     }
   }
   validateCombinators(value, schema, path, name, errs);
+}
+
+/** x-kubernetes-list-type set/map: items (or their map keys) must be unique ("Duplicate value"). */
+function listTypeErrors(value: Json[], schema: JSONSchemaProps, path: string): FieldError[] {
+  const listType = schema['x-kubernetes-list-type'];
+  if (listType !== 'set' && listType !== 'map') return [];
+  const keys = Array.isArray(schema['x-kubernetes-list-map-keys']) ? (schema['x-kubernetes-list-map-keys'] as string[]) : [];
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  value.forEach((item, i) => {
+    const identity = listType === 'map' && isObject(item) ? Object.fromEntries(keys.filter((k) => k in item).map((k) => [k, item[k]])) : item;
+    const key = JSON.stringify(identity);
+    if (seen.has(key)) out.push({ reason: 'FieldValueDuplicate', field: `${path}[${i}]`, value: identity });
+    seen.add(key);
+  });
+  return out;
 }
 
 function validateCombinators(value: Json, schema: JSONSchemaProps, path: string, name: string, errs: FieldError[]): void {

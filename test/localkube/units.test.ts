@@ -107,6 +107,14 @@ describe('pruning, defaulting, validation', () => {
     applyDefaults(obj, schema);
     expect(obj).toStrictEqual({ spec: { map: { x: { a: 7 } } } });
   });
+  it('refuses duplicates in x-kubernetes-list-type map and set lists', () => {
+    const mapList = { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' }, w: { type: 'integer' } } } };
+    expect(validateValue([{ name: 'a', w: 1 }, { name: 'a', w: 2 }], mapList, 'spec.refs').map((e) => `${e.reason} ${e.field}`)).toStrictEqual(['FieldValueDuplicate spec.refs[1]']);
+    const setList = { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } };
+    expect(validateValue(['a', 'b'], setList, 'x')).toStrictEqual([]);
+    expect(validateValue(['a', 'a'], setList, 'x')).toHaveLength(1);
+  });
+
   it('reports oneOf and pattern failures', () => {
     const errs = validateValue({ v: 'ABC' }, { type: 'object', properties: { v: { type: 'string', pattern: '^[a-z]+$' } }, oneOf: [{ required: ['a'] }, { required: ['b'] }] }, '');
     expect(errs.map((e) => e.detail)).toStrictEqual(["v in body should match '^[a-z]+$'", '<root> in body must validate one and only one schema (oneOf)']);
