@@ -190,13 +190,19 @@ export class Controller {
     }
   }
 
-  /** Finishes the reconciles in flight, releases the lease, and stops watching. */
-  async stop(): Promise<void> {
-    await this.follow(true);
-    await this.elector?.stop();
+  /** Finishes the reconciles in flight, releases the lease, and stops watching.
+   *
+   * With `crash: true` it stops the way a killed process does, for tests of what a successor
+   * finds: reconciles in flight are aborted before their next write (a request already sent
+   * still lands, as it would from a process killed after sending it), the lease is not
+   * released, and pending notifications are dropped. */
+  async stop(options: { crash?: boolean } = {}): Promise<void> {
+    const crash = options.crash === true;
+    await this.follow(!crash);
+    await this.elector?.stop({ release: !crash });
     await Promise.all([this.planInformer?.stop(), ...[...this.targetInformers.values()].map((i) => i.stop())]);
     this.targetInformers.clear();
-    await this.notifier.flush();
+    if (!crash) await this.notifier.flush();
   }
 
   /** Records when a rollback request was first seen (an alert's receipt), for recovery time. */
