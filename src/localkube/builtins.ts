@@ -92,6 +92,7 @@ export function builtinValidation(kind: string, obj: JsonObject): FieldError[] {
     });
     return errs;
   }
+  if (kind === 'Event') return eventErrors(obj);
   if (kind === 'Lease') {
     const d = spec.leaseDurationSeconds;
     if (typeof d === 'number' && d <= 0) return [{ reason: 'FieldValueInvalid', field: 'spec.leaseDurationSeconds', value: d, detail: 'must be greater than 0' }];
@@ -108,6 +109,41 @@ export function builtinValidation(kind: string, obj: JsonObject): FieldError[] {
     return errs;
   }
   return [];
+}
+
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/**
+ * Core v1 Event validation (legacyValidateEvent): an event with eventTime needs
+ * reportingComponent (reported as "reportingController"), reportingInstance, action and reason;
+ * the involved object's namespace must match the event's.
+ */
+function eventErrors(obj: JsonObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const namespace = String((obj.metadata as JsonObject).namespace ?? '');
+  const involved = isJsonObject(obj.involvedObject) ? obj.involvedObject : {};
+  const involvedNs = typeof involved.namespace === 'string' ? involved.namespace : '';
+  const mismatch = (): FieldError => ({ reason: 'FieldValueInvalid', field: 'involvedObject.namespace', value: involvedNs, detail: 'does not match event.namespace' });
+  if (!obj.eventTime) {
+    if (involvedNs === '' ? namespace !== '' && namespace !== 'default' : namespace !== involvedNs) errs.push(mismatch());
+    return errs;
+  }
+  if (involvedNs === '' && namespace !== 'default' && namespace !== 'kube-system') errs.push(mismatch());
+  const controller = typeof obj.reportingComponent === 'string' ? obj.reportingComponent : '';
+  if (!controller) errs.push({ reason: 'FieldValueRequired', field: 'reportingController' });
+  else if (!QUALIFIED_NAME.test(controller)) {
+    errs.push({ reason: 'FieldValueInvalid', field: 'reportingController', value: controller, detail: "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')" });
+  }
+  const instance = typeof obj.reportingInstance === 'string' ? obj.reportingInstance : '';
+  if (!instance) errs.push({ reason: 'FieldValueRequired', field: 'reportingInstance' });
+  else if (instance.length > 128) errs.push({ reason: 'FieldValueInvalid', field: 'reportingInstance', value: '', detail: 'can have at most 128 characters' });
+  const action = typeof obj.action === 'string' ? obj.action : '';
+  if (!action) errs.push({ reason: 'FieldValueRequired', field: 'action' });
+  else if (action.length > 128) errs.push({ reason: 'FieldValueInvalid', field: 'action', value: '', detail: 'can have at most 128 characters' });
+  if (!obj.reason) errs.push({ reason: 'FieldValueRequired', field: 'reason' });
+  else if (String(obj.reason).length > 128) errs.push({ reason: 'FieldValueInvalid', field: 'reason', value: '', detail: 'can have at most 128 characters' });
+  if (typeof obj.message === 'string' && obj.message.length > 1024) errs.push({ reason: 'FieldValueInvalid', field: 'message', value: '', detail: 'can have at most 1024 characters' });
+  return errs;
 }
 
 /** Defaults the real server fills in on create, so clients reading back see the same shape. */

@@ -140,6 +140,10 @@ describe('MicroTime fields', () => {
     expect(bad.status).toBe(400);
     const good = await raw(h.server, 'POST', '/api/v1/namespaces/shop/events', { ...event, eventTime: '2026-11-27T09:48:29.142000Z' });
     expect(good.status).toBe(201);
+    const { action: _a, reportingComponent: _r, ...incomplete } = event;
+    const missing = await raw(h.server, 'POST', '/api/v1/namespaces/shop/events', { ...incomplete, metadata: { name: 'e2' }, eventTime: '2026-11-27T09:48:29.142000Z' });
+    expect(missing.status).toBe(422);
+    expect(missing.json.message).toBe('Event "e2" is invalid: [reportingController: Required value, action: Required value]');
   });
 });
 
