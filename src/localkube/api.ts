@@ -61,6 +61,8 @@ export interface ApiHooks {
   now(): Date;
 }
 
+const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+
 function rfc3339Seconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -139,6 +141,7 @@ export class Api {
     const name = String(meta.name ?? '');
     if (type.namespaced) this.requireNamespace(t, name);
     const key = resourceKey(type.group, type.plural);
+    this.refuseIfCrdTerminating(type);
     if (this.store.get(key, t.namespace, name)) throw errors.alreadyExists(gr, name);
     // Create ignores status where status is a subresource (the built-in strategies reset it too).
     if (type.statusSubresource && type.plural !== 'namespaces' && type.plural !== 'customresourcedefinitions') delete obj.status;
@@ -231,11 +234,14 @@ export class Api {
       throw errors.conflict(groupResource(type), t.name, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in meta: ${String(existing.metadata.resourceVersion)}`);
     }
     const finalizers = Array.isArray(existing.metadata.finalizers) ? existing.metadata.finalizers : [];
+    // Namespaces and CRDs are finalized by a controller (namespace / CRD cleanup): they go
+    // Terminating, their contents are deleted, and they disappear once empty.
     const namespaceFinalizing = type.plural === 'namespaces';
+    const crdFinalizing = type.plural === 'customresourcedefinitions';
     // The apiserver answers 202 for a deletion that is not done yet only when the client asked
     // for orphanDependents=false; otherwise 200 (delete.go keeps this for old clients).
     const pending = isJsonObject(body) && body.orphanDependents === false ? 202 : 200;
-    if (finalizers.length > 0 || namespaceFinalizing) {
+    if (finalizers.length > 0 || namespaceFinalizing || crdFinalizing) {
       if (existing.metadata.deletionTimestamp) {
         return { object: this.present(type, t.version, existing), warnings: [], code: pending };
       }
@@ -243,9 +249,17 @@ export class Api {
       marked.metadata.deletionTimestamp = rfc3339Seconds(this.hooks.now());
       marked.metadata.deletionGracePeriodSeconds = 0;
       if (namespaceFinalizing) marked.status = { ...(isJsonObject(marked.status) ? marked.status : {}), phase: 'Terminating' };
+      if (crdFinalizing) {
+        if (!finalizers.includes(CRD_CLEANUP_FINALIZER)) marked.metadata.finalizers = [...finalizers, CRD_CLEANUP_FINALIZER];
+        const status = isJsonObject(marked.status) ? marked.status : {};
+        const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter((c) => !(isJsonObject(c) && c.type === 'Terminating'));
+        conditions.push({ type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress', lastTransitionTime: rfc3339Seconds(this.hooks.now()) });
+        marked.status = { ...status, conditions };
+      }
       if (opts.dryRun) return { object: this.present(type, t.version, marked), warnings: [], code: pending };
       const stored = this.store.write(key, marked, existing);
       if (namespaceFinalizing) this.terminateNamespace(t.name);
+      if (crdFinalizing) this.terminateCrd(stored);
       const after = this.store.get(key, t.namespace, t.name);
       return { object: this.present(type, t.version, after ?? stored), warnings: [], code: after ? pending : 200 };
     }
@@ -483,6 +497,52 @@ export class Api {
     if (type.plural === 'customresourcedefinitions') this.hooks.crdChanged(gone, true);
     const namespace = String(gone.metadata.namespace ?? '');
     if (namespace) this.finishNamespaceIfEmpty(namespace);
+    if (type.custom) this.finishCrdIfEmpty(type.group, type.plural);
+  }
+
+  /** What the CRD cleanup controller does: delete every instance, then the CRD once none is left. */
+  private terminateCrd(crd: KubeObject): void {
+    const spec = crd.spec as JsonObject;
+    const group = String(spec.group);
+    const plural = String((spec.names as JsonObject).plural);
+    const key = resourceKey(group, plural);
+    for (const obj of this.store.list(key)) {
+      if (obj.metadata.deletionTimestamp) continue;
+      const finalizers = Array.isArray(obj.metadata.finalizers) ? obj.metadata.finalizers : [];
+      if (finalizers.length > 0) {
+        const marked = clone(obj);
+        marked.metadata.deletionTimestamp = rfc3339Seconds(this.hooks.now());
+        marked.metadata.deletionGracePeriodSeconds = 0;
+        this.store.write(key, marked, obj);
+      } else {
+        this.store.remove(key, obj);
+        const namespace = String(obj.metadata.namespace ?? '');
+        if (namespace) this.finishNamespaceIfEmpty(namespace);
+      }
+    }
+    this.finishCrdIfEmpty(group, plural);
+  }
+
+  private finishCrdIfEmpty(group: string, plural: string): void {
+    const crdKey = resourceKey('apiextensions.k8s.io', 'customresourcedefinitions');
+    const crd = this.store.get(crdKey, '', `${plural}.${group}`);
+    if (!crd?.metadata.deletionTimestamp) return;
+    if (this.store.list(resourceKey(group, plural)).length > 0) return;
+    const finalizers = (Array.isArray(crd.metadata.finalizers) ? crd.metadata.finalizers : []).filter((f) => f !== CRD_CLEANUP_FINALIZER);
+    if (finalizers.length > 0) {
+      this.store.write(crdKey, { ...crd, metadata: { ...crd.metadata, finalizers } }, crd);
+      return;
+    }
+    this.hooks.crdChanged(this.store.remove(crdKey, crd), true);
+  }
+
+  /** A terminating CRD accepts no new instances (405, as apiextensions-apiserver answers). */
+  private refuseIfCrdTerminating(type: ResourceType): void {
+    if (!type.custom) return;
+    const crd = this.store.get(resourceKey('apiextensions.k8s.io', 'customresourcedefinitions'), '', `${type.plural}.${type.group}`);
+    if (crd?.metadata.deletionTimestamp) {
+      throw new StatusError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating', {});
+    }
   }
 
   /** What the namespace controller does: delete the contents, then the namespace once empty. */

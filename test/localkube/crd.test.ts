@@ -144,6 +144,25 @@ describe('CRDs through the API', () => {
     expect((await failure(h.custom.listNamespacedCustomObject({ ...W, namespace: 'shop' }))).code).toBe(404);
   });
 
+  it('deleting a CRD waits for its instances\' finalizers, refuses new instances meanwhile, then stops serving', async () => {
+    expect((await raw(h.server, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', widgetCrd(structural, 'widgets.example.com'))).status).toBe(201);
+    const W = { group: 'example.com', version: 'v1', plural: 'widgets' };
+    const widget = (name: string, finalizers: string[] = []) => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, finalizers }, spec: { size: 1 } });
+    await h.custom.createNamespacedCustomObject({ ...W, namespace: 'shop', body: widget('held', ['example.com/hold']) });
+    await h.custom.createNamespacedCustomObject({ ...W, namespace: 'shop', body: widget('free') });
+
+    await ext.deleteCustomResourceDefinition({ name: 'widgets.example.com' });
+    const terminating = await raw(h.server, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com');
+    expect((terminating.json.metadata as Record<string, unknown>).deletionTimestamp).toBeTruthy();
+    const left = (await h.custom.listNamespacedCustomObject({ ...W, namespace: 'shop' })) as Record<string, any>;
+    expect(left.items.map((i: any) => i.metadata.name)).toStrictEqual(['held']);
+    expect((await failure(h.custom.createNamespacedCustomObject({ ...W, namespace: 'shop', body: widget('late') }))).code).toBe(405);
+
+    await h.custom.patchNamespacedCustomObject({ ...W, namespace: 'shop', name: 'held', body: { metadata: { finalizers: null } } }, mergePatch);
+    expect((await raw(h.server, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com')).status).toBe(404);
+    expect((await failure(h.custom.listNamespacedCustomObject({ ...W, namespace: 'shop' }))).code).toBe(404);
+  });
+
   it.each([
     ['a field without a type', { type: 'object', properties: { spec: { properties: { a: { type: 'string' } } } } }, 'properties[spec].type: Required value: must not be empty for specified object fields'],
     ['properties next to additionalProperties', { type: 'object', properties: { spec: { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: { type: 'string' } } } }, 'properties[spec].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive'],
