@@ -2,6 +2,7 @@
 // touches and for every registered CRD. Discovery, routing, validation and table printing all
 // read from here.
 import { JSONSchemaProps } from './schema';
+import { humanDuration } from './table';
 
 export interface PrinterColumn {
   name: string;
@@ -39,8 +40,10 @@ export interface ResourceType {
     schemas: Map<string, JSONSchemaProps | undefined>;
     columns: Map<string, PrinterColumn[]>;
   };
-  /** Built-ins: table columns after Name. */
+  /** Built-ins: table columns after Name (and before Age). */
   columns?: BuiltinColumn[];
+  /** Built-ins whose printer has no leading Name and trailing Age (Events): `columns` is the whole row. */
+  columnsComplete?: boolean;
   /** Whether metadata.generation is maintained (bumps on spec change). */
   tracksGeneration: boolean;
   /** Extra field selector labels the real server supports for this kind. */
@@ -66,6 +69,12 @@ function get(obj: Record<string, unknown>, path: string): unknown {
     current = (current as Record<string, unknown>)[key];
   }
   return current;
+}
+
+/** Age-like text for a timestamp, as kubectl's event printer shows "Last Seen". */
+function sinceCell(value: unknown): string {
+  const t = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isNaN(t) ? '<unknown>' : humanDuration(Date.now() - t);
 }
 
 function joinOrNone(values: unknown[]): string {
@@ -128,11 +137,18 @@ export function builtinResources(): ResourceType[] {
         'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason',
         'reportingComponent', 'source', 'type',
       ],
+      columnsComplete: true,
       columns: [
+        { name: 'Last Seen', type: 'string', cell: (o) => sinceCell(o.eventTime ?? o.lastTimestamp ?? get(o, 'series.lastObservedTime') ?? get(o, 'metadata.creationTimestamp')) },
         { name: 'Type', type: 'string', cell: (o) => o.type },
         { name: 'Reason', type: 'string', cell: (o) => o.reason },
         { name: 'Object', type: 'string', cell: (o) => `${String(get(o, 'involvedObject.kind') ?? '').toLowerCase()}/${String(get(o, 'involvedObject.name') ?? '')}` },
+        { name: 'Subobject', type: 'string', priority: 1, cell: (o) => get(o, 'involvedObject.fieldPath') ?? '' },
+        { name: 'Source', type: 'string', priority: 1, cell: (o) => get(o, 'source.component') ?? o.reportingComponent ?? '' },
         { name: 'Message', type: 'string', cell: (o) => o.message },
+        { name: 'First Seen', type: 'string', priority: 1, cell: (o) => sinceCell(o.firstTimestamp ?? o.eventTime) },
+        { name: 'Count', type: 'string', priority: 1, cell: (o) => String(o.count ?? get(o, 'series.count') ?? 1) },
+        { name: 'Name', type: 'string', priority: 1, cell: (o) => get(o, 'metadata.name') },
       ],
     }),
     builtin({

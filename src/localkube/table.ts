@@ -2,8 +2,8 @@
 // `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`. Custom resources use their CRD's
 // additionalPrinterColumns (Name first; Name and Age when none are declared), exactly as
 // apiextensions-apiserver's table convertor does.
-import { KubeObject } from './store';
-import { ResourceType, PrinterColumn } from './resources';
+import type { KubeObject } from './store';
+import type { ResourceType, PrinterColumn } from './resources';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -146,6 +146,7 @@ function columnsFor(type: ResourceType, version: string): Column[] {
     // Built-in date columns (a CRD's "Created At") print the timestamp itself, as the real printers do.
     cell: (obj) => c.cell(obj) ?? null,
   }));
+  if (type.columnsComplete) return builtins;
   const hasDate = builtins.some((c) => c.definition.type === 'date');
   const age = customColumn({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: AGE_DESCRIPTION });
   return [NAME_COLUMN, ...builtins, ...(hasDate ? [] : [age])];
