@@ -1,102 +1,279 @@
-// `make demo`: two migrations on a simulated clock, printed as they move. The first canary
-// passes its checks, waits at a promotion gate for a person, bakes and succeeds; the second
-// breaches its error-rate check at 25% and is rolled back to stable.
-import { MigrationPlanSpec } from '../plan/schema';
-import { simulate, type Frame, type Metrics, type SimulationOptions } from './simulation';
+// `make demo`: the real controller, on one machine, with no cluster. An in-process Kubernetes API
+// server holds the plans and the route objects; the controller reaches it over HTTP through a
+// kubeconfig, exactly as it reaches a cluster. Sample backends serve traffic that follows the
+// weights on the route objects, and their metrics gate the steps: through a real Prometheus when
+// one is installed, else through the backends' own check endpoints. The first migration is
+// promoted at a gate and succeeds; the second breaches its error-rate check and rolls back.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Logger } from 'winston';
+import { Controller } from '../controller/controller';
+import { createLogger, silentLogger } from '../controller/logger';
+import { Kube, isNotFound, loadKubeConfig } from '../kube';
+import { LocalKube } from '../localkube';
+import { MigrationPlanStatus, REQUEST_ANNOTATIONS, type Phase } from '../plan/schema';
+import { SampleBackend } from './backends';
+import { migrations, NAMESPACE, planObject, REFS, STABLE, type CheckSource, type Migration } from './plans';
+import { findOnPath, PrometheusStartError, startPrometheus, type RunningPrometheus } from './prometheus';
+import { LiveRoutes, LoadGenerator, ROUTE_POLL_MS } from './traffic';
 
-function planFor(name: string): MigrationPlanSpec {
-  return MigrationPlanSpec.parse({
-    description: `Move ${name} traffic from the monolith to ${name}-svc`,
-    strategy: 'Canary',
-    targets: [
-      { provider: 'nginx', nginx: { ingress: name, canaryIngress: `${name}-canary` } },
-      { provider: 'gatewayAPI', gatewayAPI: { httpRoute: name, stableBackend: 'monolith', canaryBackend: `${name}-svc` } },
-    ],
-    steps: [{ weight: 10, pause: '1m' }, { weight: 25, pause: '1m' }, { weight: 50 }, { weight: 100, pause: {} }],
-    analysis: {
-      interval: '30s',
-      prometheus: { address: 'http://prometheus.monitoring:9090' },
-      checks: [
-        { name: 'error-rate', query: `sum(rate(http_requests_total{service="${name}-svc",code=~"5.."}[1m]))`, max: 0.01, severity: 'critical', failureLimit: 2 },
-        { name: 'latency-p99', template: 'latency-p99', max: 0.5, severity: 'warning' },
-      ],
-    },
-    rollback: { automatic: true, rto: '30s' },
-    successCriteria: { bakeTime: '2m' },
-  });
+export interface TextSink {
+  write(text: string): unknown;
 }
 
-/** A small wobble so the numbers look measured; deterministic, so every run prints the same. */
-const wobble = (elapsedMs: number, scale: number) => scale * (1 + 0.3 * Math.sin(elapsedMs / 47_000));
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
-
-const healthy: Metrics = {
-  read: (check, _weight, elapsedMs) => round3(check === 'error-rate' ? wobble(elapsedMs, 0.002) : wobble(elapsedMs, 0.21)),
-};
-
-/** Fine at 10%; at 25% the new service runs out of connections and errors climb. */
-const leaky: Metrics = {
-  read: (check, weight, elapsedMs) => {
-    if (check === 'latency-p99') return round3(wobble(elapsedMs, weight >= 25 ? 0.42 : 0.23));
-    return round3(weight >= 25 ? wobble(elapsedMs, 0.034) : wobble(elapsedMs, 0.003));
-  },
-};
-
-function clock(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+export interface DemoOptions {
+  out: TextSink;
+  /** Gate on PromQL through a real Prometheus when its binary is on PATH; else on webhooks. */
+  usePrometheus: boolean;
+  /** The controller's log (silent by default: the demo prints its own lines). */
+  log?: Logger;
+  /** Give up on one migration after this long. */
+  migrationTimeoutMs?: number;
 }
 
-function line(spec: MigrationPlanSpec, frame: Frame): string {
-  const { status, weights } = frame;
-  const phase = (status.phase ?? 'Pending').padEnd(20);
-  const step = status.currentStep === undefined ? '          ' : `step ${status.currentStep + 1}/${spec.steps.length}`.padEnd(10);
-  // What the route objects hold after this call's writes (status.canaryWeight is what was observed before them).
-  const canary = weights.every((w) => w === weights[0]) ? (weights[0] ?? 0) : (status.canaryWeight ?? 0);
-  const perTarget = spec.targets.map((t, i) => `${t.provider} ${weights[i]}/${100 - (weights[i] ?? 0)}`).join(', ');
-  const checks = frame.round
-    ? '  ' + (status.checks ?? []).map((c) => `${c.name}=${c.value ?? '-'} ${c.result === 'Pass' ? 'PASS' : c.result.toUpperCase()}`).join(' ')
-    : '';
-  return `[${clock(frame.elapsedMs)}] ${phase} ${step}  canary ${String(canary).padStart(3)}%  stable ${String(100 - canary).padStart(3)}%  (${perTarget})${checks}`;
+export interface MigrationOutcome {
+  plan: string;
+  expected: Phase;
+  phase: Phase | undefined;
+  /** The canary weight each target's route object holds at the end, in spec order. */
+  weights: Array<number | undefined>;
+  rollback?: { reason: string; recoverySeconds?: number };
 }
 
-function run(title: string, options: SimulationOptions): void {
-  console.log(`\n== ${title}`);
-  let previous = '';
-  let last: Frame | undefined;
-  for (const frame of simulate(options)) {
-    last = frame;
-    const text = line(options.spec, frame);
-    const state = text.slice(11, text.indexOf('(')) + frame.weights.join(',');
-    if (frame.round !== undefined || state !== previous) console.log(text);
-    previous = state;
-    for (const action of frame.actions) {
-      if (action.kind === 'event') console.log(`           ${action.type === 'Warning' ? '!' : '-'} ${action.reason}: ${action.message}`);
+export interface DemoResult {
+  ok: boolean;
+  checks: CheckSource['kind'];
+  gatewayApi: boolean;
+  migrations: MigrationOutcome[];
+}
+
+const FINAL_PHASES: ReadonlySet<Phase> = new Set(['Succeeded', 'RolledBack', 'Failed']);
+/** How long "a person" takes to answer a promotion gate. */
+const PROMOTE_AFTER_MS = 1500;
+const REQUESTS_PER_SECOND_PER_ROUTE = 40;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Teardown steps, run last-in first-out; each runs even when an earlier one failed. */
+class Teardown {
+  private readonly steps: Array<() => Promise<unknown> | unknown> = [];
+  add(step: () => Promise<unknown> | unknown): void {
+    this.steps.push(step);
+  }
+  async run(out: TextSink): Promise<void> {
+    for (const step of this.steps.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        out.write(`  (cleanup step failed: ${error instanceof Error ? error.message : String(error)})\n`);
+      }
     }
   }
-  const rollback = last?.status.rollback;
-  if (last?.status.phase === 'RolledBack' && rollback) {
-    console.log(`   rolled back: "${rollback.reason}", traffic on stable ${rollback.recoverySeconds}s after the trigger`);
-  } else {
-    console.log(`   finished: ${last?.status.phase} after ${clock(last?.elapsedMs ?? 0)} of simulated time`);
+}
+
+function checkText(status: MigrationPlanStatus | undefined): string {
+  return (status?.checks ?? [])
+    .map((c) => `${c.name}=${c.value === null ? '-' : c.value.toFixed(3)} ${c.result === 'Pass' ? 'PASS' : c.result.toUpperCase()}`)
+    .join('  ');
+}
+
+function statusLine(elapsedMs: number, m: Migration, status: MigrationPlanStatus | undefined, weights: Array<number | undefined>, stepCount: number): string {
+  const step = status?.currentStep === undefined ? '' : `step ${status.currentStep + 1}/${stepCount}`;
+  // Wide enough for "gatewayAPI 100%" and a gap.
+  const routes = m.targets.map((t, i) => `${t.provider} ${weights[i] === undefined ? '?' : `${weights[i]}%`}`.padEnd(17)).join('');
+  return `${`${(elapsedMs / 1000).toFixed(1)}s`.padStart(7)}  ${m.plan.padEnd(13)} ${(status?.phase ?? 'Pending').padEnd(20)} ${step.padEnd(9)} ${routes} ${checkText(status)}`.trimEnd();
+}
+
+/** What changes a line: phase, step, weights and check verdicts (values alone move every round). */
+function stateKey(status: MigrationPlanStatus | undefined, weights: Array<number | undefined>): string {
+  const verdicts = (status?.checks ?? []).map((c) => `${c.name}:${c.result}:${c.consecutiveFailures}`).join(',');
+  return [status?.phase, status?.currentStep, weights.join(','), verdicts].join('|');
+}
+
+async function gatewayApiServed(kube: Kube): Promise<boolean> {
+  try {
+    await kube.list(REFS.httproutes);
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
   }
 }
 
-function main(): void {
-  console.log('trafficshift demo: the migration engine on a simulated clock with made-up metrics');
-  run('checkout: a healthy canary, promoted by a person at 100%, baked, Succeeded', {
-    spec: planFor('checkout'),
-    metrics: healthy,
-    promoteAfterMs: 90_000,
-    limitMs: 60 * 60_000,
-  });
-  run('payments: the canary breaches error-rate at 25% and is rolled back', {
-    spec: planFor('payments'),
-    metrics: leaky,
-    promoteAfterMs: 90_000,
-    limitMs: 60 * 60_000,
-  });
+async function chooseChecks(usePrometheus: boolean, backends: SampleBackend[], out: TextSink, teardown: Teardown): Promise<RunningPrometheus | undefined> {
+  if (!usePrometheus) return undefined;
+  const binary = findOnPath('prometheus');
+  if (binary === undefined) {
+    out.write("prometheus not found: using the backends' own check endpoints\n");
+    return undefined;
+  }
+  try {
+    const prometheus = await startPrometheus({ binary, targets: backends.map((b) => ({ job: b.name, address: new URL(b.url).host })) });
+    teardown.add(() => prometheus.stop());
+    // Until each backend is scraped once, every query would answer "no data".
+    await prometheus.waitForTargets();
+    return prometheus;
+  } catch (error) {
+    if (!(error instanceof PrometheusStartError)) throw error;
+    out.write(`prometheus did not start (${error.message}): using the backends' own check endpoints\n`);
+    return undefined;
+  }
 }
 
-main();
+interface RunContext {
+  kube: Kube;
+  out: TextSink;
+  startedAt: number;
+  timeoutMs: number;
+}
+
+/** Applies one plan, drives its traffic, prints each change, answers its promotion gate, and
+ * returns how it ended. */
+async function runMigration(ctx: RunContext, m: Migration, source: CheckSource, stable: SampleBackend, canary: SampleBackend): Promise<MigrationOutcome> {
+  const { kube, out } = ctx;
+  const routes = new LiveRoutes(kube, NAMESPACE, m.targets.map((target) => ({ target, stable, canary })));
+  const load = new LoadGenerator(routes, REQUESTS_PER_SECOND_PER_ROUTE);
+  await routes.start();
+  load.start();
+  try {
+    const spec = m.spec(source);
+    const stepCount = (spec['steps'] as unknown[]).length;
+    await kube.create(REFS.plans, planObject(m.plan, spec));
+    const deadline = Date.now() + ctx.timeoutMs;
+    let lastKey = '';
+    let gateSeenAt: number | undefined;
+    let status: MigrationPlanStatus | undefined;
+    let weights: Array<number | undefined> = [];
+    for (;;) {
+      const obj = await kube.get({ ...REFS.plans, name: m.plan });
+      const parsed = MigrationPlanStatus.safeParse(obj['status'] ?? {});
+      status = parsed.success ? parsed.data : undefined;
+      weights = await routes.readNow();
+      const key = stateKey(status, weights);
+      if (key !== lastKey) out.write(`${statusLine(Date.now() - ctx.startedAt, m, status, weights, stepCount)}\n`);
+      lastKey = key;
+
+      if (status?.phase === 'WaitingForPromotion') {
+        gateSeenAt ??= Date.now();
+        if (Date.now() - gateSeenAt >= PROMOTE_AFTER_MS) {
+          const value = `demo-${Date.now()}`;
+          out.write(`         -> a person promotes ${m.plan}: kubectl annotate mp ${m.plan} ${REQUEST_ANNOTATIONS.promote}=${value}\n`);
+          await kube.mergePatch({ ...REFS.plans, name: m.plan }, { metadata: { annotations: { [REQUEST_ANNOTATIONS.promote]: value } } });
+          gateSeenAt = undefined;
+        }
+      }
+      const phase = status?.phase;
+      if (phase !== undefined && FINAL_PHASES.has(phase) && !(phase === 'Succeeded' && weights.some((w) => w !== 100))) break;
+      if (Date.now() > deadline) {
+        out.write(`         !! ${m.plan} did not finish within ${ctx.timeoutMs / 1000}s\n`);
+        break;
+      }
+      await sleep(ROUTE_POLL_MS);
+    }
+    const rollback = status?.rollback;
+    return {
+      plan: m.plan,
+      expected: m.expected,
+      phase: status?.phase,
+      weights,
+      ...(rollback ? { rollback: { reason: rollback.reason, ...(rollback.recoverySeconds === undefined ? {} : { recoverySeconds: rollback.recoverySeconds }) } } : {}),
+    };
+  } finally {
+    await load.stop();
+    await routes.stop();
+  }
+}
+
+function describeOutcome(o: MigrationOutcome, m: Migration): string {
+  if (o.phase === 'Succeeded') return `${o.plan} Succeeded: every route sends 100% to ${m.canary}`;
+  if (o.phase === 'RolledBack') {
+    const seconds = o.rollback?.recoverySeconds;
+    return `${o.plan} RolledBack (${o.rollback?.reason ?? 'no reason recorded'}): every route back on ${STABLE}${seconds === undefined ? '' : `, recoverySeconds=${seconds}`}`;
+  }
+  return `${o.plan} ended ${o.phase ?? 'without a phase'} (weights ${o.weights.join(', ')})`;
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { out } = options;
+  const teardown = new Teardown();
+  const began = Date.now();
+  try {
+    out.write('trafficshift demo: the real controller against an in-process Kubernetes API server (no cluster)\n');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trafficshift-demo-'));
+    teardown.add(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const local = new LocalKube();
+    await local.start();
+    teardown.add(() => local.stop());
+    const kubeconfigPath = path.join(dir, 'kubeconfig');
+    local.writeKubeconfig(kubeconfigPath, NAMESPACE);
+    const kubeConfig = loadKubeConfig({ kubeconfig: kubeconfigPath });
+    const kube = new Kube(kubeConfig, { fieldManager: 'trafficshift-demo', requestTimeoutMs: 10_000 });
+    await kube.create(REFS.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+
+    const gatewayApi = await gatewayApiServed(kube);
+    const plans = migrations(gatewayApi);
+    const monolith = new SampleBackend({ name: STABLE, errorRatio: 0.001, latency: { baseSeconds: 0.08, spreadSeconds: 0.1 } });
+    const backends = [
+      monolith,
+      new SampleBackend({ name: 'checkout-svc', errorRatio: 0.002, latency: { baseSeconds: 0.03, spreadSeconds: 0.05 } }),
+      new SampleBackend({ name: 'payments-svc', errorRatio: 0.2, latency: { baseSeconds: 0.04, spreadSeconds: 0.06 } }),
+    ];
+    for (const b of backends) {
+      await b.start();
+      teardown.add(() => b.stop());
+    }
+    const backendOf = (name: string): SampleBackend => backends.find((b) => b.name === name) ?? monolith;
+    const prometheus = await chooseChecks(options.usePrometheus, backends, out, teardown);
+
+    out.write(`  API server  ${local.url} (kubeconfig ${kubeconfigPath})\n`);
+    out.write(`  backends    ${backends.map((b) => `${b.name} ${b.url}`).join(', ')}\n`);
+    out.write(`              payments-svc answers 20% of its requests with 500\n`);
+    out.write(
+      prometheus
+        ? `  checks      PromQL on a real Prometheus at ${prometheus.address}, scraping the backends every 1s\n`
+        : `  checks      webhooks: each canary's /check/error-rate and /check/latency-p99 over the last 5s\n`,
+    );
+    out.write(`  routes      per migration: an ingress-nginx canary pair and ${gatewayApi ? 'a Gateway API HTTPRoute' : 'a second ingress-nginx pair (no Gateway API CRD found)'}\n`);
+
+    const controller = new Controller({ kubeConfig, namespace: NAMESPACE, resyncMs: 5000, log: options.log ?? silentLogger() });
+    await controller.start();
+    teardown.add(() => controller.stop());
+    for (const m of plans) for (const o of m.objects) await kube.create(o.ref, o.body);
+
+    const ctx: RunContext = { kube, out, startedAt: Date.now(), timeoutMs: options.migrationTimeoutMs ?? 40_000 };
+    const outcomes: MigrationOutcome[] = [];
+    const titles: Record<string, string> = {
+      'checkout-v2': 'a healthy canary over two routes: 10% -> 25% -> 50% (a person promotes) -> 100%, baked, Succeeded',
+      'payments-v2': 'a canary that fails 20% of its requests: error-rate breaches twice, every route rolls back',
+    };
+    for (const m of plans) {
+      out.write(`\n== ${m.plan}: ${titles[m.plan] ?? ''}\n`);
+      const canary = backendOf(m.canary);
+      const source: CheckSource = prometheus ? { kind: 'prometheus', address: prometheus.address } : { kind: 'webhook', canaryUrl: canary.url };
+      const outcome = await runMigration(ctx, m, source, monolith, canary);
+      outcomes.push(outcome);
+      out.write(`   ${describeOutcome(outcome, m)}\n`);
+    }
+
+    const ok = outcomes.every((o) => o.phase === o.expected && o.weights.every((w) => w === (o.expected === 'Succeeded' ? 100 : 0)));
+    out.write(`\n${ok ? 'demo finished' : 'demo FAILED'} in ${((Date.now() - began) / 1000).toFixed(1)}s: ${outcomes.map((o) => `${o.plan} ${o.phase ?? '-'} (expected ${o.expected})`).join(', ')}\n`);
+    return { ok, checks: prometheus ? 'prometheus' : 'webhook', gatewayApi, migrations: outcomes };
+  } finally {
+    await teardown.run(out);
+  }
+}
+
+if (require.main === module) {
+  const log = process.env['TRAFFICSHIFT_DEMO_LOGS'] ? createLogger('text', 'debug') : undefined;
+  runDemo({ out: process.stdout, usePrometheus: true, ...(log ? { log } : {}) }).then(
+    (result) => {
+      if (!result.ok) process.stderr.write('demo failed: a migration did not end as expected (see above)\n');
+      process.exitCode = result.ok ? 0 : 1;
+    },
+    (error: unknown) => {
+      process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
