@@ -116,33 +116,58 @@ export function writtenObject(target: Target): { ref: ResourceRef; name: string 
   }
 }
 
-/** Watches one target's object and records each distinct weight it holds, in order. */
+/** Watches one target's object and records each distinct weight it holds, in order. A watch that
+ * breaks (a dropped connection, a 410 after compaction) is picked up again from a fresh GET, so
+ * the recorder keeps going through the faults a test injects. */
 export class WeightRecorder {
   readonly weights: number[] = [];
   writes = 0;
   private controller: AbortController | undefined;
   private lastRv = '';
+  private stopped = false;
 
   constructor(private readonly cluster: TestCluster, readonly target: Target) {}
 
   async start(): Promise<void> {
+    this.stopped = false;
+    await this.watchFromNow();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.controller?.abort();
+  }
+
+  private async watchFromNow(): Promise<void> {
     const { ref, name } = writtenObject(this.target);
     const path = resourcePath({ ...ref, namespace: this.cluster.namespace });
     const current = await this.cluster.kube.get({ ...ref, namespace: this.cluster.namespace, name });
     this.observe(current);
     const rv = (current['metadata'] as { resourceVersion: string }).resourceVersion;
-    this.controller = await new Watch(this.cluster.kubeConfig).watch(
+    let ended = false;
+    const rewatch = (): void => {
+      if (ended) return;
+      ended = true;
+      if (this.stopped) return;
+      setTimeout(() => {
+        if (!this.stopped) void this.watchFromNow().catch(rewatch);
+      }, 20);
+    };
+    let controller: AbortController | undefined;
+    controller = await new Watch(this.cluster.kubeConfig).watch(
       path,
       { fieldSelector: `metadata.name=${name}`, resourceVersion: rv },
       (type, obj) => {
         if (type === 'ADDED' || type === 'MODIFIED') this.observe(obj as KubeObject);
+        else if (type === 'ERROR') {
+          controller?.abort();
+          rewatch();
+        }
       },
-      () => {},
+      () => rewatch(),
     );
-  }
-
-  stop(): void {
-    this.controller?.abort();
+    this.controller = controller;
+    if (this.stopped) controller.abort();
   }
 
   get current(): number | undefined {
