@@ -46,7 +46,7 @@ export interface LocalKubeOptions {
   rules?: AllowRule[];
   /** Interval of BOOKMARK events on watches that allow them. Default 60 s (a real server: about a minute). */
   bookmarkIntervalMs?: number;
-  /** Events kept for watch resumption. Default 1000. */
+  /** Events kept per resource for watch resumption (the watch cache window). Default 1000. */
   historyLimit?: number;
   /** Namespaces that exist at start. Default: default, kube-system, kube-public, kube-node-lease. */
   namespaces?: string[];

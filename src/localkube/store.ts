@@ -35,15 +35,19 @@ export class HistoryExpired extends Error {
 
 export class Store {
   private revision: number;
-  /** Events after this revision are all in `history`; resuming from before it is 410. */
-  private retainedAfter: number;
+  /** The last compaction: no resource replays events from before it. */
+  private compactedAt: number;
   private readonly buckets = new Map<string, Map<string, KubeObject>>();
-  private readonly history: StoredEvent[] = [];
+  /**
+   * Recent events per resource, like the apiserver's per-type watch cache: a busy resource
+   * (Leases, Events) does not push another's history out of the window.
+   */
+  private readonly histories = new Map<string, { events: StoredEvent[]; retainedAfter: number }>();
   private readonly listeners = new Set<EventListener>();
 
   constructor(private readonly historyLimit: number, initialRevision: number) {
     this.revision = initialRevision;
-    this.retainedAfter = initialRevision;
+    this.compactedAt = initialRevision;
   }
 
   currentRevision(): number {
@@ -54,15 +58,14 @@ export class Store {
     return this.buckets.get(resource)?.get(objectKey(namespace, name));
   }
 
-  /** Objects of a resource, in one namespace or all, sorted by namespace then name. */
+  /** Objects of a resource, in one namespace or all, sorted by namespace then name (etcd key order). */
   list(resource: string, namespace?: string): KubeObject[] {
     const bucket = this.buckets.get(resource);
     if (!bucket) return [];
-    const items = [...bucket.entries()]
+    return [...bucket.entries()]
       .filter(([key]) => namespace === undefined || key.startsWith(`${namespace}/`))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, obj]) => obj);
-    return items;
   }
 
   /** Stores `obj` (a fresh object) under a new revision and tells the watches. */
@@ -96,8 +99,10 @@ export class Store {
 
   /** Events of `resource` after revision `since`, or HistoryExpired if some were forgotten. */
   eventsSince(resource: string, since: number): StoredEvent[] {
-    if (since < this.retainedAfter) throw new HistoryExpired(since, this.retainedAfter + 1);
-    return this.history.filter((e) => e.rv > since && e.resource === resource);
+    const history = this.histories.get(resource);
+    const retainedAfter = Math.max(this.compactedAt, history?.retainedAfter ?? 0);
+    if (since < retainedAfter) throw new HistoryExpired(since, retainedAfter + 1);
+    return (history?.events ?? []).filter((e) => e.rv > since);
   }
 
   subscribe(listener: EventListener): () => void {
@@ -108,15 +113,20 @@ export class Store {
   /** Forgets all history, as an etcd compaction does: any resume from an earlier revision is 410. */
   compact(): void {
     this.revision++;
-    this.history.length = 0;
-    this.retainedAfter = this.revision;
+    this.histories.clear();
+    this.compactedAt = this.revision;
   }
 
   private record(event: StoredEvent): void {
-    this.history.push(event);
-    if (this.history.length > this.historyLimit) {
-      const dropped = this.history.shift();
-      if (dropped) this.retainedAfter = dropped.rv;
+    let history = this.histories.get(event.resource);
+    if (!history) {
+      history = { events: [], retainedAfter: 0 };
+      this.histories.set(event.resource, history);
+    }
+    history.events.push(event);
+    if (history.events.length > this.historyLimit) {
+      const dropped = history.events.shift();
+      if (dropped) history.retainedAfter = dropped.rv;
     }
     for (const listener of this.listeners) listener(event);
   }

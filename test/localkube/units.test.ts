@@ -4,6 +4,7 @@ import { applyJsonPatch, decodeJsonPatch, Json, JsonPatchApplyError, mergePatch,
 import { applyDefaults, isDateTime, prune, validateValue } from '../../src/localkube/schema';
 import { parseFieldSelector, parseLabelSelector } from '../../src/localkube/selectors';
 import { evaluateJsonPath, humanDuration } from '../../src/localkube/table';
+import { HistoryExpired, Store } from '../../src/localkube/store';
 
 describe('JSON patch (RFC 6902)', () => {
   const doc = { a: [1, 2, 3], b: { c: 'x' } };
@@ -132,5 +133,23 @@ describe('printing', () => {
     expect(evaluateJsonPath(obj, '.status.conditions[?(@.type=="Ready")].status')).toBe('True');
     expect(evaluateJsonPath(obj, '.status.list[1]')).toBe(6);
     expect(evaluateJsonPath(obj, '.status.missing')).toBeUndefined();
+  });
+});
+
+describe('watch history window', () => {
+  const obj = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' } });
+  it('is kept per resource: a busy resource does not expire another one', () => {
+    const store = new Store(2, 100);
+    const a = store.write('g/plans', obj('a'), undefined);
+    for (let i = 0; i < 5; i++) store.write('g/leases', obj(`l${i}`), undefined);
+    expect(store.eventsSince('g/plans', Number(a.metadata.resourceVersion))).toStrictEqual([]);
+    expect(() => store.eventsSince('g/leases', Number(a.metadata.resourceVersion))).toThrow(HistoryExpired);
+  });
+  it('expires everything before a compaction', () => {
+    const store = new Store(10, 100);
+    const a = store.write('g/plans', obj('a'), undefined);
+    store.compact();
+    expect(() => store.eventsSince('g/plans', Number(a.metadata.resourceVersion))).toThrow(HistoryExpired);
+    expect(store.eventsSince('g/plans', store.currentRevision())).toStrictEqual([]);
   });
 });
