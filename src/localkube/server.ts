@@ -88,7 +88,7 @@ export class LocalKube {
   private readonly watches = new Set<OpenWatch>();
   private store?: Store;
   private api?: Api;
-  private readonly registry = new TypeRegistry();
+  private registry = new TypeRegistry();
   private authenticator?: Authenticator;
   private authorizer: Authorizer = allowAll;
   private adminToken = '';
@@ -113,6 +113,8 @@ export class LocalKube {
     const now = this.options.now ?? (() => new Date());
     const store = new Store(this.options.historyLimit ?? 1000, 1000 + Math.floor(Math.random() * 1000));
     this.store = store;
+    // A restart starts from an empty cluster: no CRD types served from a previous run.
+    this.registry = new TypeRegistry();
     for (const type of builtinResources()) this.registry.add(type);
     const api = new Api(store, {
       now,

@@ -110,6 +110,20 @@ describe('fault injection', () => {
     expect(h.server.requests).toContainEqual(expect.objectContaining({ method: 'GET', path: '/api/v1/namespaces/shop', status: 200, verb: 'get', resource: 'namespaces' }));
   });
 
+  it('can be started again after stop(), empty but for its CRDs and namespaces', async () => {
+    await h.custom.createNamespacedCustomObject({ ...MP, namespace: 'shop', body: plan('gone-after-restart') });
+    await h.server.stop();
+    await h.server.start();
+    h.server.writeKubeconfig(h.kubeconfigPath);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(h.kubeconfigPath);
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+    const list = (await custom.listNamespacedCustomObject({ ...MP, namespace: 'shop' })) as Record<string, any>;
+    expect(list.items).toStrictEqual([]);
+  });
+
   it('stop() closes open watches promptly', async () => {
     const watching = new Promise<unknown>((resolve) => {
       void new k8s.Watch(h.kc).watch('/api/v1/namespaces', {}, () => {}, (err) => resolve(err ?? null));
