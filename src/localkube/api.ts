@@ -59,6 +59,8 @@ export interface ApiHooks {
   /** Throws 422 if the CRD is not acceptable. */
   validateCrd(crd: JsonObject): void;
   now(): Date;
+  /** Store keys of every namespaced resource served now (what namespace deletion empties). */
+  namespacedResources(): string[];
 }
 
 const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
@@ -572,10 +574,8 @@ export class Api {
     this.store.remove(nsKey, ns);
   }
 
-  namespacedKeysProvider: () => string[] = () => [];
-
   private namespacedKeys(): string[] {
-    return this.namespacedKeysProvider();
+    return this.hooks.namespacedResources();
   }
 }
 

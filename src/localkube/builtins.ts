@@ -2,7 +2,7 @@
 // typed fields (MicroTime with exactly six fractional digits, int32, strings in labels), name
 // rules, and the defaults a Service or Namespace gets.
 import { randomInt } from 'node:crypto';
-import { FieldError, StatusError } from './errors';
+import { FieldError } from './errors';
 import { isJsonObject, Json, JsonObject } from './patch';
 
 const RFC3339_MICRO = '2006-01-02T15:04:05.000000Z07:00';

@@ -120,8 +120,8 @@ export class LocalKube {
       now,
       validateCrd: (crd) => validateCrd(crd),
       crdChanged: (crd, removed) => this.crdChanged(crd, removed),
+      namespacedResources: () => this.registry.all().filter((t) => t.namespaced && !t.virtual).map((t) => resourceKey(t.group, t.plural)),
     });
-    api.namespacedKeysProvider = () => this.registry.all().filter((t) => t.namespaced && !t.virtual).map((t) => resourceKey(t.group, t.plural));
     this.api = api;
     this.adminToken = this.options.adminToken ?? randomBytes(24).toString('hex');
     const tokens = new Map<string, UserInfo>([[this.adminToken, ADMIN]]);
@@ -302,7 +302,7 @@ export class LocalKube {
         if (!proceed) return;
       }
       if (!this.authorizer(user, attrs)) throw forbidden(user, attrs);
-      await this.dispatch(req, res, url.searchParams, target, verb, user);
+      await this.dispatch(req, res, url.searchParams, target, verb);
     } catch (e) {
       if (e instanceof StatusError) return this.sendError(res, e);
       throw e;
@@ -405,7 +405,7 @@ export class LocalKube {
     return { kind: 'resource', target, verb };
   }
 
-  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, t: Target, verb: string, user: UserInfo): Promise<void> {
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, t: Target, verb: string): Promise<void> {
     const api = this.api as Api;
     const negotiated = negotiate(req.headers.accept);
     const format: Format = negotiated.kind === 'table' ? { kind: 'table', include: includeObjectOf(query) } : negotiated;
@@ -413,7 +413,7 @@ export class LocalKube {
     const fieldValidation = parseFieldValidation(query);
     switch (verb) {
       case 'get':
-        return this.sendObject(res, 200, t, api.get(t), format, query);
+        return this.sendObject(res, 200, t, api.get(t), format);
       case 'list': {
         const { items, resourceVersion, continueToken } = api.list(t, query);
         const listMeta: Record<string, unknown> = { resourceVersion, ...(continueToken ? { continue: continueToken } : {}) };
@@ -429,28 +429,28 @@ export class LocalKube {
         return this.serveWatch(req, res, t, query, format);
       case 'create': {
         const body = await readBody(req);
-        if (t.type.virtual) return this.sendJson(res, 201, this.review(t.type, parseBody(req, body), user));
+        if (t.type.virtual) return this.sendJson(res, 201, this.review(t.type, parseBody(req, body)));
         const result = api.create(t, parseBody(req, body), { dryRun, fieldValidation });
-        return this.sendObject(res, result.code, t, result.object, format, query, result.warnings);
+        return this.sendObject(res, result.code, t, result.object, format, result.warnings);
       }
       case 'update': {
         const body = await readBody(req);
         const result = api.update(t, parseBody(req, body), { dryRun, fieldValidation });
-        return this.sendObject(res, result.code, t, result.object, format, query, result.warnings);
+        return this.sendObject(res, result.code, t, result.object, format, result.warnings);
       }
       case 'patch': {
         const body = await readBody(req);
         const contentType = mediaType(req.headers['content-type']);
         if (!acceptedPatchTypes(t.type).includes(contentType)) throw errors.unsupportedMediaType(acceptedPatchTypes(t.type));
         const result = api.patch(t, body, contentType, { dryRun, fieldValidation });
-        return this.sendObject(res, result.code, t, result.object, format, query, result.warnings);
+        return this.sendObject(res, result.code, t, result.object, format, result.warnings);
       }
       case 'delete': {
         const body = await readBody(req);
         const options = body.length > 0 ? parseBody(req, body) : undefined;
         const result = api.delete(t, options, { dryRun });
         if (result.object.kind === 'Status') return this.sendJson(res, result.code, result.object);
-        return this.sendObject(res, result.code, t, result.object, format, query);
+        return this.sendObject(res, result.code, t, result.object, format);
       }
       case 'deletecollection': {
         const deleted = api.deleteCollection(t, query, { dryRun });
@@ -465,8 +465,7 @@ export class LocalKube {
     return (this.options.now ?? (() => new Date()))().getTime();
   }
 
-  private review(type: ResourceType, body: unknown, requester: UserInfo): JsonObject {
-    void requester;
+  private review(type: ResourceType, body: unknown): JsonObject {
     const spec = isJsonObject(body) && isJsonObject(body.spec) ? body.spec : {};
     const apiVersion = apiVersionOf(type.group, type.versions[0] ?? 'v1');
     if (type.kind === 'TokenReview') {
@@ -505,18 +504,15 @@ export class LocalKube {
       (!t.namespace || obj.metadata.namespace === t.namespace) && (!t.name || obj.metadata.name === t.name);
     const matches = (obj: KubeObject | undefined): boolean => obj !== undefined && inScope(obj) && labelSelector(obj.metadata.labels as Record<string, string> | undefined) && fieldSelector(obj);
     const api = this.api as Api;
-    let first = true;
     const render = (obj: KubeObject): unknown => {
       const presented = api.present(t.type, t.version, obj);
       if (format.kind === 'table') {
-        const table = toTable(t.type, t.version, [presented], { resourceVersion: presented.metadata.resourceVersion }, format.include, this.now(), true);
-        first = false;
-        return table;
+        // Every event carries the column definitions; kubectl prints the header once.
+        return toTable(t.type, t.version, [presented], { resourceVersion: presented.metadata.resourceVersion }, format.include, this.now());
       }
       if (format.kind === 'partial') return partial(presented);
       return presented;
     };
-    void first;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     // Send the headers now: client-go blocks until it has them, even on a quiet watch.
     res.flushHeaders();
@@ -577,7 +573,7 @@ export class LocalKube {
     if (timeoutSeconds > 0) timers.push(setTimeout(() => watch.close(), timeoutSeconds * 1000));
   }
 
-  private sendObject(res: http.ServerResponse, code: number, t: Target, obj: KubeObject, format: Format, _query: URLSearchParams, warnings: string[] = []): void {
+  private sendObject(res: http.ServerResponse, code: number, t: Target, obj: KubeObject, format: Format, warnings: string[] = []): void {
     if (warnings.length > 0) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
     if (format.kind === 'table') {
       return this.sendJson(res, code, toTable(t.type, t.version, [obj], { resourceVersion: obj.metadata.resourceVersion }, format.include, this.now()));

@@ -165,14 +165,13 @@ export function toTable(
   listMeta: Record<string, unknown>,
   include: IncludeObject,
   now: number,
-  withColumnDefinitions = true,
 ): Record<string, unknown> {
   const columns = columnsFor(type, version);
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: listMeta,
-    columnDefinitions: withColumnDefinitions ? columns.map((c) => c.definition) : null,
+    columnDefinitions: columns.map((c) => c.definition),
     rows: objects.map((obj) => {
       const row: Record<string, unknown> = { cells: columns.map((c) => c.cell(obj, now)) };
       const object = rowObject(obj, include);
