@@ -19,7 +19,8 @@ export interface BackendOptions {
 export const CHECK_WINDOW_MS = 5000;
 export const PROMQL_RANGE = '5s';
 
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+// Fine enough around the demo's latencies that histogram_quantile reads a plausible p99.
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
 
 interface Served {
   at: number;

@@ -213,11 +213,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     const gatewayApi = await gatewayApiServed(kube);
     const plans = migrations(gatewayApi);
-    const monolith = new SampleBackend({ name: STABLE, errorRatio: 0.001, latency: { baseSeconds: 0.08, spreadSeconds: 0.1 } });
+    const monolith = new SampleBackend({ name: STABLE, errorRatio: 0.001, latency: { baseSeconds: 0.05, spreadSeconds: 0.3 } });
     const backends = [
       monolith,
-      new SampleBackend({ name: 'checkout-svc', errorRatio: 0.002, latency: { baseSeconds: 0.03, spreadSeconds: 0.05 } }),
-      new SampleBackend({ name: 'payments-svc', errorRatio: 0.2, latency: { baseSeconds: 0.04, spreadSeconds: 0.06 } }),
+      new SampleBackend({ name: 'checkout-svc', errorRatio: 0.002, latency: { baseSeconds: 0.02, spreadSeconds: 0.2 } }),
+      new SampleBackend({ name: 'payments-svc', errorRatio: 0.2, latency: { baseSeconds: 0.03, spreadSeconds: 0.25 } }),
     ];
     for (const b of backends) {
       await b.start();
