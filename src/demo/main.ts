@@ -30,6 +30,8 @@ export interface DemoOptions {
   log?: Logger;
   /** Give up on one migration after this long. */
   migrationTimeoutMs?: number;
+  /** Ends the demo early (Ctrl-C); everything started is still stopped and removed. */
+  signal?: AbortSignal;
 }
 
 export interface MigrationOutcome {
@@ -126,6 +128,7 @@ interface RunContext {
   out: TextSink;
   startedAt: number;
   timeoutMs: number;
+  signal: AbortSignal | undefined;
 }
 
 /** Applies one plan, drives its traffic, prints each change, answers its promotion gate, and
@@ -165,6 +168,10 @@ async function runMigration(ctx: RunContext, m: Migration, source: CheckSource, 
       }
       const phase = status?.phase;
       if (phase !== undefined && FINAL_PHASES.has(phase) && !(phase === 'Succeeded' && weights.some((w) => w !== 100))) break;
+      if (ctx.signal?.aborted) {
+        out.write(`         !! interrupted\n`);
+        break;
+      }
       if (Date.now() > deadline) {
         out.write(`         !! ${m.plan} did not finish within ${ctx.timeoutMs / 1000}s\n`);
         break;
@@ -241,13 +248,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     teardown.add(() => controller.stop());
     for (const m of plans) for (const o of m.objects) await kube.create(o.ref, o.body);
 
-    const ctx: RunContext = { kube, out, startedAt: Date.now(), timeoutMs: options.migrationTimeoutMs ?? 40_000 };
+    const ctx: RunContext = { kube, out, startedAt: Date.now(), timeoutMs: options.migrationTimeoutMs ?? 40_000, signal: options.signal };
     const outcomes: MigrationOutcome[] = [];
     const titles: Record<string, string> = {
       'checkout-v2': 'a healthy canary over two routes: 10% -> 25% -> 50% (a person promotes) -> 100%, baked, Succeeded',
       'payments-v2': 'a canary that fails 20% of its requests: error-rate breaches twice, every route rolls back',
     };
     for (const m of plans) {
+      if (options.signal?.aborted) break;
       out.write(`\n== ${m.plan}: ${titles[m.plan] ?? ''}\n`);
       const canary = backendOf(m.canary);
       const source: CheckSource = prometheus ? { kind: 'prometheus', address: prometheus.address } : { kind: 'webhook', canaryUrl: canary.url };
@@ -256,8 +264,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       out.write(`   ${describeOutcome(outcome, m)}\n`);
     }
 
-    const ok = outcomes.every((o) => o.phase === o.expected && o.weights.every((w) => w === (o.expected === 'Succeeded' ? 100 : 0)));
-    out.write(`\n${ok ? 'demo finished' : 'demo FAILED'} in ${((Date.now() - began) / 1000).toFixed(1)}s: ${outcomes.map((o) => `${o.plan} ${o.phase ?? '-'} (expected ${o.expected})`).join(', ')}\n`);
+    const ok = outcomes.length === plans.length && outcomes.every((o) => o.phase === o.expected && o.weights.every((w) => w === (o.expected === 'Succeeded' ? 100 : 0)));
+    const verdict = options.signal?.aborted ? 'demo interrupted' : ok ? 'demo finished' : 'demo FAILED';
+    out.write(`\n${verdict} in ${((Date.now() - began) / 1000).toFixed(1)}s: ${outcomes.map((o) => `${o.plan} ${o.phase ?? '-'} (expected ${o.expected})`).join(', ')}\n`);
     return { ok, checks: prometheus ? 'prometheus' : 'webhook', gatewayApi, migrations: outcomes };
   } finally {
     await teardown.run(out);
@@ -266,9 +275,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
 if (require.main === module) {
   const log = process.env['TRAFFICSHIFT_DEMO_LOGS'] ? createLogger('text', 'debug') : undefined;
-  runDemo({ out: process.stdout, usePrometheus: true, ...(log ? { log } : {}) }).then(
+  // Ctrl-C stops the demo cleanly: the Prometheus child and the temp directories go with it.
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => interrupt.abort());
+  process.once('SIGTERM', () => interrupt.abort());
+  runDemo({ out: process.stdout, usePrometheus: true, signal: interrupt.signal, ...(log ? { log } : {}) }).then(
     (result) => {
-      if (!result.ok) process.stderr.write('demo failed: a migration did not end as expected (see above)\n');
+      if (!result.ok && !interrupt.signal.aborted) process.stderr.write('demo failed: a migration did not end as expected (see above)\n');
       process.exitCode = result.ok ? 0 : 1;
     },
     (error: unknown) => {
