@@ -21,16 +21,15 @@ import * as smi from '../../src/providers/smi';
 
 /** Tests that inject faults or read the request log need the in-process server (`cluster.local`).
  * Decided when the file is collected: against a real cluster (TRAFFICSHIFT_E2E_KUBECONFIG) they
- * are registered as skipped, and the file prints how many and why. */
+ * are registered as skipped, each with a line that says so and why. (An afterAll summary would
+ * not print: jest runs no hooks in a file whose tests are all skipped.) */
 export function inProcessOnly(): jest.It {
   if (!E2E_KUBECONFIG) return it;
   let skipped = 0;
-  afterAll(() => {
-    // eslint-disable-next-line no-console
-    if (skipped > 0) console.log(`skipped ${skipped} in-process-only test(s): they inject faults into the in-process API server, and TRAFFICSHIFT_E2E_KUBECONFIG points at a real cluster`);
-  });
   return ((name: string, fn?: jest.ProvidesCallback, timeout?: number) => {
     skipped++;
+    // eslint-disable-next-line no-console
+    console.log(`skipping in-process-only test #${skipped} "${name}": it needs fault injection or the request log of the in-process API server, and TRAFFICSHIFT_E2E_KUBECONFIG points at a real cluster`);
     it.skip(name, fn, timeout);
   }) as jest.It;
 }
