@@ -195,7 +195,8 @@ const MERGE_KEYS: Record<string, string> = {
   'metadata.ownerReferences': 'uid',
   'status.loadBalancer.ingress': 'ip',
 };
-const SET_LISTS = new Set(['metadata.finalizers', 'spec.finalizers']);
+// ObjectMeta.finalizers carries patchStrategy "merge" (a set of strings); NamespaceSpec.finalizers does not.
+const SET_LISTS = new Set(['metadata.finalizers']);
 
 export function strategicMergePatch(target: Json, patch: Json, path = ''): Json {
   if (!isJsonObject(patch)) return structuredClone(patch);
