@@ -6,6 +6,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { runCli } from '../../src/cli/program';
 import type { CliContext } from '../../src/cli/context';
 import { leaseNamespace, runController, type ControllerFlags } from '../../src/cli/commands/controller';
+import { runLocalkube } from '../../src/cli/commands/localkube';
+import { Kube, loadKubeConfig } from '../../src/kube';
 import type { Controller } from '../../src/controller/controller';
 import { silentLogger } from '../../src/controller/logger';
 import { LocalKube } from '../../src/localkube';
@@ -207,4 +209,24 @@ describe('trafficshift controller against a cluster', () => {
     expect((released['spec'] as { holderIdentity: string }).holderIdentity).toBe('');
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   }, 60_000);
+});
+
+describe('trafficshift localkube', () => {
+  it('serves an API server with the MigrationPlan CRD, writes a kubeconfig that reaches it, and stops on the signal', async () => {
+    const file = path.join(dir, 'localkube.kubeconfig');
+    const stop = new AbortController();
+    const c = captured();
+    const exit = runLocalkube({ port: 0, kubeconfigOut: file }, c.ctx, stop.signal);
+    let kube: Kube | undefined;
+    try {
+      await waitFor(() => c.stdout().includes('kubeconfig written'), 10_000, 'localkube to start');
+      kube = new Kube(loadKubeConfig({ kubeconfig: file }));
+      const plans = await kube.list({ group: 'trafficshift.io', version: 'v1alpha1', plural: 'migrationplans', namespace: 'default' });
+      expect(plans.items).toStrictEqual([]);
+    } finally {
+      stop.abort();
+    }
+    expect(await exit).toBe(0);
+    await expect(kube.list({ group: '', version: 'v1', plural: 'namespaces' })).rejects.toMatchObject({ status: 0 });
+  });
 });

@@ -51,7 +51,7 @@ export class ControllerStartError extends Error {
 
 const DEFAULT_LEASE_NAME = 'trafficshift-controller';
 
-function parsePort(text: string): number {
+export function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`"${text}" is not a port (0-65535; 0 picks a free one)`);
   return port;
@@ -128,7 +128,7 @@ async function closeServer(server: http.Server): Promise<void> {
 }
 
 /** Resolves when `signal` aborts. */
-function aborted(signal: AbortSignal): Promise<void> {
+export function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });

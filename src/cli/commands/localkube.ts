@@ -1,19 +1,14 @@
 // `trafficshift localkube`: the in-process Kubernetes API server `make demo` runs on, standing
 // alone for trying the controller, kubectl and the CLI without a cluster. State lives in memory.
 import * as path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { runLocalKube } from '../../localkube';
 import type { CliContext } from '../context';
+import { aborted, parsePort } from './controller';
 
 export interface LocalkubeFlags {
   port: number;
   kubeconfigOut: string;
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`"${text}" is not a port (0-65535; 0 picks a free one)`);
-  return port;
 }
 
 /** Serves until `stop` aborts; resolves to the exit code. */
@@ -44,10 +39,7 @@ export async function runLocalkube(flags: LocalkubeFlags, ctx: CliContext, stop:
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
-    if (stop.aborted) resolve();
-    else stop.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await aborted(stop);
   await server.stop();
   ctx.stdout.write('localkube stopped\n');
   return 0;
