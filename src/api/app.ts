@@ -3,6 +3,7 @@ import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { Controller } from '../controller/controller';
+import type { Kube } from '../kube';
 import { errorHandler, notFound } from './errors';
 
 /** What REST routes may ask of the running controller. */
@@ -10,6 +11,11 @@ export type SteeringController = Pick<Controller, 'enqueue' | 'noteRequest' | 'i
 
 export interface AppDeps {
   controller: SteeringController;
+  /** The controller's own client: routes act with its service account (after authorizing the caller). */
+  kube: Kube;
+  /** The namespace the controller watches; all when absent. */
+  namespace?: string;
+  now?: () => number;
   registry: Registry;
   /** True once the controller's plan cache has synced; /readyz answers 503 until then. */
   ready: () => boolean;

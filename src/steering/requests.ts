@@ -53,8 +53,17 @@ export function requestValue(text: string, handled: string | undefined, now: Dat
   return base === handled ? `${base} (again at ${now.toISOString()})` : base;
 }
 
-/** Sets a request annotation (`trafficshift.io/rollback`, `promote` or `retry`). */
-export async function request(kube: Kube, plan: PlanRef, kind: RequestKind, text: string, now: Date = new Date()): Promise<{ value: string; object: KubeObject }> {
+/** Sets a request annotation (`trafficshift.io/rollback`, `promote` or `retry`). `beforeWrite`
+ * sees the value first, so a caller can note when the request was made before the controller
+ * can possibly act on it. */
+export async function request(
+  kube: Kube,
+  plan: PlanRef,
+  kind: RequestKind,
+  text: string,
+  now: Date = new Date(),
+  beforeWrite?: (value: string) => void,
+): Promise<{ value: string; object: KubeObject }> {
   const current = await getPlan(kube, plan);
   const status = MigrationPlanStatus.safeParse(current['status'] ?? {});
   const handled = status.success ? status.data.handledRequests?.[kind] : undefined;
@@ -63,13 +72,20 @@ export async function request(kube: Kube, plan: PlanRef, kind: RequestKind, text
   // The same request still waiting is not written twice: two clicks on "rollback" are one rollback.
   if (pending !== undefined && pending !== handled && pending === text.trim()) return { value: pending, object: current };
   const value = requestValue(text, handled, now);
+  beforeWrite?.(value);
   const object = await patchPlan(kube, plan, { metadata: { annotations: { [REQUEST_ANNOTATIONS[kind]]: value } } });
   return { value, object };
 }
 
-export function requestRollback(kube: Kube, plan: PlanRef, reason: string, now?: Date): Promise<{ value: string; object: KubeObject }> {
+export function requestRollback(
+  kube: Kube,
+  plan: PlanRef,
+  reason: string,
+  now?: Date,
+  beforeWrite?: (value: string) => void,
+): Promise<{ value: string; object: KubeObject }> {
   if (reason.trim() === '') throw new KubeError(400, 'BadRequest', 'a rollback needs a reason');
-  return request(kube, plan, 'rollback', reason, now);
+  return request(kube, plan, 'rollback', reason, now, beforeWrite);
 }
 
 export function requestPromote(kube: Kube, plan: PlanRef, now: Date = new Date()): Promise<{ value: string; object: KubeObject }> {

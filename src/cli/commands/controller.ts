@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'winston';
+import { alertRoutes } from '../../api/alerts';
 import { createApp } from '../../api/app';
 import { TrafficshiftMetrics } from '../../api/metrics';
 import { PlanMetricsFeed } from '../../api/planMetrics';
@@ -166,7 +167,10 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
   });
   const feed = new PlanMetricsFeed({ kube, kubeConfig, metrics, resyncMs: flags.resync, log, ...(flags.namespace ? { namespace: flags.namespace } : {}) });
   let ready = false;
-  const server = http.createServer(createApp({ controller, registry: metrics.registry, ready: () => ready, log }));
+  const server = http.createServer(createApp(
+      { controller, kube, registry: metrics.registry, ready: () => ready, log, ...(flags.namespace ? { namespace: flags.namespace } : {}) },
+      [alertRoutes],
+    ));
 
   try {
     await preflight(kube, apiServer, flags.namespace);
