@@ -43,6 +43,8 @@ beforeAll(async () => {
   cluster = await startCluster('restart');
   checks = new CheckServer();
   checkUrl = await checks.start();
+  // 1 breaches max 0.05: plans pointed at ?fail-from=50 fail their check from canary 50 on.
+  checks.valueFor = (req) => (req.url?.includes('fail-from=50') && (req.weight ?? 0) >= 50 ? 1 : 0);
 });
 
 afterAll(async () => {
@@ -65,6 +67,9 @@ async function ownNamespace(suffix: string): Promise<TestCluster> {
   return view;
 }
 
+/** Seeds for runs whose check fails from canary 50 on: they must roll back, through the kills. */
+const ROLLBACK_SEEDS = [7, 19, 29, 43, 59, 61, 73, 83, 103, 109];
+
 interface RunResult {
   kills: number[];
   phase: string | undefined;
@@ -73,7 +78,7 @@ interface RunResult {
   writes: number;
 }
 
-async function runSeed(seed: number): Promise<RunResult> {
+async function runSeed(seed: number, outcome: 'Succeeded' | 'RolledBack' = 'Succeeded'): Promise<RunResult> {
   const random = mulberry32(seed);
   const kills = Array.from({ length: KILLS_PER_RUN }, () => Math.floor(random() * MAX_KILL_DELAY_MS));
   const provider = PROVIDERS[seed % PROVIDERS.length] as Target['provider'];
@@ -81,14 +86,16 @@ async function runSeed(seed: number): Promise<RunResult> {
   const { target, recorder } = await makeTarget(ns, provider, `seed-${seed}`);
   let controller: Controller = await startController(ns);
   try {
-    await createPlan(ns, 'plan', { targets: [target], steps: STEPS.map((weight) => ({ weight })), analysis: webhookAnalysis(checkUrl) });
+    const analysis = webhookAnalysis(outcome === 'Succeeded' ? checkUrl : `${checkUrl}?fail-from=50`);
+    await createPlan(ns, 'plan', { targets: [target], steps: STEPS.map((weight) => ({ weight })), analysis });
     for (const delay of kills) {
       await new Promise((r) => setTimeout(r, delay));
       await controller.stop({ crash: true });
       controller = await startController(ns);
     }
-    const status = await waitForPhase(ns, 'plan', 'Succeeded', 40_000);
-    await waitFor(() => recorder.current === 100, 5_000, `seed ${seed}: the watch to see 100`);
+    const status = await waitForPhase(ns, 'plan', outcome, 40_000);
+    const final = outcome === 'Succeeded' ? 100 : 0;
+    await waitFor(() => recorder.current === final, 5_000, `seed ${seed}: the watch to see ${final}`);
     return { kills, phase: status.phase, weight: await liveWeight(ns, target), weightsSeen: recorder.weights, writes: recorder.writes };
   } finally {
     recorder.stop();
@@ -104,6 +111,16 @@ it.each(batches.map((b) => [b.join(', '), b] as const))(
   async (_label, seeds) => {
     const results = await Promise.all(seeds.map(async (seed) => [seed, await runSeed(seed)] as const));
     const expected = Object.fromEntries(results.map(([seed, r]) => [seed, { kills: r.kills, phase: 'Succeeded', weight: 100, weightsSeen: [0, ...STEPS], writes: STEPS.length }]));
+    expect(Object.fromEntries(results)).toEqual(expected);
+  },
+  60_000,
+);
+
+it(
+  `a 4-step plan whose check fails at canary 50 rolls back through ${KILLS_PER_RUN} kills per run (seeds ${ROLLBACK_SEEDS.join(', ')}): RolledBack at 0, never above 50, each weight written once`,
+  async () => {
+    const results = await Promise.all(ROLLBACK_SEEDS.map(async (seed) => [seed, await runSeed(seed, 'RolledBack')] as const));
+    const expected = Object.fromEntries(results.map(([seed, r]) => [seed, { kills: r.kills, phase: 'RolledBack', weight: 0, weightsSeen: [0, 25, 50, 0], writes: 3 }]));
     expect(Object.fromEntries(results)).toEqual(expected);
   },
   60_000,

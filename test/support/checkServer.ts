@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 
 /** What the controller POSTs to a webhook check (src/checks/webhook.ts). */
 export interface CheckRequest {
+  /** The request's path and query (not part of the body): lets one server answer many plans. */
+  url?: string;
   plan?: { name?: string; namespace?: string };
   check?: string;
   step?: number;
@@ -31,7 +33,7 @@ export class CheckServer {
         } catch {
           // not JSON: answer with the fixed value
         }
-        const value = this.valueFor ? this.valueFor(body) : this.value;
+        const value = this.valueFor ? this.valueFor({ ...body, url: req.url ?? '' }) : this.value;
         res.writeHead(this.status, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ value }));
       });
