@@ -223,6 +223,9 @@ export class Controller {
     this.log.info('leading: reconciling plans', { identity: this.identity });
     this.queue = new WorkQueue({
       concurrency: this.options.concurrency ?? 8,
+      // A plan that must roll back retries a failing API server every few seconds at worst;
+      // client-go's much longer caps would let a 500 storm keep bad traffic flowing.
+      backoffMaxMs: 5_000,
       reconcile: async (key, signal) => {
         const plan = planRef(key);
         const result = await reconcilePlan(this.deps, plan, signal);

@@ -8,7 +8,6 @@ import {
   liveWeight,
   makeTarget,
   reconciledSince,
-  releasePlans,
   request,
   setWeightByHand,
   waitForPhase,
@@ -32,7 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of recorders) r.stop();
   await controller?.stop();
-  if (cluster) await releasePlans(cluster);
   await cluster?.close();
 });
 

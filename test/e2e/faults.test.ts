@@ -10,7 +10,6 @@ import {
   inProcessOnly,
   liveWeight,
   makeTarget,
-  releasePlans,
   setWeightByHand,
   waitForPhase,
   waitForStatus,
@@ -45,7 +44,6 @@ afterAll(async () => {
   cluster?.local?.faults.clear();
   await controller?.stop();
   await checks?.stop();
-  if (cluster) await releasePlans(cluster);
   await cluster?.close();
 });
 

@@ -7,7 +7,7 @@
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { CheckServer } from '../support/checkServer';
 import { startController } from '../support/controller';
-import { createPlan, makeTarget, releasePlans, waitForPhase, waitForStatus, waitForWeight, webhookAnalysis } from '../support/plans';
+import { createPlan, makeTarget, waitForPhase, waitForStatus, waitForWeight, webhookAnalysis } from '../support/plans';
 import type { WeightRecorder } from '../support/targets';
 import type { Controller } from '../../src/controller/controller';
 import type { Kube, ResourceRef } from '../../src/kube';
@@ -32,7 +32,6 @@ afterAll(async () => {
   for (const r of recorders) r.stop();
   await Promise.all(running.map((c) => c.stop()));
   await checks?.stop();
-  if (cluster) await releasePlans(cluster);
   await cluster?.close();
 });
 

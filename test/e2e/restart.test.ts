@@ -5,11 +5,10 @@
 // request already on the wire still lands, as it would from a killed process.
 //
 // Seeds are fixed, so a failure names the seed and its kill delays, and reruns the same way.
-import { randomBytes } from 'node:crypto';
-import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { extraNamespace, startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { CheckServer } from '../support/checkServer';
 import { startController } from '../support/controller';
-import { createPlan, liveWeight, makeTarget, releasePlans, waitForPhase, webhookAnalysis } from '../support/plans';
+import { createPlan, liveWeight, makeTarget, waitForPhase, webhookAnalysis } from '../support/plans';
 import type { Controller } from '../../src/controller/controller';
 import { isNotFound } from '../../src/kube';
 import type { Target } from '../../src/plan/schema';
@@ -49,20 +48,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await checks?.stop();
-  for (const ns of namespaces) {
-    await releasePlans(ns).catch(() => undefined);
-    await cluster.kube.delete({ group: '', version: 'v1', plural: 'namespaces', name: ns.namespace }).catch((e: unknown) => {
-      if (!isNotFound(e)) throw e;
-    });
-  }
+  for (const ns of namespaces) await ns.close();
   await cluster?.close();
 });
 
 /** The same cluster seen from a namespace of its own, so one seed's controller sees only its plan. */
 async function ownNamespace(suffix: string): Promise<TestCluster> {
-  const namespace = `ts-e2e-restart-${suffix}-${randomBytes(2).toString('hex')}`;
-  await cluster.kube.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'trafficshift.io/e2e': 'true' } } });
-  const view: TestCluster = { ...cluster, namespace, close: async () => undefined };
+  const view = await extraNamespace(cluster, `restart-${suffix}`);
   namespaces.push(view);
   return view;
 }

@@ -10,7 +10,6 @@ import {
   makeTarget,
   observeFor,
   patchSpec,
-  releasePlans,
   request,
   waitForPhase,
   waitForStatus,
@@ -38,7 +37,6 @@ afterAll(async () => {
   for (const r of recorders) r.stop();
   await controller?.stop();
   await checks?.stop();
-  if (cluster) await releasePlans(cluster);
   await cluster?.close();
 });
 

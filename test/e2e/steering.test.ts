@@ -16,7 +16,6 @@ import {
   patchSpec,
   planExists,
   deletePlan,
-  releasePlans,
   request,
   waitForPhase,
   waitForStatus,
@@ -45,7 +44,6 @@ afterAll(async () => {
   for (const r of recorders) r.stop();
   await controller?.stop();
   await checks?.stop();
-  if (cluster) await releasePlans(cluster);
   await cluster?.close();
 });
 

@@ -10,7 +10,6 @@ import {
   patchSpec,
   planRef,
   reconciledSince,
-  releasePlans,
   setWeightByHand,
   waitForPhase,
   waitForStatus,
@@ -31,7 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of recorders) r.stop();
   await controller?.stop();
-  if (cluster) await releasePlans(cluster);
   await cluster?.close();
 });
 

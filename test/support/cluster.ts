@@ -72,8 +72,40 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   }
 }
 
+function runNamespace(label: string): string {
+  return `ts-e2e-${label}-${randomBytes(3).toString('hex')}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
+}
+
+async function createNamespace(kube: Kube, namespace: string): Promise<void> {
+  await kube.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'trafficshift.io/e2e': 'true' } } });
+}
+
+/** Deletes a run's namespace. The controller is gone by then and nothing would remove its
+ * finalizer, so it is stripped first, or a real cluster leaves the namespace Terminating. */
+async function deleteNamespace(kube: Kube, namespace: string): Promise<void> {
+  const plans = { group: 'trafficshift.io', version: 'v1alpha1', plural: 'migrationplans', namespace };
+  for (const item of (await kube.list(plans).catch(() => ({ items: [] as KubeObject[] }))).items) {
+    const meta = item['metadata'] as { name: string; finalizers?: string[] };
+    if (!meta.finalizers?.length) continue;
+    await kube.mergePatch({ ...plans, name: meta.name }, { metadata: { finalizers: null } }).catch(() => undefined);
+  }
+  try {
+    await kube.delete({ ...NAMESPACES, name: namespace });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** Another namespace of the same cluster, for runs that must not see each other's plans. Its
+ * close() deletes only the namespace. */
+export async function extraNamespace(cluster: TestCluster, label: string): Promise<TestCluster> {
+  const namespace = runNamespace(label);
+  await createNamespace(cluster.kube, namespace);
+  const { local: _local, ...shared } = cluster;
+  return { ...shared, namespace, ...(cluster.local ? { local: cluster.local } : {}), close: () => deleteNamespace(cluster.kube, namespace) };
+}
+
 export async function startCluster(label: string): Promise<TestCluster> {
-  const runId = `${label}-${randomBytes(3).toString('hex')}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 50);
   let local: LocalKube | undefined;
   let kubeconfigPath: string;
   let tmpDir: string | undefined;
@@ -89,8 +121,8 @@ export async function startCluster(label: string): Promise<TestCluster> {
   const kubeConfig = loadKubeConfig({ kubeconfig: kubeconfigPath });
   const kube = new Kube(kubeConfig, { fieldManager: 'trafficshift-e2e' });
   await ensureCrds(kube);
-  const namespace = `ts-e2e-${runId}`;
-  await kube.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'trafficshift.io/e2e': 'true' } } });
+  const namespace = runNamespace(label);
+  await createNamespace(kube, namespace);
   return {
     kubeconfigPath,
     kubeConfig,
@@ -99,9 +131,7 @@ export async function startCluster(label: string): Promise<TestCluster> {
     ...(local ? { local } : {}),
     async close() {
       try {
-        await kube.delete({ ...NAMESPACES, name: namespace });
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
+        await deleteNamespace(kube, namespace);
       } finally {
         await local?.stop();
         if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });

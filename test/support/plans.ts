@@ -5,7 +5,6 @@ import { E2E_KUBECONFIG, waitFor, type TestCluster } from './cluster';
 import { createObjects, REFS, targetFixture, WeightRecorder, weightOf, writtenObject, planObject } from './targets';
 import { isNotFound, type KubeObject, type ResourceRef } from '../../src/kube';
 import {
-  FINALIZER,
   REQUEST_ANNOTATIONS,
   type Condition,
   type MigrationPlanStatus,
@@ -101,15 +100,6 @@ export async function planExists(cluster: TestCluster, name: string): Promise<bo
 
 /** Strips our finalizer from every plan left in the namespace, so deleting the namespace does
  * not hang on a real cluster once the controller is gone. */
-export async function releasePlans(cluster: TestCluster): Promise<void> {
-  const { items } = await cluster.kube.list(planRef(cluster));
-  for (const item of items) {
-    const meta = item['metadata'] as { name: string; finalizers?: string[] };
-    if (!meta.finalizers?.includes(FINALIZER)) continue;
-    await cluster.kube.mergePatch(planRef(cluster, meta.name), { metadata: { finalizers: meta.finalizers.filter((f) => f !== FINALIZER) } }).catch(() => undefined);
-  }
-}
-
 /** A target of `provider` named `base`, its objects created, and a recorder watching it. */
 export async function makeTarget(cluster: TestCluster, provider: Target['provider'], base: string): Promise<{ target: Target; recorder: WeightRecorder }> {
   const { target, objects } = targetFixture(provider, base);
