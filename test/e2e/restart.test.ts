@@ -10,7 +10,6 @@ import { CheckServer } from '../support/checkServer';
 import { startController } from '../support/controller';
 import { createPlan, liveWeight, makeTarget, waitForPhase, webhookAnalysis } from '../support/plans';
 import type { Controller } from '../../src/controller/controller';
-import { isNotFound } from '../../src/kube';
 import type { Target } from '../../src/plan/schema';
 
 /** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
