@@ -1,6 +1,7 @@
 // A real Prometheus for the demo (and for tests that want one): started from the binary on PATH
 // on a free loopback port, with a throwaway data directory and a 1 s scrape interval, and
-// removed without a trace on stop().
+// removed without a trace on stop(). Tests also use it to load alerting rules, send alerts to an
+// Alertmanager, and stop and restart the server on the same port and data (an outage).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -33,16 +34,33 @@ export interface ScrapeTarget {
   address: string;
 }
 
+export interface PrometheusOptions {
+  binary: string;
+  targets: readonly ScrapeTarget[];
+  /** How often targets are scraped and rules evaluated; default 1s. */
+  scrapeInterval?: string;
+  readyTimeoutMs?: number;
+  /** The text of a rule file (alerting or recording rules) to evaluate. */
+  rules?: string;
+  /** Alertmanagers (host:port) that firing and resolved alerts are sent to. */
+  alertmanagers?: readonly string[];
+}
+
 export interface RunningPrometheus {
   /** e.g. http://127.0.0.1:40123 */
   address: string;
   /** Resolves once every target has been scraped successfully once. */
   waitForTargets(timeoutMs?: number): Promise<void>;
+  /** Stops the server but keeps its port and data directory: an outage, not the end. */
+  halt(): Promise<void>;
+  /** Starts the server again after halt(), on the same port and data directory. */
+  restart(): Promise<void>;
+  /** Stops the server and removes its directory. */
   stop(): Promise<void>;
 }
 
 /** A port that was free a moment ago: bound once, then closed. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -53,16 +71,22 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function configYaml(targets: readonly ScrapeTarget[], scrapeInterval: string): string {
-  return [
-    `global: {scrape_interval: ${scrapeInterval}, evaluation_interval: ${scrapeInterval}}`,
+function configYaml(options: PrometheusOptions, ruleFile: string | undefined): string {
+  const interval = options.scrapeInterval ?? '1s';
+  const lines = [`global: {scrape_interval: ${interval}, evaluation_interval: ${interval}}`];
+  if (ruleFile !== undefined) lines.push(`rule_files: [${JSON.stringify(ruleFile)}]`);
+  if (options.alertmanagers !== undefined && options.alertmanagers.length > 0) {
+    lines.push('alerting:', `  alertmanagers: [{static_configs: [{targets: [${options.alertmanagers.map((a) => JSON.stringify(a)).join(', ')}]}]}]`);
+  }
+  lines.push(
     'scrape_configs:',
-    ...targets.flatMap((t) => [`  - job_name: ${JSON.stringify(t.job)}`, `    static_configs: [{targets: [${JSON.stringify(t.address)}]}]`]),
+    ...options.targets.flatMap((t) => [`  - job_name: ${JSON.stringify(t.job)}`, `    static_configs: [{targets: [${JSON.stringify(t.address)}]}]`]),
     '',
-  ].join('\n');
+  );
+  return lines.join('\n');
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
@@ -71,53 +95,84 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(killer);
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface ServerProcess {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `binary` with `args` and resolves once `readyUrl` answers 2xx. A failed start (no such
+ * binary, an early exit, not ready in time) stops the child and throws PrometheusStartError with
+ * the tail of its stderr. The child is also killed if this process exits first, so a crashed test
+ * run leaves no server behind.
+ */
+export async function launchServer(binary: string, args: readonly string[], readyUrl: string, readyTimeoutMs: number): Promise<ServerProcess> {
+  let stderr = '';
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    // The tail is what explains a failed start.
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const stop = async (): Promise<void> => {
+    await stopChild(child);
+    process.removeListener('exit', killOnExit);
+  };
+  const spawnFailed = new Promise<Error>((resolve) => child.once('error', resolve));
+
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    const failure = await Promise.race([spawnFailed, sleep(0).then(() => undefined)]);
+    if (failure) {
+      await stop();
+      throw new PrometheusStartError(`cannot run ${binary}: ${failure.message}`, { cause: failure });
+    }
+    if (child.exitCode !== null) {
+      await stop();
+      throw new PrometheusStartError(`${binary} exited with code ${child.exitCode}: ${stderr.trim()}`);
+    }
+    const ready = await fetch(readyUrl).then((r) => r.ok, () => false);
+    if (ready) return { child, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new PrometheusStartError(`${binary} was not ready at ${readyUrl} within ${readyTimeoutMs} ms: ${stderr.trim()}`);
+    }
+    await sleep(200);
+  }
+}
+
 /** An instant query's answer, as far as `count(...)` needs it. */
 const CountAnswer = z.looseObject({
   data: z.looseObject({ result: z.array(z.looseObject({ value: z.tuple([z.number(), z.string()]) })) }),
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export async function startPrometheus(options: { binary: string; targets: readonly ScrapeTarget[]; scrapeInterval?: string; readyTimeoutMs?: number }): Promise<RunningPrometheus> {
+export async function startPrometheus(options: PrometheusOptions): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'trafficshift-prometheus-'));
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  let ruleFile: string | undefined;
+  if (options.rules !== undefined) {
+    ruleFile = join(dir, 'rules.yml');
+    writeFileSync(ruleFile, options.rules);
+  }
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, configYaml(options.targets, options.scrapeInterval ?? '1s'));
+  writeFileSync(config, configYaml(options, ruleFile));
   const port = await freePort();
   const address = `http://127.0.0.1:${port}`;
-  let stderr = '';
-  const child = spawn(
-    options.binary,
-    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child.stderr?.on('data', (chunk: Buffer) => {
-    // The tail is what explains a failed start.
-    stderr = (stderr + chunk.toString()).slice(-2000);
-  });
-  const spawnFailed = new Promise<Error>((resolve) => child.once('error', resolve));
-  const stop = async (): Promise<void> => {
-    await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const args = [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'];
+  const launch = (): Promise<ServerProcess> => launchServer(options.binary, args, `${address}/-/ready`, readyTimeoutMs);
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
-  for (;;) {
-    const failure = await Promise.race([spawnFailed, sleep(0).then(() => undefined)]);
-    if (failure) {
-      await stop();
-      throw new PrometheusStartError(`cannot run ${options.binary}: ${failure.message}`, { cause: failure });
-    }
-    if (child.exitCode !== null) {
-      await stop();
-      throw new PrometheusStartError(`${options.binary} exited with code ${child.exitCode}: ${stderr.trim()}`);
-    }
-    const ready = await fetch(`${address}/-/ready`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new PrometheusStartError(`${options.binary} was not ready at ${address} within ${options.readyTimeoutMs ?? 30_000} ms: ${stderr.trim()}`);
-    }
-    await sleep(200);
+  let server: ServerProcess | undefined;
+  try {
+    server = await launch();
+  } catch (error) {
+    remove();
+    throw error;
   }
 
   return {
@@ -137,6 +192,20 @@ export async function startPrometheus(options: { binary: string; targets: readon
         await sleep(200);
       }
     },
-    stop,
+    async halt() {
+      const running = server;
+      server = undefined;
+      await running?.stop();
+    },
+    async restart() {
+      if (server !== undefined) throw new PrometheusStartError(`Prometheus at ${address} is running; halt() it before restart()`);
+      server = await launch();
+    },
+    async stop() {
+      const running = server;
+      server = undefined;
+      await running?.stop();
+      remove();
+    },
   };
 }

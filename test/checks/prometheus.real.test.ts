@@ -1,29 +1,13 @@
 // The built-in templates against a real Prometheus: the binary scrapes a tiny exporter every
 // second, and a round's template checks must read the canary's error rate and p99 from it. Skips
 // (loudly) where no `prometheus` binary is on PATH.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { findOnPath, startPrometheus, type RunningPrometheus } from '../../src/demo/prometheus';
 import { createAnalysisRunner } from '../../src/checks/runner';
 import type { AnalysisRound, RoundContext } from '../../src/checks/types';
 import { MigrationPlanSpec } from '../../src/plan/schema';
-import { closedPort, startLoopback, type Loopback } from './loopback';
+import { startLoopback, type Loopback } from './loopback';
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-const binary = onPath('prometheus');
+const binary = findOnPath('prometheus');
 if (binary === undefined) {
   console.warn('SKIPPED: prometheus binary not found on PATH; the real-Prometheus template tests did not run (apt-get install prometheus)');
 }
@@ -57,15 +41,6 @@ function exposition(seconds: number): string {
   ].join('\n');
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(killer);
-}
-
 async function until<T>(what: () => string, attempt: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -77,11 +52,9 @@ async function until<T>(what: () => string, attempt: () => Promise<T | undefined
 }
 
 describeWithPrometheus('templates against a real Prometheus', () => {
-  let exporter: Loopback;
-  let prometheus: ChildProcess;
-  let dir: string;
+  let exporter: Loopback | undefined;
+  let prometheus: RunningPrometheus | undefined;
   let address: string;
-  let log = '';
 
   beforeAll(async () => {
     const started = Date.now();
@@ -89,39 +62,13 @@ describeWithPrometheus('templates against a real Prometheus', () => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(exposition((Date.now() - started) / 1000));
     });
-    dir = mkdtempSync(join(tmpdir(), 'trafficshift-prom-'));
-    const config = join(dir, 'prometheus.yml');
-    writeFileSync(
-      config,
-      [
-        'global: {scrape_interval: 1s, evaluation_interval: 1s}',
-        'scrape_configs:',
-        '  - job_name: canary',
-        `    static_configs: [{targets: ["${new URL(exporter.url).host}"]}]`,
-        '',
-      ].join('\n'),
-    );
-    // A port that was free a moment ago; Prometheus fails loudly (and the wait below says so)
-    // in the unlikely case another process took it in between.
-    const port = await closedPort();
-    address = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      binary as string,
-      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    prometheus.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    await until(
-      () => `Prometheus to be ready at ${address} (stderr: ${log})`,
-      async () => ((await fetch(`${address}/-/ready`)).ok ? true : undefined),
-      30_000,
-    );
+    prometheus = await startPrometheus({ binary: binary as string, targets: [{ job: 'canary', address: new URL(exporter.url).host }] });
+    address = prometheus.address;
   }, 60_000);
 
   afterAll(async () => {
-    if (prometheus !== undefined) await stop(prometheus);
-    if (exporter !== undefined) await exporter.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await prometheus?.stop();
+    await exporter?.close();
   });
 
   function context(checks: unknown[]): RoundContext {
