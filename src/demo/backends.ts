@@ -37,7 +37,7 @@ export class SampleBackend {
   private server: http.Server | undefined;
   private baseUrl = '';
 
-  constructor(readonly options: BackendOptions, private readonly now: () => number = Date.now) {
+  constructor(private options: BackendOptions, private readonly now: () => number = Date.now) {
     const registers = [this.registry];
     this.requests = new Counter({ name: 'http_requests_total', help: 'Requests served, by status code.', labelNames: ['service', 'code'], registers });
     this.durations = new Histogram({ name: 'http_request_duration_seconds', help: 'Request latency.', labelNames: ['service'], buckets: BUCKETS, registers });
@@ -48,6 +48,11 @@ export class SampleBackend {
 
   get name(): string {
     return this.options.name;
+  }
+
+  /** How it answers from now on: a canary that starts failing, or is fixed, mid-migration. */
+  behave(change: Partial<Pick<BackendOptions, 'errorRatio' | 'latency'>>): void {
+    this.options = { ...this.options, ...change };
   }
 
   /** Requests answered (not counting /metrics and /check scrapes). */
