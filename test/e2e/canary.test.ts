@@ -56,6 +56,11 @@ describe.each(canaryProviders)('a %s canary', (provider) => {
       expect(status.canaryWeight).toBe(100);
       expect(status.currentStep).toBe(2);
       expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      // The story is in Events (kubectl describe), written with a MicroTime eventTime that a real
+      // server would refuse with three fractional digits.
+      const { items } = await cluster.kube.list({ group: '', version: 'v1', plural: 'events', namespace: cluster.namespace }, { fieldSelector: `involvedObject.name=${name}` });
+      const reasons = items.map((e) => e['reason']);
+      expect(reasons).toEqual(expect.arrayContaining(['Started', 'StepAdvanced', 'Succeeded']));
     } finally {
       recorder.stop();
     }
