@@ -1,9 +1,10 @@
 // What /metrics exposes. One Registry per process, made here and handed to whoever records:
 // the analysis runner (through CheckMetrics), the plan-status feed (phase and recovery time),
 // and the express app that serves it. No global registry, so tests build as many as they like.
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { CheckMetrics, PlanRef } from '../checks';
+import type { ControllerMetrics } from '../controller/controller';
 import { PHASES, type CheckResultKind } from '../plan/schema';
 
 export const METRIC_NAMES = {
@@ -12,6 +13,8 @@ export const METRIC_NAMES = {
   checkDuration: 'trafficshift_check_duration_seconds',
   rollbackRecovery: 'trafficshift_rollback_recovery_seconds',
   planPhase: 'trafficshift_plan_phase',
+  leader: 'trafficshift_leader',
+  weightWrites: 'trafficshift_weight_writes_total',
 } as const;
 
 // A check is an HTTP round trip to Prometheus or a webhook; its default timeout is 10 s.
@@ -46,8 +49,12 @@ export class TrafficshiftMetrics {
   readonly checkDuration: Histogram<'namespace' | 'plan' | 'check' | 'result'>;
   readonly rollbackRecovery: Histogram<'namespace' | 'plan'>;
   readonly planPhase: Gauge<'namespace' | 'plan' | 'phase'>;
+  readonly leader: Gauge;
+  readonly weightWrites: Counter<'namespace' | 'plan' | 'provider'>;
   /** The hook the analysis runner calls once per check per round. */
   readonly checks: CheckMetrics;
+  /** The hooks the controller calls on leadership changes and target writes. */
+  readonly controller: ControllerMetrics;
   private readonly since: number;
   /** Rollbacks already observed, by plan, as their triggeredAt; one plan can roll back again after a retry. */
   private readonly observedRollbacks = new Map<string, string>();
@@ -90,8 +97,23 @@ export class TrafficshiftMetrics {
       labelNames: ['namespace', 'plan', 'phase'],
       registers,
     });
+    this.leader = new Gauge({
+      name: METRIC_NAMES.leader,
+      help: '1 while this replica holds the Lease and may write, else 0.',
+      registers,
+    });
+    this.weightWrites = new Counter({
+      name: METRIC_NAMES.weightWrites,
+      help: 'Weight writes (one PATCH per target) this replica made, by plan and provider.',
+      labelNames: ['namespace', 'plan', 'provider'],
+      registers,
+    });
     this.checks = {
       observe: (plan, check, value, result, durationSeconds) => this.observeCheck(plan, check, value, result, durationSeconds),
+    };
+    this.controller = {
+      leading: (isLeader) => this.leader.set(isLeader ? 1 : 0),
+      weightWritten: (plan, provider) => this.weightWrites.inc({ namespace: plan.namespace, plan: plan.name, provider }),
     };
   }
 

@@ -28,6 +28,12 @@ export interface LeaderElectionOptions {
   retryPeriodMs?: number;
 }
 
+/** What the controller reports to /metrics (src/api/metrics.ts implements it). */
+export interface ControllerMetrics {
+  leading(isLeader: boolean): void;
+  weightWritten(plan: PlanRef, provider: string, weight: number): void;
+}
+
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
   /** Watch one namespace only; all namespaces when absent. */
@@ -38,6 +44,7 @@ export interface ControllerOptions {
   resyncMs?: number;
   log?: Logger;
   analysis?: AnalysisRunner;
+  metrics?: ControllerMetrics;
   now?: () => number;
 }
 
@@ -150,6 +157,7 @@ export class Controller {
       mayWrite: () => this.leading && (this.elector?.isLeader ?? true),
       requestSeenAt: (plan, kind, value) => this.requestTimes.get(requestKey(plan, kind, value)),
       onTargets: (plan, targets) => this.indexTargets(plan, targets),
+      ...(options.metrics ? { onWeightWritten: options.metrics.weightWritten.bind(options.metrics) } : {}),
     };
   }
 
@@ -220,6 +228,7 @@ export class Controller {
   private lead(): void {
     if (this.leading) return;
     this.leading = true;
+    this.options.metrics?.leading(true);
     this.log.info('leading: reconciling plans', { identity: this.identity });
     this.queue = new WorkQueue({
       concurrency: this.options.concurrency ?? 8,
@@ -249,6 +258,7 @@ export class Controller {
     this.queue = undefined;
     if (this.leading) this.log.info(graceful ? 'stopping: finishing reconciles in flight' : 'lost the lease: stopped writing', { identity: this.identity });
     this.leading = false;
+    this.options.metrics?.leading(false);
     await queue?.stop(graceful);
   }
 

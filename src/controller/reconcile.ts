@@ -50,6 +50,8 @@ export interface ReconcileDeps {
   requestSeenAt?(plan: PlanRef, kind: RequestKind, value: string): number | undefined;
   /** Fencing: false once this replica may no longer write (lost or expiring lease). */
   mayWrite?(): boolean;
+  /** Called after each target write the server accepted. */
+  onWeightWritten?(plan: PlanRef, provider: string, weight: number): void;
   /** Called after every reconcile with the targets the plan moves, so their changes wake it. */
   onTargets?(plan: PlanRef, targets: readonly Target[]): void;
 }
@@ -218,6 +220,7 @@ async function applyWeights(
         if (!provider) return;
         try {
           next[index] = await provider.write(w.weight);
+          deps.onWeightWritten?.(plan, provider.target.provider, w.weight);
           deps.log.info('weight written', { plan: plan.name, namespace: plan.namespace, target: provider.describe(), weight: w.weight, reason: w.reason });
         } catch (error) {
           failures.push(error);

@@ -92,3 +92,18 @@ describe('plan metrics', () => {
     expect(await values(m, METRIC_NAMES.checkValue)).toStrictEqual([]);
   });
 });
+
+describe('controller metrics', () => {
+  it('reports leadership and counts weight writes per plan and provider', async () => {
+    const m = new TrafficshiftMetrics({ version: 't', processMetrics: false });
+    m.controller.leading(true);
+    m.controller.weightWritten({ namespace: 'shop', name: 'checkout' }, 'nginx', 10);
+    m.controller.weightWritten({ namespace: 'shop', name: 'checkout' }, 'nginx', 50);
+    let text = await m.registry.metrics();
+    expect(text).toMatch(/^trafficshift_leader 1$/m);
+    expect(text).toMatch(/^trafficshift_weight_writes_total\{namespace="shop",plan="checkout",provider="nginx"\} 2$/m);
+    m.controller.leading(false);
+    text = await m.registry.metrics();
+    expect(text).toMatch(/^trafficshift_leader 0$/m);
+  });
+});

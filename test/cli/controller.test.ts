@@ -35,7 +35,7 @@ function captured(): Captured {
 }
 
 function flags(overrides: Partial<ControllerFlags>): ControllerFlags {
-  return { port: 0, leaderElect: false, leaseName: 'trafficshift-controller', logFormat: 'text', concurrency: 4, resync: 2000, ...overrides };
+  return { port: 0, leaderElect: false, leaseName: 'trafficshift-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000, logFormat: 'text', concurrency: 4, resync: 2000, ...overrides };
 }
 
 let dir: string;

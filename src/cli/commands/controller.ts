@@ -28,6 +28,10 @@ export interface ControllerFlags {
   leaderElect: boolean;
   leaseNamespace?: string;
   leaseName: string;
+  /** Milliseconds, for the three Lease timings. */
+  leaseDuration: number;
+  renewDeadline: number;
+  retryPeriod: number;
   logFormat: LogFormat;
   concurrency: number;
   /** Milliseconds. */
@@ -64,16 +68,19 @@ function parseConcurrency(text: string): number {
   return n;
 }
 
-function parseResync(text: string): number {
+function parseDurationFlag(text: string, minMs: number, what: string): number {
   let ms: number;
   try {
     ms = parseDuration(text);
   } catch (error) {
     throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
   }
-  if (ms < 1000) throw new InvalidArgumentError(`"${text}" is too short: resync every 1s or less often`);
+  if (ms < minMs) throw new InvalidArgumentError(`"${text}" is too short: ${what}`);
   return ms;
 }
+
+const parseResync = (text: string): number => parseDurationFlag(text, 1000, 'resync every 1s or less often');
+const parseLeaseTiming = (text: string): number => parseDurationFlag(text, 100, 'at least 100ms');
 
 function parseBoolean(text: string): boolean {
   if (text === 'true') return true;
@@ -159,7 +166,18 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
   const controller = new Controller({
     kubeConfig,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
-    ...(flags.leaderElect ? { leaderElection: { namespace: leaseNamespace(flags, kubeConfig, env), name: flags.leaseName } } : {}),
+    ...(flags.leaderElect
+      ? {
+          leaderElection: {
+            namespace: leaseNamespace(flags, kubeConfig, env),
+            name: flags.leaseName,
+            leaseDurationMs: flags.leaseDuration,
+            renewDeadlineMs: flags.renewDeadline,
+            retryPeriodMs: flags.retryPeriod,
+          },
+        }
+      : {}),
+    metrics: metrics.controller,
     concurrency: flags.concurrency,
     resyncMs: flags.resync,
     log,
@@ -254,6 +272,9 @@ export function controllerCommand(ctx: CliContext): Command {
     .addOption(new Option('--leader-elect [enabled]', 'take a Lease before writing, so that only one replica writes').default(false).argParser(parseBoolean))
     .option('--lease-namespace <name>', 'namespace of the Lease (default: $POD_NAMESPACE, else the kubeconfig context\'s namespace, else default)')
     .option('--lease-name <name>', 'name of the Lease', DEFAULT_LEASE_NAME)
+    .addOption(new Option('--lease-duration <duration>', 'how long a Lease holds without renewal; a follower takes over after it').default(15_000, '15s').argParser(parseLeaseTiming))
+    .addOption(new Option('--renew-deadline <duration>', 'the leader stops writing when it could not renew for this long (below --lease-duration)').default(10_000, '10s').argParser(parseLeaseTiming))
+    .addOption(new Option('--retry-period <duration>', 'how often to try to take or renew the Lease').default(2_000, '2s').argParser(parseLeaseTiming))
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--concurrency <n>', 'plans reconciled at once').default(8).argParser(parseConcurrency))
     .addOption(new Option('--resync <duration>', 'reconcile every plan at least this often, repairing hand edits of targets').default(30_000, '30s').argParser(parseResync))
