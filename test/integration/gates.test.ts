@@ -42,8 +42,8 @@ async function runPlan(key: Key, spec: (canary: string) => Record<string, unknow
   const pair = pairs.get(key) as BackendPair;
   const { target, recorder } = await makeTarget(c, 'nginx', key);
   const traffic = new Traffic(c, target, pair);
-  await traffic.start();
   try {
+    await traffic.start();
     await createPlan(c, key, { targets: [target], ...spec(pair.canary.name) });
     await during?.(recorder);
     const status = await pollPhase(c, key, until, 45_000);

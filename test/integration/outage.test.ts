@@ -41,8 +41,8 @@ describe('Prometheus stopped mid-plan', () => {
     const name = 'outage';
     const { target, recorder } = await makeTarget(c, 'nginx', name);
     const traffic = new Traffic(c, target, pair as BackendPair);
-    await traffic.start();
     try {
+      await traffic.start();
       await createPlan(c, name, {
         targets: [target],
         steps: [{ weight: 20, pause: {} }, { weight: 50 }, { weight: 100 }],
