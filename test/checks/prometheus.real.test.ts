@@ -1,17 +1,14 @@
 // The built-in templates against a real Prometheus: the binary scrapes a tiny exporter every
 // second, and a round's template checks must read the canary's error rate and p99 from it. Skips
 // (loudly) where no `prometheus` binary is on PATH.
-import { findOnPath, startPrometheus, type RunningPrometheus } from '../../src/demo/prometheus';
+import { startPrometheus, type RunningPrometheus } from '../../src/demo/prometheus';
+import { BINARIES, haveBinaries, itWithBinaries } from '../support/prometheus';
 import { createAnalysisRunner } from '../../src/checks/runner';
 import type { AnalysisRound, RoundContext } from '../../src/checks/types';
 import { MigrationPlanSpec } from '../../src/plan/schema';
 import { startLoopback, type Loopback } from './loopback';
 
-const binary = findOnPath('prometheus');
-if (binary === undefined) {
-  console.warn('SKIPPED: prometheus binary not found on PATH; the real-Prometheus template tests did not run (apt-get install prometheus)');
-}
-const describeWithPrometheus = binary === undefined ? describe.skip : describe;
+const it = itWithBinaries('prometheus');
 
 // The exporter's canary serves 100 req/s, 10 of them 5xx, every one taking between 0.1s and
 // 0.25s. Counters grow with wall time, so any rate() window sees exactly these proportions.
@@ -51,18 +48,19 @@ async function until<T>(what: () => string, attempt: () => Promise<T | undefined
   }
 }
 
-describeWithPrometheus('templates against a real Prometheus', () => {
+describe('templates against a real Prometheus', () => {
   let exporter: Loopback | undefined;
   let prometheus: RunningPrometheus | undefined;
   let address: string;
 
   beforeAll(async () => {
+    if (!haveBinaries('prometheus')) return;
     const started = Date.now();
     exporter = await startLoopback((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(exposition((Date.now() - started) / 1000));
     });
-    prometheus = await startPrometheus({ binary: binary as string, targets: [{ job: 'canary', address: new URL(exporter.url).host }] });
+    prometheus = await startPrometheus({ binary: BINARIES.prometheus as string, targets: [{ job: 'canary', address: new URL(exporter.url).host }] });
     address = prometheus.address;
   }, 60_000);
 

@@ -20,6 +20,13 @@ const INSTALL_HINT: Record<BinaryName, string> = {
 
 let skippedInFile = 0;
 
+/** The test file that registered a test, from a stack trace: the first frame outside test/support. */
+function fileOf(stack: string | undefined): string {
+  const frame = (stack ?? '').split('\n').find((line) => /\.test\.ts:/.test(line));
+  const match = frame ? /(test\/[^\s:()]+\.test\.ts)/.exec(frame) : null;
+  return match?.[1] ?? 'this file';
+}
+
 /**
  * `it` for tests that need `binaries` on PATH. When one is missing each test is registered as
  * skipped and says so at collection time, with how many this file has skipped so far (jest runs
@@ -31,8 +38,8 @@ export function itWithBinaries(...binaries: BinaryName[]): jest.It {
   return ((name: string, fn?: jest.ProvidesCallback, timeout?: number) => {
     skippedInFile++;
     const why = missing.map((b) => `${b} binary not found on PATH (${INSTALL_HINT[b]})`).join('; ');
-    // eslint-disable-next-line no-console
-    console.warn(`SKIPPED: ${why}: "${name}" did not run. Skipped tests in this file so far: ${skippedInFile}`);
+    // Straight to stderr: jest does not print the buffered console of a file whose tests all skipped.
+    process.stderr.write(`\n!!! SKIPPED: ${why}: "${name}" did not run. Skipped tests in ${fileOf(new Error().stack)} so far: ${skippedInFile}\n`);
     it.skip(name, fn, timeout);
   }) as jest.It;
 }
