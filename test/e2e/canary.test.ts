@@ -1,14 +1,13 @@
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { CheckServer } from '../support/checkServer';
-import { startController } from '../support/controller';
+import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import { createObjects, planObject, REFS, targetFixture, WeightRecorder } from '../support/targets';
 import { PROVIDERS, type MigrationPlanStatus, type Target } from '../../src/plan/schema';
-import type { Controller } from '../../src/controller/controller';
 
 let cluster: TestCluster;
 let checks: CheckServer;
 let checkUrl: string;
-let controller: Controller | undefined;
+let controller: ControllerProcess | undefined;
 
 beforeAll(async () => {
   cluster = await startCluster('canary');
@@ -37,7 +36,7 @@ const canaryProviders = PROVIDERS.filter((p) => p !== 'service');
 
 describe.each(canaryProviders)('a %s canary', (provider) => {
   it('moves through every step to Succeeded, each weight landing on the target once', async () => {
-    controller ??= await startController(cluster);
+    controller ??= await startControllerProcess(cluster);
     const name = `canary-${provider.toLowerCase()}`;
     const { target, objects } = targetFixture(provider, name);
     await createObjects(cluster, objects);
@@ -69,7 +68,7 @@ describe.each(canaryProviders)('a %s canary', (provider) => {
 
 describe('a service BlueGreen', () => {
   it('checks the target before the switch, then switches the selector in one write', async () => {
-    controller ??= await startController(cluster);
+    controller ??= await startControllerProcess(cluster);
     const name = 'bluegreen';
     const { target, objects } = targetFixture('service', name);
     await createObjects(cluster, objects);

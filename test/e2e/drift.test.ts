@@ -2,7 +2,7 @@
 // once, woken by its watch on the target; a rolled-back plan keeps its targets at 0; a
 // Succeeded plan is final and leaves a person's edit alone.
 import { startCluster, type TestCluster } from '../support/cluster';
-import { startController } from '../support/controller';
+import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import {
   createPlan,
   liveWeight,
@@ -15,17 +15,16 @@ import {
   waitForWeight,
 } from '../support/plans';
 import type { WeightRecorder } from '../support/targets';
-import type { Controller } from '../../src/controller/controller';
 import { PROVIDERS } from '../../src/plan/schema';
 
 let cluster: TestCluster;
-let controller: Controller;
+let controller: ControllerProcess;
 const recorders: WeightRecorder[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster('drift');
   // Resync once a minute only: a repair within seconds can then only come from the target watch.
-  controller = await startController(cluster, { resyncMs: 60_000 });
+  controller = await startControllerProcess(cluster, { resyncMs: 60_000 });
 });
 
 afterAll(async () => {

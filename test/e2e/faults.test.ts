@@ -4,7 +4,7 @@
 // with each step's weight written once, in order.
 import { startCluster, type TestCluster } from '../support/cluster';
 import { CheckServer } from '../support/checkServer';
-import { startController } from '../support/controller';
+import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import {
   createPlan,
   inProcessOnly,
@@ -19,7 +19,6 @@ import {
 import { resourcePath } from '../../src/kube';
 import { writtenObject, type WeightRecorder } from '../support/targets';
 import type { LocalKube } from '../../src/localkube';
-import type { Controller } from '../../src/controller/controller';
 import type { Target } from '../../src/plan/schema';
 
 const itLocal = inProcessOnly();
@@ -28,7 +27,7 @@ const STEPS = [25, 50, 75, 100];
 let cluster: TestCluster;
 let checks: CheckServer;
 let checkUrl: string;
-let controller: Controller | undefined;
+let controller: ControllerProcess | undefined;
 const recorders: WeightRecorder[] = [];
 
 beforeAll(async () => {
@@ -36,7 +35,7 @@ beforeAll(async () => {
   checks = new CheckServer();
   checkUrl = await checks.start();
   // No periodic resync: whatever the controller recovers from, it recovers by itself.
-  if (cluster.local) controller = await startController(cluster, { resyncMs: 60_000 });
+  if (cluster.local) controller = await startControllerProcess(cluster, { resyncMs: 60_000 });
 });
 
 afterAll(async () => {

@@ -1,15 +1,14 @@
 // Kill the controller at random points of a plan and start a new one, a few times per run: the
 // plan still ends Succeeded, and every target saw each step's weight exactly once, in order.
-// A kill here is `stop({ crash: true })`: reconciles in flight are aborted before their next
-// write and nothing is handed over (no lease release, no flush), as when a process dies. A
-// request already on the wire still lands, as it would from a killed process.
+// A kill here is SIGKILL of the `trafficshift controller` process: whatever it was doing stops
+// mid-step and nothing is handed over (no lease release, no flush). A request already on the
+// wire may still land, as it does when a pod is killed.
 //
 // Seeds are fixed, so a failure names the seed and its kill delays, and reruns the same way.
 import { extraNamespace, startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { CheckServer } from '../support/checkServer';
-import { startController } from '../support/controller';
+import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import { createPlan, liveWeight, makeTarget, waitForPhase, webhookAnalysis } from '../support/plans';
-import type { Controller } from '../../src/controller/controller';
 import type { Target } from '../../src/plan/schema';
 
 /** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
@@ -75,14 +74,14 @@ async function runSeed(seed: number, outcome: 'Succeeded' | 'RolledBack' = 'Succ
   const provider = PROVIDERS[seed % PROVIDERS.length] as Target['provider'];
   const ns = await ownNamespace(`s${seed}`);
   const { target, recorder } = await makeTarget(ns, provider, `seed-${seed}`);
-  let controller: Controller = await startController(ns);
+  let controller: ControllerProcess = await startControllerProcess(ns);
   try {
     const analysis = webhookAnalysis(outcome === 'Succeeded' ? checkUrl : `${checkUrl}?fail-from=50`);
     await createPlan(ns, 'plan', { targets: [target], steps: STEPS.map((weight) => ({ weight })), analysis });
     for (const delay of kills) {
       await new Promise((r) => setTimeout(r, delay));
       await controller.stop({ crash: true });
-      controller = await startController(ns);
+      controller = await startControllerProcess(ns);
     }
     const status = await waitForPhase(ns, 'plan', outcome, 40_000);
     const final = outcome === 'Succeeded' ? 100 : 0;

@@ -2,7 +2,7 @@
 // paused, then a retry that succeeds, and a rollback that must land on a hand-edited target.
 import { startCluster, type TestCluster } from '../support/cluster';
 import { CheckServer } from '../support/checkServer';
-import { startController } from '../support/controller';
+import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import {
   condition,
   createPlan,
@@ -17,20 +17,19 @@ import {
   webhookAnalysis,
 } from '../support/plans';
 import { REFS, type WeightRecorder } from '../support/targets';
-import type { Controller } from '../../src/controller/controller';
 import type { Target } from '../../src/plan/schema';
 
 let cluster: TestCluster;
 let checks: CheckServer;
 let checkUrl: string;
-let controller: Controller;
+let controller: ControllerProcess;
 const recorders: WeightRecorder[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster('rollback');
   checks = new CheckServer();
   checkUrl = await checks.start();
-  controller = await startController(cluster);
+  controller = await startControllerProcess(cluster);
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { CheckServer } from '../support/checkServer';
-import { startController } from '../support/controller';
+import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import {
   condition,
   createPlan,
@@ -23,21 +23,20 @@ import {
   webhookAnalysis,
 } from '../support/plans';
 import type { WeightRecorder } from '../support/targets';
-import type { Controller } from '../../src/controller/controller';
 
 const run = promisify(execFile);
 
 let cluster: TestCluster;
 let checks: CheckServer;
 let checkUrl: string;
-let controller: Controller;
+let controller: ControllerProcess;
 const recorders: WeightRecorder[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster('steering');
   checks = new CheckServer();
   checkUrl = await checks.start();
-  controller = await startController(cluster);
+  controller = await startControllerProcess(cluster);
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 // Plans whose targets or spec are not right yet: the controller says what is wrong (a Stalled
 // condition naming the object or the field), moves no traffic, and goes on once it is fixed.
 import { startCluster, type TestCluster } from '../support/cluster';
-import { startController } from '../support/controller';
+import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import {
   condition,
   createPlan,
@@ -16,15 +16,14 @@ import {
   waitForWeight,
 } from '../support/plans';
 import { createObjects, REFS, targetFixture, WeightRecorder } from '../support/targets';
-import type { Controller } from '../../src/controller/controller';
 
 let cluster: TestCluster;
-let controller: Controller;
+let controller: ControllerProcess;
 const recorders: WeightRecorder[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster('targets');
-  controller = await startController(cluster);
+  controller = await startControllerProcess(cluster);
 });
 
 afterAll(async () => {

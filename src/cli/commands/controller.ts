@@ -28,6 +28,8 @@ export interface ControllerFlags {
   leaderElect: boolean;
   leaseNamespace?: string;
   leaseName: string;
+  /** This replica's name in the Lease; default $POD_NAME, else the host name and a random suffix. */
+  identity?: string;
   /** Milliseconds, for the three Lease timings. */
   leaseDuration: number;
   renewDeadline: number;
@@ -171,6 +173,7 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
           leaderElection: {
             namespace: leaseNamespace(flags, kubeConfig, env),
             name: flags.leaseName,
+            ...((flags.identity ?? env['POD_NAME']) ? { identity: (flags.identity ?? env['POD_NAME']) as string } : {}),
             leaseDurationMs: flags.leaseDuration,
             renewDeadlineMs: flags.renewDeadline,
             retryPeriodMs: flags.retryPeriod,
@@ -272,6 +275,7 @@ export function controllerCommand(ctx: CliContext): Command {
     .addOption(new Option('--leader-elect [enabled]', 'take a Lease before writing, so that only one replica writes').default(false).argParser(parseBoolean))
     .option('--lease-namespace <name>', 'namespace of the Lease (default: $POD_NAMESPACE, else the kubeconfig context\'s namespace, else default)')
     .option('--lease-name <name>', 'name of the Lease', DEFAULT_LEASE_NAME)
+    .option('--identity <name>', 'this replica\'s name in the Lease (default: $POD_NAME, else the host name and a random suffix)')
     .addOption(new Option('--lease-duration <duration>', 'how long a Lease holds without renewal; a follower takes over after it').default(15_000, '15s').argParser(parseLeaseTiming))
     .addOption(new Option('--renew-deadline <duration>', 'the leader stops writing when it could not renew for this long (below --lease-duration)').default(10_000, '10s').argParser(parseLeaseTiming))
     .addOption(new Option('--retry-period <duration>', 'how often to try to take or renew the Lease').default(2_000, '2s').argParser(parseLeaseTiming))
