@@ -1,16 +1,8 @@
 // A check's thresholds, as the status shows them and as the runner applies them. Both bounds
 // are inclusive: `max: 0.01` passes at exactly 0.01, the way people read "at most 1%".
 import type { Check } from '../plan/schema';
+import { thresholdText, valueText } from '../plan/thresholds';
 import type { Measurement } from './types';
-
-/** How status and the CLI show what a check demands: "<= 0.01", ">= 5", "0.1..0.5", "2xx". */
-export function thresholdText(check: Check): string {
-  const { min, max } = check;
-  if (min !== undefined && max !== undefined) return `${min}..${max}`;
-  if (max !== undefined) return `<= ${max}`;
-  if (min !== undefined) return `>= ${min}`;
-  return check.webhook !== undefined ? '2xx' : 'any value';
-}
 
 function hasThreshold(check: Check): boolean {
   return check.min !== undefined || check.max !== undefined;
@@ -29,10 +21,12 @@ export function judge(check: Check, m: Measurement): Measurement {
     return { value: null, result: 'Error', message: `value ${m.value} is not a finite number` };
   }
   if (check.min !== undefined && m.value < check.min) {
-    return { value: m.value, result: 'Fail', message: `${m.value} is below min ${check.min}` };
+    return { value: m.value, result: 'Fail', message: `${valueText(m.value)} is below min ${check.min}` };
   }
   if (check.max !== undefined && m.value > check.max) {
-    return { value: m.value, result: 'Fail', message: `${m.value} is above max ${check.max}` };
+    return { value: m.value, result: 'Fail', message: `${valueText(m.value)} is above max ${check.max}` };
   }
   return m.message === undefined ? { value: m.value, result: 'Pass' } : { value: m.value, result: 'Pass', message: m.message };
 }
+
+export { thresholdText };

@@ -7,6 +7,7 @@
 // alone (a broken Prometheus says nothing about the canary); under `noData: fail` they count as
 // a breach of that check.
 import type { Analysis, Check, CheckStatus, RoundVerdict } from '../plan/schema';
+import { thresholdText, valueText } from '../plan/thresholds';
 import { toIso } from './steps';
 import type { AnalysisRound, CheckOutcome } from './types';
 
@@ -18,21 +19,13 @@ export interface RoundEvaluation {
   message: string;
 }
 
-export function thresholdText(check: Check): string {
-  if (check.webhook !== undefined) return '2xx';
-  const parts: string[] = [];
-  if (check.min !== undefined) parts.push(`>= ${check.min}`);
-  if (check.max !== undefined) parts.push(`<= ${check.max}`);
-  return parts.join(' and ');
-}
-
 function describe(check: Check, outcome: CheckOutcome, consecutiveFailures: number): string {
   switch (outcome.result) {
     case 'Pass':
-      return `${check.name}=${outcome.value ?? 'pass'} within ${thresholdText(check)}`;
+      return `${check.name}=${outcome.value === null ? 'pass' : valueText(outcome.value)} within ${thresholdText(check)}`;
     case 'Fail': {
       const count = check.severity === 'critical' ? ` (${consecutiveFailures}/${check.failureLimit})` : '';
-      return `${check.name}=${outcome.value ?? 'fail'} breaches ${thresholdText(check)}${count}`;
+      return `${check.name}=${outcome.value === null ? 'fail' : valueText(outcome.value)} breaches ${thresholdText(check)}${count}`;
     }
     case 'NoData':
       return `${check.name} returned no data${outcome.message ? `: ${outcome.message}` : ''}`;

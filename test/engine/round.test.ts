@@ -1,4 +1,5 @@
-import { evaluateRound, thresholdText } from '../../src/engine/round';
+import { evaluateRound } from '../../src/engine/round';
+import { thresholdText, valueText } from '../../src/plan/thresholds';
 import { Analysis, Check, type CheckStatus } from '../../src/plan/schema';
 
 const analysis = (noData: 'hold' | 'fail', checks: unknown[]) => Analysis.parse({ noData, checks });
@@ -35,9 +36,17 @@ describe('round evaluation', () => {
   it.each([
     [{ name: 'a', query: 'q', max: 0.01 }, '<= 0.01'],
     [{ name: 'a', query: 'q', min: 5 }, '>= 5'],
-    [{ name: 'a', query: 'q', min: 1, max: 2 }, '>= 1 and <= 2'],
+    [{ name: 'a', query: 'q', min: 1, max: 2 }, '1..2'],
     [{ name: 'a', webhook: { url: 'http://x/smoke' } }, '2xx'],
+    [{ name: 'a', webhook: { url: 'http://x/smoke' }, max: 0.05 }, '<= 0.05'],
   ])('writes the threshold of %j as %s', (check, text) => {
     expect(thresholdText(Check.parse(check))).toBe(text);
+  });
+
+  it('writes a breaching value with four significant digits, not a float dump', () => {
+    const check = Check.parse({ name: 'error-rate', webhook: { url: 'http://x/e' }, max: 0.05 });
+    const e = evaluateRound(analysis('hold', [check]), undefined, { completedAt: 0, outcomes: [{ name: 'error-rate', value: 1 / 6, result: 'Fail' }] });
+    expect(e.message).toContain('error-rate=0.1667 breaches <= 0.05');
+    expect(valueText(0.16666666666666669)).toBe('0.1667');
   });
 });
