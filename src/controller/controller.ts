@@ -138,6 +138,7 @@ export class Controller {
   private queue: WorkQueue | undefined;
   private elector: LeaderElector | undefined;
   private leading = false;
+  private stopped = false;
 
   constructor(private readonly options: ControllerOptions) {
     this.kube = new Kube(options.kubeConfig, { fieldManager: 'trafficshift-controller', requestTimeoutMs: 15_000 });
@@ -172,13 +173,12 @@ export class Controller {
     const resyncMs = this.options.resyncMs ?? 30_000;
     this.planInformer = new Informer<CachedObject>(kubeSource(this.kube, this.options.kubeConfig, scoped(PLAN_RESOURCE)), {
       resyncMs,
-      onChange: (key, _obj, kind) => {
-        if (kind === 'deleted') this.queue?.add(key);
-        else this.queue?.add(key);
-      },
+      // Deletions too: the reconcile finds the plan gone and forgets it.
+      onChange: (key) => this.queue?.add(key),
       onError: (error, retryInMs) => this.log.warn('plan watch failed', { error: String(error), retryInMs }),
     });
     await this.planInformer.start();
+    if (this.stopped) return;
     if (this.options.leaderElection) {
       const le = this.options.leaderElection;
       this.elector = new LeaderElector({
@@ -198,19 +198,15 @@ export class Controller {
     }
   }
 
-  /** Finishes the reconciles in flight, releases the lease, and stops watching.
-   *
-   * With `crash: true` it stops the way a killed process does, for tests of what a successor
-   * finds: reconciles in flight are aborted before their next write (a request already sent
-   * still lands, as it would from a process killed after sending it), the lease is not
-   * released, and pending notifications are dropped. */
-  async stop(options: { crash?: boolean } = {}): Promise<void> {
-    const crash = options.crash === true;
-    await this.follow(!crash);
-    await this.elector?.stop({ release: !crash });
+  /** Finishes the reconciles in flight, releases the lease, and stops watching. Safe to call
+   * while start() is still waiting for the first list: start() then returns without leading. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.follow(true);
+    await this.elector?.stop();
     await Promise.all([this.planInformer?.stop(), ...[...this.targetInformers.values()].map((i) => i.stop())]);
     this.targetInformers.clear();
-    if (!crash) await this.notifier.flush();
+    await this.notifier.flush();
   }
 
   /** Records when a rollback request was first seen (an alert's receipt), for recovery time. */
@@ -226,7 +222,7 @@ export class Controller {
   }
 
   private lead(): void {
-    if (this.leading) return;
+    if (this.leading || this.stopped) return;
     this.leading = true;
     this.options.metrics?.leading(true);
     this.log.info('leading: reconciling plans', { identity: this.identity });

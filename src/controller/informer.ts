@@ -100,8 +100,10 @@ export class Informer<T extends KubeObject> {
     return this.waitForSync();
   }
 
+  /** Stops the loop. A start() still waiting for its first list resolves (without a sync). */
   async stop(): Promise<void> {
     this.abort.abort();
+    for (const resolve of this.syncWaiters.splice(0)) resolve();
     if (this.resyncHandle !== undefined) this.timers.clearTimeout(this.resyncHandle);
     this.resyncHandle = undefined;
     await this.loop;

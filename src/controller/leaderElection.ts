@@ -73,16 +73,14 @@ export class LeaderElector {
     this.schedule(0);
   }
 
-  /** Stops campaigning; a leader steps down and releases the lease so a successor need not wait.
-   * With `release: false` the lease is left as it is, as a crashed process leaves it: a successor
-   * waits for it to expire. */
-  async stop(options: { release?: boolean } = {}): Promise<void> {
+  /** Stops campaigning; a leader steps down and releases the lease so a successor need not wait. */
+  async stop(): Promise<void> {
     this.running = false;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     await this.tick;
     if (this.leading) {
       this.stepDown();
-      if (options.release !== false) await this.release();
+      await this.release();
     }
   }
 

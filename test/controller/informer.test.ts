@@ -146,3 +146,16 @@ describe('Informer', () => {
     await inf.stop();
   });
 });
+
+describe('Informer stop', () => {
+  it('releases a start() still waiting for its first list', async () => {
+    const src = new ScriptedSource();
+    src.lists = [new Error('ECONNREFUSED')];
+    const inf = new Informer<Obj>(src, { onChange: () => {}, backoffBaseMs: 10_000 });
+    const started = inf.start();
+    await until(() => src.listCalls >= 1);
+    await inf.stop();
+    await expect(started).resolves.toBeUndefined();
+    expect(inf.hasSynced).toBe(false);
+  });
+});

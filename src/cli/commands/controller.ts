@@ -218,8 +218,7 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
   let startFailure: unknown;
   void Promise.all([controller.start(), feed.start()]).then(
     () => {
-      // A first list that lands after the stop would start the work queue again.
-      if (done.signal.aborted) return void controller.stop();
+      if (done.signal.aborted) return;
       ready = true;
       log.info('plan cache synced: ready', { leader: controller.isLeader });
       deps.onReady?.(controller);
