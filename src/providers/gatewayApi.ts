@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { GatewayApiTarget, Target } from '../plan/schema';
 import { type JsonPatchOp, type Kube, type ResourceRef, jsonPointer } from '../kube';
+import { ObjectProvider } from './shell';
 import {
   type PatchPlan,
   type Split,
@@ -14,9 +15,7 @@ import {
   assertWeight,
   canaryPercent,
   classifySplit,
-  getTarget,
   parseView,
-  patchTarget,
   splitProblem,
   targetInvalid,
 } from './types';
@@ -150,32 +149,15 @@ export function targetObjects(namespace: string, target: GatewayApiTarget): Reso
   return [httpRouteRef(namespace, target.httpRoute)];
 }
 
-export class GatewayApiProvider implements TrafficProvider {
-  private readonly route: GatewayApiTarget;
-
-  constructor(private readonly kube: Kube, private readonly namespace: string, readonly target: Target) {
-    if (!target.gatewayAPI) throw new Error(`target with provider ${target.provider} has no gatewayAPI block`);
-    this.route = target.gatewayAPI;
-  }
-
-  describe(): string {
-    return `gatewayAPI ${label(this.namespace, this.route.httpRoute)}`;
-  }
-
-  async read(): Promise<TargetState> {
-    const live = await getTarget(this.kube, httpRouteRef(this.namespace, this.route.httpRoute), label(this.namespace, this.route.httpRoute));
-    return live.ok ? readWeight(live.obj, this.route, this.namespace) : live;
-  }
-
-  async write(weight: number): Promise<TargetState> {
-    assertWeight(weight);
-    const ref = httpRouteRef(this.namespace, this.route.httpRoute);
-    const object = label(this.namespace, this.route.httpRoute);
-    const live = await getTarget(this.kube, ref, object);
-    if (!live.ok) return live;
-    const plan = buildPatch(live.obj, this.route, this.namespace, weight);
-    if (!plan.ok) return plan;
-    const patched = await patchTarget(() => this.kube.jsonPatch(ref, plan.patch), object);
-    return patched.ok ? readWeight(patched.obj, this.route, this.namespace) : patched;
-  }
+export function gatewayApiProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+  const route = target.gatewayAPI;
+  if (!route) throw new Error(`target with provider ${target.provider} has no gatewayAPI block`);
+  return new ObjectProvider(kube, target, {
+    ref: httpRouteRef(namespace, route.httpRoute),
+    object: label(namespace, route.httpRoute),
+    describe: `gatewayAPI ${label(namespace, route.httpRoute)}`,
+    patchType: 'json',
+    readWeight: (obj) => readWeight(obj, route, namespace),
+    buildPatch: (obj, weight) => buildPatch(obj, route, namespace, weight),
+  });
 }

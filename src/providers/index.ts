@@ -10,11 +10,11 @@ import type { TrafficProvider } from './types';
 
 export function createProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
   switch (target.provider) {
-    case 'nginx': return new nginx.NginxProvider(kube, namespace, target);
-    case 'gatewayAPI': return new gatewayApi.GatewayApiProvider(kube, namespace, target);
-    case 'istio': return new istio.IstioProvider(kube, namespace, target);
-    case 'smi': return new smi.SmiProvider(kube, namespace, target);
-    case 'service': return new service.ServiceProvider(kube, namespace, target);
+    case 'nginx': return nginx.nginxProvider(kube, namespace, target);
+    case 'gatewayAPI': return gatewayApi.gatewayApiProvider(kube, namespace, target);
+    case 'istio': return istio.istioProvider(kube, namespace, target);
+    case 'smi': return smi.smiProvider(kube, namespace, target);
+    case 'service': return service.serviceProvider(kube, namespace, target);
   }
 }
 

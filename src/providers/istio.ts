@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { IstioDestination, IstioTarget, Target } from '../plan/schema';
 import { type JsonPatchOp, type Kube, type ResourceRef, jsonPointer } from '../kube';
+import { ObjectProvider } from './shell';
 import {
   type PatchPlan,
   type Split,
@@ -14,9 +15,7 @@ import {
   assertWeight,
   canaryPercent,
   classifySplit,
-  getTarget,
   parseView,
-  patchTarget,
   splitProblem,
   targetInvalid,
 } from './types';
@@ -133,32 +132,15 @@ export function targetObjects(namespace: string, target: IstioTarget): ResourceR
   return [virtualServiceRef(namespace, target.virtualService)];
 }
 
-export class IstioProvider implements TrafficProvider {
-  private readonly vs: IstioTarget;
-
-  constructor(private readonly kube: Kube, private readonly namespace: string, readonly target: Target) {
-    if (!target.istio) throw new Error(`target with provider ${target.provider} has no istio block`);
-    this.vs = target.istio;
-  }
-
-  describe(): string {
-    return `istio ${label(this.namespace, this.vs.virtualService)} route ${this.vs.route}`;
-  }
-
-  async read(): Promise<TargetState> {
-    const live = await getTarget(this.kube, virtualServiceRef(this.namespace, this.vs.virtualService), label(this.namespace, this.vs.virtualService));
-    return live.ok ? readWeight(live.obj, this.vs, this.namespace) : live;
-  }
-
-  async write(weight: number): Promise<TargetState> {
-    assertWeight(weight);
-    const ref = virtualServiceRef(this.namespace, this.vs.virtualService);
-    const object = label(this.namespace, this.vs.virtualService);
-    const live = await getTarget(this.kube, ref, object);
-    if (!live.ok) return live;
-    const plan = buildPatch(live.obj, this.vs, this.namespace, weight);
-    if (!plan.ok) return plan;
-    const patched = await patchTarget(() => this.kube.jsonPatch(ref, plan.patch), object);
-    return patched.ok ? readWeight(patched.obj, this.vs, this.namespace) : patched;
-  }
+export function istioProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+  const vs = target.istio;
+  if (!vs) throw new Error(`target with provider ${target.provider} has no istio block`);
+  return new ObjectProvider(kube, target, {
+    ref: virtualServiceRef(namespace, vs.virtualService),
+    object: label(namespace, vs.virtualService),
+    describe: `istio ${label(namespace, vs.virtualService)} route ${vs.route}`,
+    patchType: 'json',
+    readWeight: (obj) => readWeight(obj, vs, namespace),
+    buildPatch: (obj, weight) => buildPatch(obj, vs, namespace, weight),
+  });
 }

@@ -4,14 +4,13 @@
 import { z } from 'zod';
 import type { NginxTarget, Target } from '../plan/schema';
 import type { Kube, ResourceRef } from '../kube';
+import { ObjectProvider } from './shell';
 import {
   type PatchPlan,
   type TargetState,
   type TrafficProvider,
   assertWeight,
-  getTarget,
   parseView,
-  patchTarget,
   targetInvalid,
 } from './types';
 
@@ -83,37 +82,17 @@ export function targetObjects(namespace: string, target: NginxTarget): ResourceR
   return [ingressRef(namespace, target.ingress), ingressRef(namespace, target.canaryIngress)];
 }
 
-export class NginxProvider implements TrafficProvider {
-  private readonly nginx: NginxTarget;
-
-  constructor(private readonly kube: Kube, private readonly namespace: string, readonly target: Target) {
-    if (!target.nginx) throw new Error(`target with provider ${target.provider} has no nginx block`);
-    this.nginx = target.nginx;
-  }
-
-  describe(): string {
-    return `nginx ${label(this.namespace, this.nginx.canaryIngress)}`;
-  }
-
-  async read(): Promise<TargetState> {
+export function nginxProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+  const nginx = target.nginx;
+  if (!nginx) throw new Error(`target with provider ${target.provider} has no nginx block`);
+  return new ObjectProvider(kube, target, {
+    ref: ingressRef(namespace, nginx.canaryIngress),
+    object: `canary ${label(namespace, nginx.canaryIngress)}`,
+    describe: `nginx ${label(namespace, nginx.canaryIngress)}`,
     // The stable Ingress is the one nginx falls back to; without it the canary has no meaning.
-    const stable = await getTarget(this.kube, ingressRef(this.namespace, this.nginx.ingress), `stable ${label(this.namespace, this.nginx.ingress)}`);
-    if (!stable.ok) return stable;
-    const canary = await getTarget(this.kube, ingressRef(this.namespace, this.nginx.canaryIngress), `canary ${label(this.namespace, this.nginx.canaryIngress)}`);
-    if (!canary.ok) return canary;
-    return readWeight(canary.obj, this.nginx, this.namespace);
-  }
-
-  async write(weight: number): Promise<TargetState> {
-    assertWeight(weight);
-    const ref = ingressRef(this.namespace, this.nginx.canaryIngress);
-    const object = `canary ${label(this.namespace, this.nginx.canaryIngress)}`;
-    const live = await getTarget(this.kube, ref, object);
-    if (!live.ok) return live;
-    const plan = buildPatch(live.obj, this.nginx, this.namespace, weight);
-    if (!plan.ok) return plan;
-    const patched = await patchTarget(() => this.kube.mergePatch(ref, plan.patch), object);
-    if (!patched.ok) return patched;
-    return readWeight(patched.obj, this.nginx, this.namespace);
-  }
+    prerequisites: [{ ref: ingressRef(namespace, nginx.ingress), object: `stable ${label(namespace, nginx.ingress)}` }],
+    patchType: 'merge',
+    readWeight: (obj) => readWeight(obj, nginx, namespace),
+    buildPatch: (obj, weight) => buildPatch(obj, nginx, namespace, weight),
+  });
 }

@@ -4,15 +4,14 @@
 import { z } from 'zod';
 import type { ServiceTarget, Target } from '../plan/schema';
 import type { Kube, ResourceRef } from '../kube';
+import { ObjectProvider } from './shell';
 import {
   type PatchPlan,
   type TargetState,
   type TrafficProvider,
   InvalidWeightError,
   assertWeight,
-  getTarget,
   parseView,
-  patchTarget,
   targetInvalid,
 } from './types';
 
@@ -86,35 +85,15 @@ export function targetObjects(namespace: string, target: ServiceTarget): Resourc
   return [serviceRef(namespace, target.name)];
 }
 
-export class ServiceProvider implements TrafficProvider {
-  private readonly service: ServiceTarget;
-
-  constructor(private readonly kube: Kube, private readonly namespace: string, readonly target: Target) {
-    if (!target.service) throw new Error(`target with provider ${target.provider} has no service block`);
-    this.service = target.service;
-  }
-
-  describe(): string {
-    return `service ${label(this.namespace, this.service.name)}`;
-  }
-
-  async read(): Promise<TargetState> {
-    const live = await getTarget(this.kube, serviceRef(this.namespace, this.service.name), label(this.namespace, this.service.name));
-    return live.ok ? readWeight(live.obj, this.service, this.namespace) : live;
-  }
-
-  async write(weight: number): Promise<TargetState> {
-    assertWeight(weight);
-    if (weight !== 0 && weight !== 100) {
-      throw new InvalidWeightError(`the service provider switches selectors and can only write 0 or 100, got ${weight}`);
-    }
-    const ref = serviceRef(this.namespace, this.service.name);
-    const object = label(this.namespace, this.service.name);
-    const live = await getTarget(this.kube, ref, object);
-    if (!live.ok) return live;
-    const plan = buildPatch(live.obj, this.service, this.namespace, weight);
-    if (!plan.ok) return plan;
-    const patched = await patchTarget(() => this.kube.mergePatch(ref, plan.patch), object);
-    return patched.ok ? readWeight(patched.obj, this.service, this.namespace) : patched;
-  }
+export function serviceProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+  const service = target.service;
+  if (!service) throw new Error(`target with provider ${target.provider} has no service block`);
+  return new ObjectProvider(kube, target, {
+    ref: serviceRef(namespace, service.name),
+    object: label(namespace, service.name),
+    describe: `service ${label(namespace, service.name)}`,
+    patchType: 'merge',
+    readWeight: (obj) => readWeight(obj, service, namespace),
+    buildPatch: (obj, weight) => buildPatch(obj, service, namespace, weight),
+  });
 }

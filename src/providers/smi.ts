@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { SmiTarget, Target } from '../plan/schema';
 import { type JsonPatchOp, type Kube, type ResourceRef, jsonPointer } from '../kube';
+import { ObjectProvider } from './shell';
 import {
   type PatchPlan,
   type Split,
@@ -12,9 +13,7 @@ import {
   assertWeight,
   canaryPercent,
   classifySplit,
-  getTarget,
   parseView,
-  patchTarget,
   splitProblem,
   targetInvalid,
 } from './types';
@@ -88,32 +87,15 @@ export function targetObjects(namespace: string, target: SmiTarget): ResourceRef
   return [trafficSplitRef(namespace, target.trafficSplit)];
 }
 
-export class SmiProvider implements TrafficProvider {
-  private readonly split: SmiTarget;
-
-  constructor(private readonly kube: Kube, private readonly namespace: string, readonly target: Target) {
-    if (!target.smi) throw new Error(`target with provider ${target.provider} has no smi block`);
-    this.split = target.smi;
-  }
-
-  describe(): string {
-    return `smi ${label(this.namespace, this.split.trafficSplit)}`;
-  }
-
-  async read(): Promise<TargetState> {
-    const live = await getTarget(this.kube, trafficSplitRef(this.namespace, this.split.trafficSplit), label(this.namespace, this.split.trafficSplit));
-    return live.ok ? readWeight(live.obj, this.split, this.namespace) : live;
-  }
-
-  async write(weight: number): Promise<TargetState> {
-    assertWeight(weight);
-    const ref = trafficSplitRef(this.namespace, this.split.trafficSplit);
-    const object = label(this.namespace, this.split.trafficSplit);
-    const live = await getTarget(this.kube, ref, object);
-    if (!live.ok) return live;
-    const plan = buildPatch(live.obj, this.split, this.namespace, weight);
-    if (!plan.ok) return plan;
-    const patched = await patchTarget(() => this.kube.jsonPatch(ref, plan.patch), object);
-    return patched.ok ? readWeight(patched.obj, this.split, this.namespace) : patched;
-  }
+export function smiProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+  const split = target.smi;
+  if (!split) throw new Error(`target with provider ${target.provider} has no smi block`);
+  return new ObjectProvider(kube, target, {
+    ref: trafficSplitRef(namespace, split.trafficSplit),
+    object: label(namespace, split.trafficSplit),
+    describe: `smi ${label(namespace, split.trafficSplit)}`,
+    patchType: 'json',
+    readWeight: (obj) => readWeight(obj, split, namespace),
+    buildPatch: (obj, weight) => buildPatch(obj, split, namespace, weight),
+  });
 }

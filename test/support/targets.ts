@@ -1,7 +1,7 @@
 // Target objects for each provider, and a recorder that watches them and keeps every canary
 // weight they ever held, in order: tests assert on what traffic saw, not on which calls ran.
 import { Watch } from '@kubernetes/client-node';
-import { resourcePath, type Kube, type KubeObject, type ResourceRef } from '../../src/kube';
+import { resourcePath, type KubeObject, type ResourceRef } from '../../src/kube';
 import { API_VERSION, KIND, type Target } from '../../src/plan/schema';
 import * as gatewayApi from '../../src/providers/gatewayApi';
 import * as istio from '../../src/providers/istio';
