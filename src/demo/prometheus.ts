@@ -102,26 +102,39 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+// The server runs under a small shell that stops it when the shell's stdin closes, which happens
+// when this process ends in any way: a SIGKILL, or a jest worker torn down, runs no exit handler
+// (and jest's sandboxed `process` never fires one), so only the pipe is sure to notice. TERM and
+// INT to the shell stop the server too; the shell exits with the server's exit code.
+const WATCHDOG = [
+  'exec 3<&0',
+  '"$@" </dev/null 3<&- &',
+  'server=$!',
+  "trap 'kill -TERM $server 2>/dev/null' TERM INT",
+  '(read -r _ <&3; kill -TERM $server 2>/dev/null) &',
+  'watcher=$!',
+  'wait $server; code=$?',
+  // wait returns early when a trapped signal arrives: wait again for the server itself.
+  'while kill -0 $server 2>/dev/null; do wait $server; code=$?; done',
+  'kill $watcher 2>/dev/null',
+  'exit $code',
+].join('\n');
+
 /**
  * Runs `binary` with `args` and resolves once `readyUrl` answers 2xx. A failed start (no such
  * binary, an early exit, not ready in time) stops the child and throws PrometheusStartError with
- * the tail of its stderr. The child is also killed if this process exits first, so a crashed test
- * run leaves no server behind.
+ * the tail of its stderr.
  */
 export async function launchServer(binary: string, args: readonly string[], readyUrl: string, readyTimeoutMs: number): Promise<ServerProcess> {
   let stderr = '';
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, binary, binary, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   child.stderr?.on('data', (chunk: Buffer) => {
     // The tail is what explains a failed start.
     stderr = (stderr + chunk.toString()).slice(-2000);
   });
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
   const stop = async (): Promise<void> => {
     await stopChild(child);
-    process.removeListener('exit', killOnExit);
+    child.stdin?.destroy();
   };
   const spawnFailed = new Promise<Error>((resolve) => child.once('error', resolve));
 
