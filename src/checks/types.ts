@@ -3,20 +3,10 @@
 // against the check's thresholds. Providers measure, the runner judges, the engine decides what
 // a judgement means (NoData and Error are never a pass).
 import type { Check, CheckResultKind, MigrationPlanSpec } from '../plan/schema';
+import type { AnalysisRound, CheckOutcome } from '../engine/types';
 
-/** Same shape as the engine's CheckOutcome (src/engine/types.ts). */
-export interface CheckOutcome {
-  name: string;
-  value: number | null;
-  result: CheckResultKind;
-  message?: string;
-}
-
-/** One evaluation of every spec check, outcomes in spec order. */
-export interface AnalysisRound {
-  completedAt: number; // epoch ms
-  outcomes: CheckOutcome[];
-}
+// A round is what the engine observes, so its shape is the engine's.
+export type { AnalysisRound, CheckOutcome };
 
 export interface PlanRef {
   name: string;
