@@ -178,12 +178,12 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
       raw = await deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
       status = decision.status;
     }
-    await emit(deps, raw, plan, spec, decision.actions);
+    await emit(deps, raw, plan, spec, status, decision.actions);
 
     const writes = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight');
     if (writes.length === 0 || pass >= MAX_PASSES) break;
     fence(deps, signal);
-    observations.targets = await applyWeights(deps, plan, providers, observations.targets, writes);
+    observations.targets = await applyWeights(deps, plan, status?.currentStep, providers, observations.targets, writes);
     delete observations.round;
     observations.now = deps.now();
     decision = decide(spec, status, observations);
@@ -207,6 +207,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
 async function applyWeights(
   deps: ReconcileDeps,
   plan: PlanRef,
+  step: number | undefined,
   providers: readonly TrafficProvider[],
   current: readonly TargetObservation[],
   writes: ReadonlyArray<Extract<Action, { kind: 'setWeight' }>>,
@@ -221,10 +222,10 @@ async function applyWeights(
         try {
           next[index] = await provider.write(w.weight);
           deps.onWeightWritten?.(plan, provider.target.provider, w.weight);
-          deps.log.info('weight written', { plan: plan.name, namespace: plan.namespace, target: provider.describe(), weight: w.weight, reason: w.reason });
+          deps.log.info('weight written', { plan: plan.name, namespace: plan.namespace, step, target: provider.describe(), weight: w.weight, reason: w.reason });
         } catch (error) {
           failures.push(error);
-          deps.log.warn('weight write failed', { plan: plan.name, namespace: plan.namespace, target: provider.describe(), weight: w.weight, error: String(error) });
+          deps.log.warn('weight write failed', { plan: plan.name, namespace: plan.namespace, step, target: provider.describe(), weight: w.weight, error: String(error) });
           next[index] = await provider.read().catch(() => current[index] as TargetObservation);
         }
       }),
@@ -234,10 +235,24 @@ async function applyWeights(
   return next;
 }
 
-async function emit(deps: ReconcileDeps, raw: KubeObject, plan: PlanRef, spec: MigrationPlanSpec | undefined, actions: readonly Action[]): Promise<void> {
+async function emit(
+  deps: ReconcileDeps,
+  raw: KubeObject,
+  plan: PlanRef,
+  spec: MigrationPlanSpec | undefined,
+  status: MigrationPlanStatus | undefined,
+  actions: readonly Action[],
+): Promise<void> {
   for (const action of actions) {
     if (action.kind === 'event') {
-      deps.log.log(action.type === 'Warning' ? 'warn' : 'info', action.message, { plan: plan.name, namespace: plan.namespace, reason: action.reason });
+      deps.log.log(action.type === 'Warning' ? 'warn' : 'info', action.message, {
+        plan: plan.name,
+        namespace: plan.namespace,
+        reason: action.reason,
+        phase: status?.phase,
+        step: status?.currentStep,
+        weight: status?.canaryWeight,
+      });
       await deps.events.record(raw, action.type, action.reason, action.message).catch((error: unknown) => {
         deps.log.warn('could not record event', { plan: plan.name, namespace: plan.namespace, error: String(error) });
       });
