@@ -19,7 +19,7 @@ import { startController } from '../support/controller';
 import { createPlan, liveWeight, makeTarget, reconciledSince } from '../support/plans';
 import { haveBinaries, itWithBinaries, startTestPrometheus, waitForQuery } from '../support/prometheus';
 import type { WeightRecorder } from '../support/targets';
-import { pollPhase } from './scenario';
+import { pollPhase, stopPolling } from './scenario';
 
 const itWithPrometheus = itWithBinaries('prometheus');
 const itWithAlertmanager = itWithBinaries('prometheus', 'alertmanager');
@@ -139,6 +139,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  stopPolling();
   await prometheus?.stop();
   await alertmanager?.stop();
   await stopApp();

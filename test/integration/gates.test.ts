@@ -127,7 +127,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await scenarios.settle();
+  await scenarios.stop();
   await controller?.stop();
   await prometheus?.stop();
   await stopPairs([...pairs.values()]);
@@ -147,7 +147,7 @@ describe('steps gated on a real Prometheus', () => {
     expect(checkOf(seen.status, 'latency-p99')?.value).toBeGreaterThan(0);
     expect(checkOf(seen.status, 'latency-p99')?.value).toBeLessThan(0.1);
     expect(seen.canaryRequests).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 
   it('a canary answering 20% 5xx is rolled back after failureLimit (2) breaching rounds, every target at 0', async () => {
     const seen = await scenarios.result<Seen>('errors');
@@ -161,7 +161,7 @@ describe('steps gated on a real Prometheus', () => {
     expect(typeof seen.status.rollback?.recoverySeconds).toBe('number');
     expect(seen.status.rollback?.recoverySeconds).toBeGreaterThanOrEqual(0);
     expect(seen.status.rollback?.completedAt).toBeDefined();
-  }, 60_000);
+  }, 120_000);
 
   it('a canary whose p99 latency is above the threshold is rolled back', async () => {
     const seen = await scenarios.result<Seen>('slow');
@@ -175,7 +175,7 @@ describe('steps gated on a real Prometheus', () => {
     expect(checkOf(seen.status, 'error-rate')?.result).not.toBe('Fail');
     expect(seen.status.rollback?.reason).toContain('latency-p99');
     expect(seen.status.rollback?.recoverySeconds).toBeGreaterThanOrEqual(0);
-  }, 60_000);
+  }, 120_000);
 
   it('a warning-only breach holds the weight over several rounds, then advances once the canary is fixed', async () => {
     const seen = await scenarios.result<Seen & { held: MigrationPlanStatus[] }>('warning');
@@ -191,5 +191,5 @@ describe('steps gated on a real Prometheus', () => {
     expect(seen.finalWeight).toBe(100);
     expect(seen.status.rollback).toBeUndefined();
     expect(checkOf(seen.status, 'error-rate')).toMatchObject({ result: 'Pass', value: 0 });
-  }, 60_000);
+  }, 120_000);
 });

@@ -10,7 +10,7 @@ import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { startController } from '../support/controller';
 import { createPlan, liveWeight, makeTarget, request } from '../support/plans';
 import { haveBinaries, itWithBinaries, startTestPrometheus } from '../support/prometheus';
-import { checkOf, pollPhase, pollStatus } from './scenario';
+import { checkOf, pollPhase, pollStatus, stopPolling } from './scenario';
 
 const it = itWithBinaries('prometheus');
 
@@ -28,6 +28,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  stopPolling();
   await controller?.stop();
   await prometheus?.stop();
   if (pair) await stopPairs([pair]);

@@ -7,6 +7,18 @@ import type { MigrationPlanStatus, Phase } from '../../src/plan/schema';
 /** How often a scenario reads its plan: several rounds a second would only load the API server. */
 const POLL_MS = 150;
 
+/** Aborted in teardown: every poll still waiting (a test that timed out) gives up at once. */
+const stopping = new AbortController();
+
+/** For afterAll, before stopping what the polls read: no poll outlives the file. */
+export function stopPolling(): void {
+  stopping.abort();
+}
+
+export class ScenarioStopped extends Error {
+  override readonly name = 'ScenarioStopped';
+}
+
 export async function pollStatus(
   cluster: TestCluster,
   name: string,
@@ -16,7 +28,10 @@ export async function pollStatus(
 ): Promise<MigrationPlanStatus> {
   let last: MigrationPlanStatus | undefined;
   try {
-    await waitFor(async () => ok((last = await planStatus(cluster, name))), timeoutMs, `plan ${name}: ${what}`, POLL_MS);
+    await waitFor(async () => {
+      if (stopping.signal.aborted) return true;
+      return ok((last = await planStatus(cluster, name)));
+    }, timeoutMs, `plan ${name}: ${what}`, POLL_MS);
   } catch (error) {
     const brief = last && {
       phase: last.phase,
@@ -28,6 +43,7 @@ export async function pollStatus(
     };
     throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(brief)}`);
   }
+  if (stopping.signal.aborted) throw new ScenarioStopped(`plan ${name}: stopped by teardown while waiting for ${what}`);
   return last as MigrationPlanStatus;
 }
 
@@ -59,8 +75,10 @@ export class Scenarios<K extends string> {
     return p as Promise<T>;
   }
 
-  /** Waits for every scenario to end, failed or not, so teardown never pulls the rug from one. */
-  async settle(): Promise<void> {
+  /** Ends every scenario (a poll still waiting gives up at once, so each one's own cleanup runs)
+   * and waits until all have ended, so teardown never pulls the rug from one. */
+  async stop(): Promise<void> {
+    stopPolling();
     await Promise.allSettled(this.runs.values());
   }
 }
