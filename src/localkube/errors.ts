@@ -133,6 +133,7 @@ export const errors = {
 export interface FieldError {
   reason:
     | 'FieldValueInvalid'
+    | 'FieldValueTypeInvalid'
     | 'FieldValueRequired'
     | 'FieldValueNotSupported'
     | 'FieldValueTooLong'
@@ -146,6 +147,7 @@ export interface FieldError {
 
 const REASON_TEXT: Record<FieldError['reason'], string> = {
   FieldValueInvalid: 'Invalid value',
+  FieldValueTypeInvalid: 'Invalid value',
   FieldValueRequired: 'Required value',
   FieldValueNotSupported: 'Unsupported value',
   FieldValueTooLong: 'Too long',
@@ -165,7 +167,7 @@ export function renderValue(value: unknown): string {
 function renderFieldErrorBody(e: FieldError): string {
   const head = REASON_TEXT[e.reason];
   const withValue =
-    e.reason === 'FieldValueInvalid' || e.reason === 'FieldValueNotSupported' || e.reason === 'FieldValueDuplicate' || e.reason === 'FieldValueTooMany'
+    e.reason === 'FieldValueInvalid' || e.reason === 'FieldValueTypeInvalid' || e.reason === 'FieldValueNotSupported' || e.reason === 'FieldValueDuplicate' || e.reason === 'FieldValueTooMany'
       ? `${head}: ${renderValue(e.value)}`
       : head;
   return e.detail ? `${withValue}: ${e.detail}` : withValue;

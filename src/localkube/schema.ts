@@ -351,6 +351,11 @@ function invalid(field: string, value: unknown, detail: string): FieldError {
   return { reason: 'FieldValueInvalid', field, value, detail };
 }
 
+/** kube-openapi's InvalidType (a wrong JSON type, a null, a bad format) maps to field.TypeInvalid. */
+function typeInvalid(field: string, value: unknown, detail: string): FieldError {
+  return { reason: 'FieldValueTypeInvalid', field, value, detail };
+}
+
 /** Validates `value` against `schema`; returns field errors with kube-openapi's messages. */
 export function validateValue(value: Json, schema: JSONSchemaProps, path: string): FieldError[] {
   const errs: FieldError[] = [];
@@ -363,19 +368,19 @@ function validateNode(value: Json, schema: JSONSchemaProps, path: string, errs: 
   if (value === null) {
     if (schema.nullable) return;
     if (schema.type) {
-      errs.push(invalid(name, null, `${name} in body must be of type ${schema.type}: "null"`));
+      errs.push(typeInvalid(name, 'null', `${name} in body must be of type ${schema.type}: "null"`));
       return;
     }
   }
   if (schema['x-kubernetes-int-or-string']) {
     const t = jsonType(value);
     if (t !== 'integer' && t !== 'string') {
-      errs.push(invalid(name, t, `${name} in body must be of type integer,string: ${JSON.stringify(t)}`));
+      errs.push(typeInvalid(name, t, `${name} in body must be of type integer,string: ${JSON.stringify(t)}`));
       return;
     }
   } else if (schema.type && !typeMatches(value, schema.type)) {
     const t = jsonType(value);
-    errs.push(invalid(name, t, `${name} in body must be of type ${schema.type}: ${JSON.stringify(t)}`));
+    errs.push(typeInvalid(name, t, `${name} in body must be of type ${schema.type}: ${JSON.stringify(t)}`));
     return;
   }
   if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
@@ -399,7 +404,7 @@ function validateNode(value: Json, schema: JSONSchemaProps, path: string, errs: 
       if (re && !re.test(value)) errs.push(invalid(name, value, `${name} in body should match '${schema.pattern}'`));
     }
     if (schema.format === 'date-time' && !isDateTime(value)) {
-      errs.push(invalid(name, value, `${name} in body must be of type date-time: ${JSON.stringify(value)}`));
+      errs.push(typeInvalid(name, value, `${name} in body must be of type date-time: ${JSON.stringify(value)}`));
     }
   }
   if (typeof value === 'number') {

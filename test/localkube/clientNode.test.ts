@@ -292,8 +292,9 @@ describe('MigrationPlans through CustomObjectsApi', () => {
     expect(body.message).toBe(
       'MigrationPlan.trafficshift.io "typed" is invalid: [spec.strategy: Unsupported value: "Sideways": supported values: "Canary", "BlueGreen", spec.steps[0].weight: Invalid value: "string": spec.steps[0].weight in body must be of type integer: "string"]',
     );
+    // A wrong JSON type is field.TypeInvalid on a real server, not plain Invalid.
     expect((body.details as Record<string, unknown>).causes).toContainEqual({
-      reason: 'FieldValueInvalid',
+      reason: 'FieldValueTypeInvalid',
       message: 'Invalid value: "string": spec.steps[0].weight in body must be of type integer: "string"',
       field: 'spec.steps[0].weight',
     });

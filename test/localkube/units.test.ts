@@ -116,6 +116,16 @@ describe('pruning, defaulting, validation', () => {
     expect(validateValue(['a', 'a'], setList, 'x')).toHaveLength(1);
   });
 
+  it('reports a wrong type, a null and a bad date-time as FieldValueTypeInvalid, as kube-openapi\'s InvalidType maps', () => {
+    const s = { type: 'object', properties: { n: { type: 'integer' }, items: { type: 'array', items: { type: 'object' } }, at: { type: 'string', format: 'date-time' } } };
+    const errs = validateValue({ n: 'x', items: [null], at: 'yesterday' }, s, 'status');
+    expect(errs.map((e) => ({ reason: e.reason, field: e.field, value: e.value, detail: e.detail }))).toStrictEqual([
+      { reason: 'FieldValueTypeInvalid', field: 'status.n', value: 'string', detail: 'status.n in body must be of type integer: "string"' },
+      { reason: 'FieldValueTypeInvalid', field: 'status.items[0]', value: 'null', detail: 'status.items[0] in body must be of type object: "null"' },
+      { reason: 'FieldValueTypeInvalid', field: 'status.at', value: 'yesterday', detail: 'status.at in body must be of type date-time: "yesterday"' },
+    ]);
+  });
+
   it('reports oneOf and pattern failures', () => {
     const errs = validateValue({ v: 'ABC' }, { type: 'object', properties: { v: { type: 'string', pattern: '^[a-z]+$' } }, oneOf: [{ required: ['a'] }, { required: ['b'] }] }, '');
     expect(errs.map((e) => e.detail)).toStrictEqual(["v in body should match '^[a-z]+$'", '<root> in body must validate one and only one schema (oneOf)']);
