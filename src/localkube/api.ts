@@ -196,11 +196,9 @@ export class Api {
           patched = applyJsonPatch(current, decodeJsonPatch(parsed));
         } catch (e) {
           if (e instanceof JsonPatchDecodeError) throw errors.badRequest(e.message);
-          if (e instanceof JsonPatchApplyError) {
-            throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
-              causes: [{ reason: 'UnexpectedServerResponse', message: e.message }],
-            });
-          }
+          // The real server (NewGenericServerResponse without isUnexpectedResponse) drops the
+          // reason: details stay empty and nobody learns which op failed.
+          if (e instanceof JsonPatchApplyError) throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
           throw e;
         }
         break;
