@@ -40,8 +40,26 @@ export const MERGE_PATCH = 'application/merge-patch+json';
 export const JSON_PATCH = 'application/json-patch+json';
 export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+
+/** The patch types a real server names in its 415 answer, in its order. */
+export function advertisedPatchTypes(type: ResourceType): string[] {
+  return type.custom ? [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] : [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH];
+}
+
+/** The patch types served here: server-side apply is not implemented. */
 export function acceptedPatchTypes(type: ResourceType): string[] {
-  return type.custom ? [JSON_PATCH, MERGE_PATCH] : [STRATEGIC_MERGE_PATCH, JSON_PATCH, MERGE_PATCH];
+  return advertisedPatchTypes(type).filter((t) => t !== APPLY_PATCH);
+}
+
+/** Refuses a patch type this server does not serve: 415 with the real server's list, or, for
+ * server-side apply (which a real server takes), a 415 that says it is not implemented here. */
+export function checkPatchType(type: ResourceType, contentType: string): void {
+  if (acceptedPatchTypes(type).includes(contentType)) return;
+  if (contentType === APPLY_PATCH) {
+    throw new StatusError(415, 'UnsupportedMediaType', `server-side apply (${APPLY_PATCH}) is not implemented by the in-process API server; use ${MERGE_PATCH} or ${JSON_PATCH}`);
+  }
+  throw errors.unsupportedMediaType(advertisedPatchTypes(type));
 }
 
 export function groupResource(type: ResourceType): GroupResource {
@@ -288,9 +306,8 @@ export class Api {
     };
   }
 
-  /** Server-side apply (APPLY_PATCH) is not implemented, so it is not offered either. */
   private unsupportedPatch(type: ResourceType): StatusError {
-    return errors.unsupportedMediaType(acceptedPatchTypes(type));
+    return errors.unsupportedMediaType(advertisedPatchTypes(type));
   }
 
   private existing(t: Target): KubeObject {

@@ -106,12 +106,7 @@ export const errors = {
   expired: (message: string) => new StatusError(410, 'Expired', message),
   gone: (message: string) => new StatusError(410, 'Gone', message),
   unsupportedMediaType: (accepted: string[]) =>
-    new StatusError(
-      415,
-      'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
-      {},
-    ),
+    new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`),
   invalid: (kind: string, group: string, name: string, causes: FieldError[]) => {
     const rendered = causes.map(renderFieldError);
     const summary = rendered.length === 1 ? rendered[0] : `[${rendered.join(', ')}]`;

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import * as yaml from 'js-yaml';
-import { acceptedPatchTypes, Api, FieldValidation, groupResource, Target } from './api';
+import { Api, checkPatchType, FieldValidation, groupResource, Target } from './api';
 import { allowAll, AllowRule, Authenticator, Authorizer, forbidden, RequestAttributes, rulesAuthorizer, UserInfo } from './auth';
 import { defaultCrdFiles, readCrdFile, resourceTypeFromCrd, validateCrd } from './crd';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, TypeRegistry, versionInfo } from './discovery';
@@ -441,7 +441,7 @@ export class LocalKube {
       case 'patch': {
         const body = await readBody(req);
         const contentType = mediaType(req.headers['content-type']);
-        if (!acceptedPatchTypes(t.type).includes(contentType)) throw errors.unsupportedMediaType(acceptedPatchTypes(t.type));
+        checkPatchType(t.type, contentType);
         const result = api.patch(t, body, contentType, { dryRun, fieldValidation });
         return this.sendObject(res, result.code, t, result.object, format, result.warnings);
       }
@@ -693,5 +693,5 @@ function parseBody(req: http.IncomingMessage, body: Buffer): unknown {
       throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
     }
   }
-  throw errors.unsupportedMediaType(['application/json', 'application/yaml']);
+  throw errors.unsupportedMediaType(['application/json', 'application/yaml', PROTOBUF]);
 }

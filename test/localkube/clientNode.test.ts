@@ -224,7 +224,25 @@ describe('MigrationPlans through CustomObjectsApi', () => {
       h.custom.patchNamespacedCustomObject({ ...MP, namespace: 'shop', name: 'smp', body: { spec: { paused: true } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch)),
     );
     expect(code).toBe(415);
-    expect(body.reason).toBe('UnsupportedMediaType');
+    // Word for word as kube-apiserver 1.25: it names server-side apply too, and sends no details.
+    expect(body).toStrictEqual({
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'UnsupportedMediaType', code: 415,
+      message: 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    });
+  });
+
+  it('answers a server-side apply with a 415 that says it is not implemented here', async () => {
+    await h.custom.createNamespacedCustomObject({ ...MP, namespace: 'shop', body: plan('ssa') });
+    const answer = await raw(h.server, 'PATCH', '/apis/trafficshift.io/v1alpha1/namespaces/shop/migrationplans/ssa?fieldManager=me', plan('ssa'), { 'content-type': 'application/apply-patch+yaml' });
+    expect(answer.status).toBe(415);
+    expect(answer.json.message).toMatch(/^server-side apply \(application\/apply-patch\+yaml\) is not implemented/);
+  });
+
+  it('answers a create in an unknown format with 415 naming json, yaml and protobuf', async () => {
+    const answer = await raw(h.server, 'POST', '/apis/trafficshift.io/v1alpha1/namespaces/shop/migrationplans', plan('text'), { 'content-type': 'text/plain' });
+    expect(answer.status).toBe(415);
+    expect(answer.json.message).toBe('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+    expect(answer.json).not.toHaveProperty('details');
   });
 
   it('status writes change only status; spec writes ignore status; generation follows spec only', async () => {
