@@ -48,10 +48,15 @@ export class StatusError extends Error {
       status: 'Failure',
       message: this.message,
       reason: this.reason,
-      ...(this.details ? { details: this.details } : {}),
+      ...(this.details ? { details: withoutEmptyStrings(this.details) } : {}),
       code: this.code,
     };
   }
+}
+
+/** Go's `omitempty`: a core resource's Status has no `group` key at all, not `"group": ""`. */
+function withoutEmptyStrings(details: StatusDetails): StatusDetails {
+  return Object.fromEntries(Object.entries(details).filter(([, v]) => v !== '')) as StatusDetails;
 }
 
 /** Identifies a resource the way apimachinery's GroupResource prints: `plural.group`. */
