@@ -263,9 +263,7 @@ export class Api {
       if (existing.metadata.deletionTimestamp) {
         return { object: this.present(type, t.version, existing), warnings: [], code: pending };
       }
-      const marked: KubeObject = clone(existing);
-      marked.metadata.deletionTimestamp = rfc3339Seconds(this.hooks.now());
-      marked.metadata.deletionGracePeriodSeconds = 0;
+      const marked = this.markedForDeletion(existing);
       if (namespaceFinalizing) marked.status = { ...(isJsonObject(marked.status) ? marked.status : {}), phase: 'Terminating' };
       if (crdFinalizing) {
         if (!finalizers.includes(CRD_CLEANUP_FINALIZER)) marked.metadata.finalizers = [...finalizers, CRD_CLEANUP_FINALIZER];
@@ -294,6 +292,18 @@ export class Api {
   }
 
   // ---------------------------------------------------------------------------------------
+
+  /** What a delete that has to wait for finalizers stores: deletionTimestamp set, and (the
+   * registry's BeforeDelete) generation bumped on objects that carry one, so a controller
+   * comparing observedGeneration sees that something happened. */
+  private markedForDeletion(obj: KubeObject): KubeObject {
+    const marked: KubeObject = clone(obj);
+    marked.metadata.deletionTimestamp = rfc3339Seconds(this.hooks.now());
+    marked.metadata.deletionGracePeriodSeconds = 0;
+    const generation = marked.metadata.generation;
+    if (typeof generation === 'number' && generation > 0) marked.metadata.generation = generation + 1;
+    return marked;
+  }
 
   private deleteAnswer(type: ResourceType, version: string, obj: KubeObject): KubeObject {
     if (returnsDeletedObject(type)) return this.present(type, version, obj);
@@ -527,10 +537,7 @@ export class Api {
       if (obj.metadata.deletionTimestamp) continue;
       const finalizers = Array.isArray(obj.metadata.finalizers) ? obj.metadata.finalizers : [];
       if (finalizers.length > 0) {
-        const marked = clone(obj);
-        marked.metadata.deletionTimestamp = rfc3339Seconds(this.hooks.now());
-        marked.metadata.deletionGracePeriodSeconds = 0;
-        this.store.write(key, marked, obj);
+        this.store.write(key, this.markedForDeletion(obj), obj);
       } else {
         this.store.remove(key, obj);
         const namespace = String(obj.metadata.namespace ?? '');
@@ -569,10 +576,7 @@ export class Api {
         if (obj.metadata.deletionTimestamp) continue;
         const finalizers = Array.isArray(obj.metadata.finalizers) ? obj.metadata.finalizers : [];
         if (finalizers.length > 0) {
-          const marked = clone(obj);
-          marked.metadata.deletionTimestamp = rfc3339Seconds(this.hooks.now());
-          marked.metadata.deletionGracePeriodSeconds = 0;
-          this.store.write(key, marked, obj);
+          this.store.write(key, this.markedForDeletion(obj), obj);
         } else {
           this.store.remove(key, obj);
         }

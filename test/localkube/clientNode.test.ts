@@ -277,6 +277,8 @@ describe('MigrationPlans through CustomObjectsApi', () => {
     expect(deleting.status).toBe(200);
     const marked = (await h.custom.getNamespacedCustomObject({ ...MP, namespace: 'shop', name: 'fin' })) as Record<string, any>;
     expect(marked.metadata.deletionTimestamp).toBeTruthy();
+    // The registry's BeforeDelete bumps generation when it sets deletionTimestamp (kube-apiserver 1.25: 1 -> 2).
+    expect(marked.metadata.generation).toBe(2);
     const again = await raw(h.server, 'DELETE', `/apis/trafficshift.io/v1alpha1/namespaces/shop/migrationplans/fin`);
     expect((again.json.metadata as Record<string, unknown>).resourceVersion).toBe(marked.metadata.resourceVersion);
     const addFinalizer = await failure(
