@@ -401,6 +401,32 @@ describe('patches', () => {
     expect(spec(patched)['http']).toEqual([{ name: 'primary', route: [{ destination: { host: 'checkout-svc' }, weight: 100 }] }]);
   });
 
+  it('a merge patch of a Service selector merges the map: a key goes only with null', async () => {
+    const ref = { ...REFS.services, namespace: ns };
+    await cluster.kube.create(ref, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc' }, spec: { selector: { app: 'monolith', tier: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } });
+    const merged = await cluster.kube.mergePatch({ ...ref, name: 'svc' }, { spec: { selector: { app: 'checkout-svc' } } });
+    expect(spec(merged)['selector']).toEqual({ app: 'checkout-svc', tier: 'web' });
+    const nulled = await cluster.kube.mergePatch({ ...ref, name: 'svc' }, { spec: { selector: { tier: null } } });
+    expect(spec(nulled)['selector']).toEqual({ app: 'checkout-svc' });
+  });
+
+  it('an Ingress annotation patch changes resourceVersion but not generation; a spec patch bumps it', async () => {
+    const ref = { ...REFS.ingresses, namespace: ns };
+    const created = await cluster.kube.create(ref, {
+      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'ing', annotations: { 'nginx.ingress.kubernetes.io/canary': 'true' } },
+      spec: { ingressClassName: 'nginx', rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'checkout-svc', port: { number: 80 } } } }] } }] },
+    });
+    expect(meta(created).generation).toBe(1);
+    const annotated = await cluster.kube.mergePatch({ ...ref, name: 'ing' }, { metadata: { annotations: { 'nginx.ingress.kubernetes.io/canary-weight': '25' } } });
+    expect(meta(annotated).generation).toBe(1);
+    expect(meta(annotated).resourceVersion).not.toBe(meta(created).resourceVersion);
+    expect(meta(annotated).annotations).toEqual({ 'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '25' });
+    const same = await cluster.kube.mergePatch({ ...ref, name: 'ing' }, { metadata: { annotations: { 'nginx.ingress.kubernetes.io/canary-weight': '25' } } });
+    expect(meta(same).resourceVersion).toBe(meta(annotated).resourceVersion);
+    const respec = await cluster.kube.mergePatch({ ...ref, name: 'ing' }, { spec: { ingressClassName: 'other' } });
+    expect(meta(respec).generation).toBe(2);
+  });
+
   it('null in a merge patch deletes a key (annotation, spec field)', async () => {
     await createPlan('nulls', { description: 'gone soon' }, { annotations: { keep: '1', drop: '2' } });
     const patched = await cluster.kube.mergePatch(plans('nulls'), { metadata: { annotations: { drop: null } }, spec: { description: null } });
