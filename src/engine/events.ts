@@ -4,6 +4,7 @@
 import type { MigrationPlanSpec, MigrationPlanStatus, Phase, RequestKind } from '../plan/schema';
 import { inChangeWindow } from './schedule';
 import {
+  analysisIntervalMs,
   bakeTimeMs,
   blueGreenSwitched,
   currentStep,
@@ -117,6 +118,14 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
   }
 }
 
+/** The round held only because checks returned no data (under `noData: hold`): nothing breached. */
+function onlyNoDataHolds(spec: MigrationPlanSpec, status: MigrationPlanStatus): boolean {
+  if (spec.analysis?.noData !== 'hold') return false;
+  const gating = new Set((spec.analysis?.checks ?? []).filter((c) => c.severity !== 'info').map((c) => c.name));
+  const results = (status.checks ?? []).filter((c) => gating.has(c.name)).map((c) => c.result);
+  return results.includes('NoData') && results.every((r) => r === 'Pass' || r === 'NoData');
+}
+
 function outsideWindow(): Occurrence {
   return { on: 'OutsideWindow', reason: 'OutsideChangeWindow', message: 'outside every change window: steps wait for the next one' };
 }
@@ -130,15 +139,26 @@ function activeEvent(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: 
   if (lastRound?.verdict === 'Fail') {
     return { on: 'ChecksFailing', reason: 'CheckFailing', message: `${lastRound.message ?? 'a critical check failed'} (automatic rollback is off)` };
   }
-  if (lastRound?.verdict === 'Hold') return { on: 'ChecksHolding', reason: 'AnalysisHold', message: lastRound.message ?? 'a check holds the plan' };
-  if (!inChangeWindow(spec.schedule, obs.now)) return outsideWindow();
-
   const label = stepLabel(spec, status);
   const stepStartedAt = toMs(status.stepStartedAt);
-  if (stepStartedAt === undefined) return { on: 'WeightLanding', reason: 'WaitingForWeight', message: `${label}: waiting for every target to hold it` };
   const roundAt = toMs(lastRound?.at);
-  const roundPassed = !hasChecks(spec) || (lastRound?.verdict === 'Pass' && roundAt !== undefined && roundAt >= stepStartedAt);
-  if (!roundPassed) return { on: 'RoundPending', reason: 'WaitingForAnalysis', message: `${label}: waiting for a passing analysis round` };
+  // A round measures traffic over the last interval, so only one taken a whole interval after
+  // the weight landed speaks for this weight. Before that, no data is no news.
+  const settledAt = stepStartedAt === undefined ? undefined : stepStartedAt + analysisIntervalMs(spec);
+  const settled = roundAt !== undefined && settledAt !== undefined && roundAt >= settledAt;
+  if (lastRound?.verdict === 'Hold') {
+    if (!settled && onlyNoDataHolds(spec, status)) {
+      return { on: 'RoundPending', reason: 'WaitingForAnalysis', message: `${label}: waiting for data at the new weight (${lastRound.message ?? 'no data yet'})` };
+    }
+    return { on: 'ChecksHolding', reason: 'AnalysisHold', message: lastRound.message ?? 'a check holds the plan' };
+  }
+  if (!inChangeWindow(spec.schedule, obs.now)) return outsideWindow();
+
+  if (stepStartedAt === undefined) return { on: 'WeightLanding', reason: 'WaitingForWeight', message: `${label}: waiting for every target to hold it` };
+  const roundPassed = !hasChecks(spec) || (lastRound?.verdict === 'Pass' && settled);
+  if (!roundPassed) {
+    return { on: 'RoundPending', reason: 'WaitingForAnalysis', message: `${label}: waiting for a passing analysis round a full interval after the weight landed` };
+  }
 
   const bakeStartedAt = toMs(status.bakeStartedAt);
   const baking = spec.strategy === 'BlueGreen' ? blueGreenSwitched(status) : bakeStartedAt !== undefined;

@@ -11,16 +11,27 @@ export const WRITE_RECHECK_MS = 2_000;
 export const TARGET_RECHECK_MS = 10_000;
 
 /**
+ * When the next check round is due: at once for a plan's first round; a whole interval after the
+ * current weight landed when the last round ran before that (a round must measure traffic at
+ * this weight, so a step's rounds start over when it lands); else an interval after the last.
+ */
+export function nextRoundAt(spec: MigrationPlanSpec, status: MigrationPlanStatus, now: number): number {
+  const last = toMs(status.lastRound?.at);
+  if (last === undefined) return now;
+  const interval = analysisIntervalMs(spec);
+  const landed = toMs(status.stepStartedAt);
+  return landed !== undefined && last < landed ? landed + interval : last + interval;
+}
+
+/**
  * True when the controller should run every check now: the plan holds a step's weight on every
  * target (stepStartedAt is set) in an active phase (Paused included, so an automatic rollback
- * still fires while paused), and no round ran within the last interval. The first round of a
- * plan runs at once; a plan without checks never needs one.
+ * still fires while paused), and the next round is due. A plan without checks never needs one.
  */
 export function analysisDue(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined, now: number): boolean {
   if (!isActive(status?.phase ?? 'Pending') || !hasChecks(spec)) return false;
   if (status?.stepStartedAt === undefined) return false;
-  const last = toMs(status.lastRound?.at);
-  return last === undefined || now >= last + analysisIntervalMs(spec);
+  return now >= nextRoundAt(spec, status, now);
 }
 
 /** The earliest moment something becomes due, never before now; undefined in final phases. */
@@ -43,10 +54,7 @@ export function nextEvaluationAt(
     const stepStartedAt = toMs(status.stepStartedAt);
     if (stepStartedAt === undefined) due.push(now + WRITE_RECHECK_MS);
     else {
-      if (hasChecks(spec)) {
-        const last = toMs(status.lastRound?.at);
-        due.push(last === undefined ? now : last + analysisIntervalMs(spec));
-      }
+      if (hasChecks(spec)) due.push(nextRoundAt(spec, status, now));
       const pause = pauseOf(currentStep(spec, status));
       if (pause.kind === 'duration' && status.promotedStep !== stepIndex(spec, status)) due.push(stepStartedAt + pause.ms);
       const bakeStartedAt = toMs(status.bakeStartedAt);

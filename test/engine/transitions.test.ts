@@ -83,6 +83,47 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'Progressing at step 3 (no pause), a round passes before a full interval at the new weight -> no advance yet; the next round is due an interval after landing',
+    status: atStep(2, 50, 0, { lastRound: { at: iso(-5), verdict: 'Pass' } }), obs: obs(25, { targets: weights(50, 50), round: round(25) }),
+    phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.currentStep).toBe(2);
+      expect(condition(d, 'Progressing')).toMatchObject({ reason: 'WaitingForAnalysis' });
+      expect(d.nextEvaluationAt).toBe(at(55));
+    },
+  },
+  {
+    name: 'a step lands after a round at the old weight -> the next round is due a whole interval after landing, not an interval after that round',
+    status: { phase: 'Progressing', currentStep: 1, canaryWeight: 5, lastRound: { at: iso(-1), verdict: 'Pass' } }, obs: obs(0, { targets: weights(25, 25) }),
+    phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.stepStartedAt).toBe(iso(0));
+      expect(analysisDue(plan, d.status, at(29))).toBe(false);
+      expect(analysisDue(plan, d.status, at(30))).toBe(true);
+      expect(d.nextEvaluationAt).toBe(at(30));
+    },
+  },
+  {
+    name: 'Progressing, the round right after the weight landed has no data yet (noData: hold) -> stays Progressing, waiting for data: no Holding, no Warning',
+    status: atStep(0, 5, 0, { lastRound: undefined }), obs: obs(1, { targets: weights(5, 5), round: round(1, { 'error-rate': 'NoData', latency: 'NoData' }) }),
+    phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.lastRound?.verdict).toBe('Hold');
+      expect(condition(d, 'Progressing')).toMatchObject({ reason: 'WaitingForAnalysis' });
+      expect(d.actions.filter((a) => a.kind === 'event' && a.type === 'Warning')).toEqual([]);
+    },
+  },
+  {
+    name: 'Progressing, still no data a full interval after the weight landed -> Holding',
+    status: atStep(0, 5, 0, { lastRound: undefined }), obs: obs(30, { targets: weights(5, 5), round: round(30, { 'error-rate': 'NoData' }) }),
+    phase: 'Holding', writes: [],
+  },
+  {
+    name: 'Progressing, a breach right after the weight landed -> Holding at once (only no data waits)',
+    status: atStep(0, 5, 0, { lastRound: undefined }), obs: obs(1, { targets: weights(5, 5), round: round(1, { latency: ['Fail', 0.9] }) }),
+    phase: 'Holding', writes: [],
+  },
+  {
     name: 'Progressing at step 1, one target still at 0 -> not landed, the write is repeated for that target only',
     status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0 }, obs: obs(2, { targets: weights(5, 0) }), phase: 'Progressing', writes: [[5, [1]]],
     then: (d) => expect(d.status.stepStartedAt).toBeUndefined(),
@@ -200,7 +241,7 @@ const rows: Row[] = [
   },
   {
     name: 'Progressing at step 1 (pause 1m), promote request -> waives the pause and advances',
-    status: atStep(0, 5, 0), obs: obs(10, { targets: weights(5, 5), requests: { promote: { value: 'p' } } }), phase: 'Progressing', writes: [[25, [0, 1]]],
+    status: atStep(0, 5, 0, { lastRound: { at: iso(30), verdict: 'Pass' } }), obs: obs(40, { targets: weights(5, 5), requests: { promote: { value: 'p' } } }), phase: 'Progressing', writes: [[25, [0, 1]]],
   },
   {
     name: 'Pending (paused), promote request -> consumed and ignored with a history note',
@@ -317,11 +358,11 @@ const rows: Row[] = [
   {
     name: 'BlueGreen preview, round passes -> switches to 100 in one write',
     spec: bg, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0) },
-    obs: obs(1, { targets: weights(0), round: { completedAt: at(1), outcomes: [{ name: 'error-rate', value: 0, result: 'Pass' }] } }),
+    obs: obs(30, { targets: weights(0), round: { completedAt: at(30), outcomes: [{ name: 'error-rate', value: 0, result: 'Pass' }] } }),
     phase: 'Progressing', writes: [[100, [0]]],
     then: (d) => {
       expect(eventReasons(d)).toContain('Switched');
-      expect(d.status.bakeStartedAt).toBe(iso(1));
+      expect(d.status.bakeStartedAt).toBe(iso(30));
     },
   },
   {
@@ -332,13 +373,13 @@ const rows: Row[] = [
   },
   {
     name: 'BlueGreen preview with pause {}, round passed -> WaitingForPromotion; no switch',
-    spec: bgGate, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0), lastRound: { at: iso(1), verdict: 'Pass' } },
-    obs: obs(2, { targets: weights(0) }), phase: 'WaitingForPromotion', writes: [],
+    spec: bgGate, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0), lastRound: { at: iso(30), verdict: 'Pass' } },
+    obs: obs(31, { targets: weights(0) }), phase: 'WaitingForPromotion', writes: [],
   },
   {
     name: 'BlueGreen WaitingForPromotion, promote -> switches to 100',
-    spec: bgGate, status: { phase: 'WaitingForPromotion', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0), lastRound: { at: iso(1), verdict: 'Pass' } },
-    obs: obs(5, { targets: weights(0), requests: { promote: { value: 'go' } } }), phase: 'Progressing', writes: [[100, [0]]],
+    spec: bgGate, status: { phase: 'WaitingForPromotion', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0), lastRound: { at: iso(30), verdict: 'Pass' } },
+    obs: obs(35, { targets: weights(0), requests: { promote: { value: 'go' } } }), phase: 'Progressing', writes: [[100, [0]]],
   },
   {
     name: 'BlueGreen preview with pause 5m not over -> holds the preview',
