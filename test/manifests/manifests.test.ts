@@ -1,0 +1,342 @@
+// What `kubectl apply -k manifests/` and `helm install trafficshift charts/trafficshift` put in a
+// cluster: the CRD exactly as generated, RBAC that grants the controller exactly what its code
+// calls (NEEDS below is the one list of it), and a Deployment whose flags the real CLI accepts.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import * as yaml from 'js-yaml';
+import { controllerCommand } from '../../src/cli/commands/controller';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CRD_FILE = 'manifests/crd.yaml';
+const CHART = 'charts/trafficshift';
+const CHART_CRD_FILE = `${CHART}/crds/migrationplans.trafficshift.io.yaml`;
+const CHART_RULES_FILE = `${CHART}/files/controller-rules.yaml`;
+const DEFAULT_LEASE_NAME = 'trafficshift-controller';
+
+/**
+ * Every permission the controller's service account needs, with the call site that needs it.
+ * `evidence` must appear in `file`: when the call moves or goes, the grant is re-examined. When
+ * the controller calls something new, the scan below fails until a row is added here, to
+ * manifests/rbac.yaml and to charts/trafficshift/files/controller-rules.yaml.
+ */
+interface Need {
+  group: string;
+  resource: string;
+  verb: string;
+  file: string;
+  evidence: string;
+}
+
+const TARGETS: Array<{ group: string; resource: string; file: string }> = [
+  { group: 'networking.k8s.io', resource: 'ingresses', file: 'src/providers/nginx.ts' },
+  { group: 'gateway.networking.k8s.io', resource: 'httproutes', file: 'src/providers/gatewayApi.ts' },
+  { group: 'networking.istio.io', resource: 'virtualservices', file: 'src/providers/istio.ts' },
+  { group: 'split.smi-spec.io', resource: 'trafficsplits', file: 'src/providers/smi.ts' },
+  { group: '', resource: 'services', file: 'src/providers/service.ts' },
+];
+
+const NEEDS: readonly Need[] = [
+  // Plans: a fresh read before each reconcile, the informers (controller and /metrics feed),
+  // the finalizer (merge patch on, JSON patch off) and the rollback annotation an alert sets.
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'get', file: 'src/controller/reconcile.ts', evidence: 'raw = await deps.kube.get(ref)' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'list', file: 'src/cli/commands/controller.ts', evidence: 'await kube.list({ group: GROUP, version: VERSION, plural: PLURAL' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'list', file: 'src/api/alerts.ts', evidence: 'await deps.kube.list(ref)' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'watch', file: 'src/controller/controller.ts', evidence: 'kubeSource(this.kube, this.options.kubeConfig, scoped(PLAN_RESOURCE))' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'watch', file: 'src/api/planMetrics.ts', evidence: 'kubeSource(options.kube, options.kubeConfig, ref)' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'deps.kube.mergePatch(ref' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'deps.kube.jsonPatch(ref' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/steering/requests.ts', evidence: 'kube.mergePatch(planRef(plan)' },
+  // Status: written whole (PUT) with resourceVersion as the lock.
+  { group: 'trafficshift.io', resource: 'migrationplans/status', verb: 'update', file: 'src/controller/reconcile.ts', evidence: "deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' })" },
+  // Targets: read, watched (a hand edit wakes the plan), patched with weights.
+  ...TARGETS.flatMap((t): Need[] => [
+    { group: t.group, resource: t.resource, verb: 'get', file: t.file, evidence: `plural: '${t.resource}'` },
+    { group: t.group, resource: t.resource, verb: 'get', file: 'src/providers/types.ts', evidence: 'await kube.get(ref)' },
+    { group: t.group, resource: t.resource, verb: 'list', file: 'src/controller/controller.ts', evidence: 'this.watchTargets(' },
+    { group: t.group, resource: t.resource, verb: 'watch', file: 'src/controller/controller.ts', evidence: 'this.watchTargets(' },
+    { group: t.group, resource: t.resource, verb: 'patch', file: 'src/providers/shell.ts', evidence: 'this.kube.mergePatch(h.ref' },
+    { group: t.group, resource: t.resource, verb: 'patch', file: 'src/providers/shell.ts', evidence: 'this.kube.jsonPatch(h.ref' },
+  ]),
+  // Credentials a plan names, by name, in the plan's namespace.
+  { group: '', resource: 'secrets', verb: 'get', file: 'src/controller/controller.ts', evidence: "kube.get({ group: '', version: 'v1', plural: 'secrets'" },
+  // Events on plans; a repeat bumps the count.
+  { group: '', resource: 'events', verb: 'create', file: 'src/controller/events.ts', evidence: 'await this.kube.create(' },
+  { group: '', resource: 'events', verb: 'patch', file: 'src/controller/events.ts', evidence: 'await this.kube.mergePatch({ ...EVENTS' },
+];
+
+/** Leader election, granted by a Role in the controller's own namespace. */
+const LEASE_NEEDS: readonly Need[] = [
+  { group: 'coordination.k8s.io', resource: 'leases', verb: 'get', file: 'src/controller/controller.ts', evidence: 'return toStored(await kube.get(ref))' },
+  { group: 'coordination.k8s.io', resource: 'leases', verb: 'create', file: 'src/controller/controller.ts', evidence: "return toStored(await kube.create(ref, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease'" },
+  { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', file: 'src/controller/controller.ts', evidence: "return toStored(await kube.replace(ref, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease'" },
+];
+
+/** Code that runs in the controller process. localkube, the demo and the bench never do; the
+ * other CLI commands run with the user's own credentials. */
+const CONTROLLER_CODE = ['src/api', 'src/checks', 'src/controller', 'src/engine', 'src/kube', 'src/plan', 'src/providers', 'src/steering', 'src/cli/commands/controller.ts'];
+
+/** Kube's methods and the RBAC verb each one needs (src/kube/client.ts names them). */
+const METHOD_VERBS: Record<string, string> = { get: 'get', list: 'list', create: 'create', replace: 'update', delete: 'delete', mergePatch: 'patch', jsonPatch: 'patch' };
+
+type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [key: string]: unknown };
+interface PolicyRule { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
+
+const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
+const key = (group: string, resource: string, verb: string): string => `${group || 'core'}/${resource}:${verb}`;
+const needKeys = (needs: readonly Need[]): string[] => [...new Set(needs.map((n) => key(n.group, n.resource, n.verb)))].sort();
+
+function ruleKeys(rules: readonly PolicyRule[]): string[] {
+  const keys = new Set<string>();
+  for (const rule of rules) {
+    for (const group of rule.apiGroups ?? []) for (const resource of rule.resources ?? []) for (const verb of rule.verbs) keys.add(key(group, resource, verb));
+  }
+  return [...keys].sort();
+}
+
+function expectNoWildcards(rules: readonly PolicyRule[]): void {
+  for (const rule of rules) {
+    expect(rule.nonResourceURLs).toBeUndefined();
+    for (const value of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs, ...(rule.resourceNames ?? [])]) {
+      expect(value).not.toContain('*');
+    }
+  }
+}
+
+function sourceFiles(entry: string): string[] {
+  const full = path.join(ROOT, entry);
+  if (entry.endsWith('.ts')) return [entry];
+  return readdirSync(full, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(entry, f));
+}
+
+function one(objects: readonly K8sObject[], kind: string): K8sObject {
+  const found = objects.filter((o) => o.kind === kind);
+  expect(found.map((o) => `${o.kind}/${o.metadata.name}`)).toHaveLength(1);
+  return found[0] as K8sObject;
+}
+
+function have(binary: string, args: string[]): boolean {
+  return spawnSync(binary, args, { encoding: 'utf8' }).status === 0;
+}
+
+const kubectlFound = have('kubectl', ['version', '--client']);
+const helmFound = have('helm', ['version']);
+if (!kubectlFound) process.stderr.write('\n*** kubectl is not on PATH: SKIPPING the `kubectl kustomize manifests/` tests in test/manifests/manifests.test.ts ***\n\n');
+if (!helmFound) process.stderr.write('\n*** helm is not on PATH: SKIPPING the `helm template charts/trafficshift` tests in test/manifests/manifests.test.ts (the chart files are still checked) ***\n\n');
+const withKubectl = kubectlFound ? describe : describe.skip;
+const withHelm = helmFound ? describe : describe.skip;
+
+function render(command: string, args: string[]): K8sObject[] {
+  const text = execFileSync(command, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return yaml.loadAll(text).filter((d): d is K8sObject => d !== null && typeof d === 'object');
+}
+
+/** Parses a container's args with the real `trafficshift controller` command: an unknown or
+ * misspelt flag in a manifest fails here instead of crash-looping in a cluster. */
+function controllerFlags(args: readonly string[]): Record<string, unknown> {
+  expect(args[0]).toBe('controller');
+  const ctx = { stdout: { write: () => true }, stderr: { write: () => true }, stdin: Readable.from([]), setExitCode: () => undefined };
+  const command = controllerCommand(ctx).exitOverride();
+  const { operands, unknown } = command.parseOptions(args.slice(1));
+  expect({ operands, unknown }).toEqual({ operands: [], unknown: [] });
+  return command.opts();
+}
+
+interface Container {
+  args: string[];
+  env: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+  ports: Array<{ name?: string; containerPort: number }>;
+  livenessProbe: { httpGet: { path: string; port: string | number } };
+  readinessProbe: { httpGet: { path: string; port: string | number } };
+  resources: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext: { runAsNonRoot?: boolean; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[]; add?: string[] } };
+}
+interface PodSpec { serviceAccountName: string; securityContext?: { runAsNonRoot?: boolean }; containers: Container[] }
+interface DeploymentSpec { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } }
+
+/** The checks both install paths must pass: same objects, same grants, same controller. */
+function checkInstall(objects: readonly K8sObject[]): void {
+  const deployment = one(objects, 'Deployment');
+  const namespace = deployment.metadata.namespace as string;
+  const spec = deployment['spec'] as DeploymentSpec;
+  const pod = spec.template.spec;
+  expect(pod.containers).toHaveLength(1);
+  const container = pod.containers[0] as Container;
+
+  // Two replicas, one writer.
+  expect(spec.replicas).toBe(2);
+  const flags = controllerFlags(container.args);
+  expect(flags['leaderElect']).toBe(true);
+  expect(flags['port']).toBe(8080);
+  const leaseName = (flags['leaseName'] as string | undefined) ?? DEFAULT_LEASE_NAME;
+
+  const fieldRef = (name: string): string | undefined => container.env.find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath;
+  expect(fieldRef('POD_NAMESPACE')).toBe('metadata.namespace');
+  expect(fieldRef('POD_NAME')).toBe('metadata.name');
+
+  const portOf = (port: string | number): number | undefined => (typeof port === 'number' ? port : container.ports.find((p) => p.name === port)?.containerPort);
+  expect([container.livenessProbe.httpGet.path, portOf(container.livenessProbe.httpGet.port)]).toEqual(['/healthz', 8080]);
+  expect([container.readinessProbe.httpGet.path, portOf(container.readinessProbe.httpGet.port)]).toEqual(['/readyz', 8080]);
+  expect(container.resources.requests).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
+  expect(container.resources.limits).toEqual(expect.objectContaining({ memory: expect.any(String) }));
+
+  expect(pod.securityContext?.runAsNonRoot ?? container.securityContext.runAsNonRoot).toBe(true);
+  expect(container.securityContext).toEqual(expect.objectContaining({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }));
+  expect(container.securityContext.capabilities?.drop).toEqual(['ALL']);
+  expect(container.securityContext.capabilities?.add).toBeUndefined();
+
+  // The Service reaches the pods on 8080.
+  const service = one(objects, 'Service');
+  expect(service.metadata.namespace).toBe(namespace);
+  const serviceSpec = service['spec'] as { selector: Record<string, string>; ports: Array<{ port: number; targetPort: string | number }> };
+  expect(spec.template.metadata.labels).toEqual(expect.objectContaining(serviceSpec.selector));
+  expect(spec.selector.matchLabels).toEqual(expect.objectContaining(serviceSpec.selector));
+  expect(serviceSpec.ports.map((p) => [p.port, portOf(p.targetPort)])).toEqual([[8080, 8080]]);
+
+  // The service account the pods run as holds exactly NEEDS cluster-wide...
+  const account = one(objects, 'ServiceAccount');
+  expect([account.metadata.name, account.metadata.namespace]).toEqual([pod.serviceAccountName, namespace]);
+  const subject = { kind: 'ServiceAccount', name: account.metadata.name, namespace };
+  const clusterRole = one(objects, 'ClusterRole');
+  const clusterRules = clusterRole['rules'] as PolicyRule[];
+  expectNoWildcards(clusterRules);
+  expect(ruleKeys(clusterRules)).toEqual(needKeys(NEEDS));
+  const clusterBinding = one(objects, 'ClusterRoleBinding');
+  expect(clusterBinding['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole.metadata.name });
+  expect(clusterBinding['subjects']).toEqual([subject]);
+
+  // ...and the Lease in its own namespace: create, and get/update on its one Lease only.
+  const role = one(objects, 'Role');
+  expect(role.metadata.namespace).toBe(namespace);
+  const roleRules = role['rules'] as PolicyRule[];
+  expectNoWildcards(roleRules);
+  expect(ruleKeys(roleRules)).toEqual(needKeys(LEASE_NEEDS));
+  for (const rule of roleRules) {
+    if (rule.verbs.some((v) => v !== 'create')) expect(rule.resourceNames).toEqual([leaseName]);
+  }
+  const roleBinding = one(objects, 'RoleBinding');
+  expect(roleBinding.metadata.namespace).toBe(namespace);
+  expect(roleBinding['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+  expect(roleBinding['subjects']).toEqual([subject]);
+}
+
+describe('the permissions table', () => {
+  it.each([...NEEDS, ...LEASE_NEEDS].map((n) => [key(n.group, n.resource, n.verb), n.file, n] as const))('%s is still needed by %s', (_key, file, need) => {
+    const found = read(file).includes(need.evidence);
+    if (!found) throw new Error(`${file} no longer contains ${JSON.stringify(need.evidence)}: find where the controller now needs ${need.verb} on ${need.resource}, or drop the grant from NEEDS, manifests/rbac.yaml and ${CHART_RULES_FILE}`);
+  });
+
+  it('names every resource and Kube method the controller code uses', () => {
+    const granted = new Set([...NEEDS, ...LEASE_NEEDS].map((n) => n.resource));
+    const grantedVerbs = new Set([...NEEDS, ...LEASE_NEEDS].map((n) => n.verb));
+    const missing: string[] = [];
+    for (const file of CONTROLLER_CODE.flatMap(sourceFiles)) {
+      const text = read(file);
+      for (const m of text.matchAll(/plural: '([a-z]+)'/g)) {
+        if (!granted.has(m[1] as string)) missing.push(`${file} names resource ${m[1]}`);
+      }
+      for (const m of text.matchAll(/\bkube\.(\w+)\(/g)) {
+        const verb = METHOD_VERBS[m[1] as string];
+        if (verb !== undefined && !grantedVerbs.has(verb)) missing.push(`${file} calls kube.${m[1]} (verb ${verb})`);
+      }
+      if (text.includes("subresource: 'status'") && !granted.has('migrationplans/status')) missing.push(`${file} writes a status subresource`);
+    }
+    if (missing.length > 0) {
+      throw new Error(`the controller needs permissions no manifest grants: ${missing.join('; ')}. Add each to NEEDS in test/manifests/manifests.test.ts, to manifests/rbac.yaml and to ${CHART_RULES_FILE}`);
+    }
+  });
+});
+
+withKubectl('kubectl kustomize manifests/', () => {
+  let objects: K8sObject[];
+  beforeAll(() => {
+    objects = render('kubectl', ['kustomize', 'manifests/']);
+  });
+
+  it('renders exactly the namespace, the CRD, RBAC, the Deployment and its Service', () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual(
+      ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
+    );
+    const namespace = one(objects, 'Namespace').metadata.name;
+    expect(namespace).toBe('trafficshift-system');
+    for (const o of objects.filter((x) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(x.kind))) {
+      expect([o.kind, o.metadata.namespace]).toEqual([o.kind, namespace]);
+    }
+  });
+
+  it(`installs ${CRD_FILE} unchanged`, () => {
+    expect(one(objects, 'CustomResourceDefinition')).toEqual(yaml.load(read(CRD_FILE)));
+  });
+
+  it('runs `controller --leader-elect` as a service account holding exactly what the code needs', () => {
+    checkInstall(objects);
+  });
+
+  it('grants the same cluster rules as the chart', () => {
+    expect(one(objects, 'ClusterRole')['rules']).toEqual(yaml.load(read(CHART_RULES_FILE)));
+  });
+
+  it('pins the image to the package version', () => {
+    const image = ((one(objects, 'Deployment')['spec'] as DeploymentSpec).template.spec.containers[0] as unknown as { image: string }).image;
+    const version = (JSON.parse(read('package.json')) as { version: string }).version;
+    expect(image).toBe(`ghcr.io/trafficshift/trafficshift:${version}`);
+  });
+});
+
+describe('charts/trafficshift', () => {
+  it(`ships ${CRD_FILE} byte for byte in crds/`, () => {
+    expect(readdirSync(path.join(ROOT, CHART, 'crds'))).toEqual([path.basename(CHART_CRD_FILE)]);
+    if (read(CHART_CRD_FILE) !== read(CRD_FILE)) {
+      throw new Error(`${CHART_CRD_FILE} differs from ${CRD_FILE} (after \`make manifests\`?): run \`cp ${CRD_FILE} ${CHART_CRD_FILE}\``);
+    }
+  });
+
+  it('is version 0.1.0 of a v2 chart whose appVersion is the package version', () => {
+    const chart = yaml.load(read(`${CHART}/Chart.yaml`)) as Record<string, unknown>;
+    const version = (JSON.parse(read('package.json')) as { version: string }).version;
+    expect(chart).toEqual(expect.objectContaining({ apiVersion: 'v2', name: 'trafficshift', version: '0.1.0', appVersion: version }));
+  });
+
+  it('has the documented values', () => {
+    const values = yaml.load(read(`${CHART}/values.yaml`)) as Record<string, unknown>;
+    expect(values).toEqual(expect.objectContaining({
+      image: expect.objectContaining({ repository: 'ghcr.io/trafficshift/trafficshift' }),
+      replicas: 2,
+      leaderElect: true,
+      watchNamespace: '',
+      logFormat: 'json',
+      resources: expect.objectContaining({ requests: expect.any(Object) }),
+    }));
+  });
+
+  it('grants exactly what the code needs, with no wildcards', () => {
+    const rules = yaml.load(read(CHART_RULES_FILE)) as PolicyRule[];
+    expectNoWildcards(rules);
+    expect(ruleKeys(rules)).toEqual(needKeys(NEEDS));
+  });
+});
+
+withHelm('helm template charts/trafficshift', () => {
+  it('renders the same install as the kustomization', () => {
+    const objects = render('helm', ['template', 'trafficshift', CHART, '--namespace', 'trafficshift-system']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    checkInstall(objects);
+  });
+
+  it('narrows RBAC to a Role in watchNamespace and passes --namespace', () => {
+    const objects = render('helm', ['template', 'trafficshift', CHART, '--namespace', 'trafficshift-system', '--set', 'watchNamespace=shop']);
+    expect(objects.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+    const roles = objects.filter((o) => o.kind === 'Role' && o.metadata.namespace === 'shop');
+    expect(roles.map((r) => ruleKeys(r['rules'] as PolicyRule[]))).toEqual([needKeys(NEEDS)]);
+    const container = (one(objects, 'Deployment')['spec'] as DeploymentSpec).template.spec.containers[0] as Container;
+    expect(controllerFlags(container.args)['namespace']).toBe('shop');
+  });
+
+  it('refuses two replicas without leader election', () => {
+    const result = spawnSync('helm', ['template', 'trafficshift', CHART, '--set', 'leaderElect=false'], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).not.toBe(0);
+  });
+});
