@@ -30,8 +30,10 @@ e2e: install build
 demo: build
 	node dist/demo/main.js
 
+# The CRD is generated from the zod schema; Helm installs its own copy from the chart's crds/.
 manifests: build
 	node dist/cli/main.js crd > manifests/crd.yaml
+	cp manifests/crd.yaml charts/trafficshift/crds/migrationplans.trafficshift.io.yaml
 
 bench: build
 	node dist/bench/main.js

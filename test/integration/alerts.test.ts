@@ -2,7 +2,8 @@
 // on a loopback port with POST /api/v1/alerts. First a hand-written Alertmanager payload is
 // posted to it; then the whole real path: Prometheus evaluates an alerting rule on the canary's
 // error rate, sends the alert to a real Alertmanager, and Alertmanager's webhook calls the app.
-// Both plans wait at a promotion gate with a 30 s analysis interval, so only the alert can act.
+// Both plans hold their first step with a 30 s analysis interval (one round at once, the next
+// only after 30 s, and a promotion gate after that), so only the alert can act.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
@@ -19,7 +20,7 @@ import { startController } from '../support/controller';
 import { createPlan, liveWeight, makeTarget, reconciledSince } from '../support/plans';
 import { haveBinaries, itWithBinaries, startTestPrometheus, waitForQuery } from '../support/prometheus';
 import type { WeightRecorder } from '../support/targets';
-import { pollPhase, stopPolling } from './scenario';
+import { pollPhase, pollStatus, stopPolling } from './scenario';
 
 const itWithPrometheus = itWithBinaries('prometheus');
 const itWithAlertmanager = itWithBinaries('prometheus', 'alertmanager');
@@ -115,7 +116,8 @@ async function withPlanAtGate(
     // The gate's round runs the moment the plan starts; rate() needs two scrapes by then.
     await waitForQuery(prom.address, errorsPerSecondQuery(`${name}-canary`), (v) => v === 0, 15_000, `${name}'s canary scraped twice`);
     await createPlan(c, name, gatedPlan(name, target, weight));
-    const gate = await pollPhase(c, name, 'WaitingForPromotion', 30_000);
+    // Holding its first weight with the first round done: the next round is 30 s away.
+    const gate = await pollStatus(c, name, (s) => s?.phase === 'Progressing' && s.canaryWeight === weight && s.lastRound !== undefined, 'its first step landed with a round behind it', 30_000);
     await body({ recorder, target, gate });
   } finally {
     await traffic.stop();
