@@ -5,6 +5,7 @@
 // comes back to a status that already names the step, finds the targets short of it, and writes
 // the step once; it never finds targets ahead of the status, so it never writes a step twice.
 import { isDeepStrictEqual } from 'node:util';
+import { z } from 'zod';
 import type { Logger } from 'winston';
 import { analysisDue, decide, type Action, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner } from '../checks';
@@ -17,6 +18,7 @@ import {
   ObjectMeta,
   PLURAL,
   REQUEST_ANNOTATIONS,
+  Target as TargetSchema,
   VERSION,
   type MigrationPlanSpec,
   type NotificationEvent,
@@ -120,6 +122,13 @@ function pendingRequests(annotations: Record<string, string> | undefined, plan: 
   return requests;
 }
 
+/** A plan deleted while its spec is invalid must still put traffic back on stable: when the
+ * targets themselves still parse (it was the steps, say, that broke), they are enough for that. */
+function targetsOfBrokenSpec(spec: unknown): Target[] {
+  const targets = z.array(TargetSchema).min(1).safeParse((spec as { targets?: unknown } | undefined)?.targets);
+  return targets.success ? targets.data : [];
+}
+
 async function readTargets(providers: readonly TrafficProvider[]): Promise<TargetObservation[]> {
   return Promise.all(providers.map((p) => p.read()));
 }
@@ -147,8 +156,9 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
   const parsed = validateSpec(raw['spec']);
   const spec = parsed.ok ? parsed.value : undefined;
   let status = readStatus(raw['status']);
-  const providers = spec ? spec.targets.map((t) => deps.providerFor(plan.namespace, t)) : [];
-  if (spec) deps.onTargets?.(plan, spec.targets);
+  const targets = spec?.targets ?? (deleting ? targetsOfBrokenSpec(raw['spec']) : []);
+  const providers = targets.map((t) => deps.providerFor(plan.namespace, t));
+  if (targets.length > 0) deps.onTargets?.(plan, targets);
 
   const observations: Observations = {
     now: deps.now(),

@@ -108,6 +108,22 @@ it('puts every target back on stable before a plan deleted mid-migration disappe
   }
 });
 
+it('restores stable on delete even when the spec was broken meanwhile, as long as its targets still read', async () => {
+  const name = 'delete-broken';
+  const { target: t, recorder } = await target('istio', name);
+  await createPlan(cluster, name, { targets: [t], steps: [{ weight: 40, pause: {} }, { weight: 100 }] });
+  await waitForPhase(cluster, name, 'WaitingForPromotion');
+  // Steps out of order: the CRD accepts it, zod does not.
+  await patchSpec(cluster, name, { steps: [{ weight: 60 }, { weight: 40 }, { weight: 100 }] });
+  await waitForPhase(cluster, name, 'Failed');
+  expect(await liveWeight(cluster, t)).toBe(40);
+
+  await deletePlan(cluster, name);
+  await waitFor(async () => !(await planExists(cluster, name)), 20_000, `plan ${name} gone`);
+  expect(await liveWeight(cluster, t)).toBe(0);
+  expect(recorder.weights).toEqual([0, 40, 0]);
+});
+
 it('leaves traffic on the canary when a Succeeded plan is deleted', async () => {
   const name = 'delete-done';
   const { target: t, recorder } = await target('gatewayAPI', name);
