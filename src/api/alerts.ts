@@ -4,7 +4,7 @@
 // plan reports starts at the alert, not at the reconcile.
 import { Router } from 'express';
 import { formatPath } from '../plan/validate';
-import { MigrationPlanSpec, MigrationPlanStatus, PLURAL, GROUP, VERSION, type Phase } from '../plan/schema';
+import { MigrationPlanStatus, PLURAL, GROUP, Rollback, VERSION, type Phase } from '../plan/schema';
 import { AlertmanagerPayload, matchAlerts, type PlanMatcher } from '../steering/alerts';
 import { requestRollback } from '../steering/requests';
 import type { AppDeps } from './app';
@@ -19,8 +19,9 @@ async function alertablePlans(deps: AppDeps): Promise<PlanMatcher[]> {
   const plans: PlanMatcher[] = [];
   for (const item of items) {
     const meta = item['metadata'] as { name?: string; namespace?: string } | undefined;
-    const spec = MigrationPlanSpec.safeParse(item['spec']);
-    const matchLabels = spec.success ? spec.data.rollback.alertmanager?.matchLabels : undefined;
+    // Only the rollback block is read, so a plan whose spec broke elsewhere still rolls back.
+    const rollback = Rollback.safeParse((item['spec'] as { rollback?: unknown } | undefined)?.rollback ?? {});
+    const matchLabels = rollback.success ? rollback.data.alertmanager?.matchLabels : undefined;
     if (!meta?.name || !meta.namespace || !matchLabels) continue;
     const phase = MigrationPlanStatus.safeParse(item['status'] ?? {}).data?.phase;
     if (phase && SETTLED.has(phase)) continue;

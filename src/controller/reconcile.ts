@@ -122,8 +122,9 @@ function pendingRequests(annotations: Record<string, string> | undefined, plan: 
   return requests;
 }
 
-/** A plan deleted while its spec is invalid must still put traffic back on stable: when the
- * targets themselves still parse (it was the steps, say, that broke), they are enough for that. */
+/** A plan whose spec is invalid must still be able to put traffic back on stable (a rollback, a
+ * deletion): when the targets themselves still parse (it was the steps, say, that broke), they
+ * are enough for that. The engine moves nothing else on a broken spec. */
 function targetsOfBrokenSpec(spec: unknown): Target[] {
   const targets = z.array(TargetSchema).min(1).safeParse((spec as { targets?: unknown } | undefined)?.targets);
   return targets.success ? targets.data : [];
@@ -156,7 +157,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
   const parsed = validateSpec(raw['spec']);
   const spec = parsed.ok ? parsed.value : undefined;
   let status = readStatus(raw['status']);
-  const targets = spec?.targets ?? (deleting ? targetsOfBrokenSpec(raw['spec']) : []);
+  const targets = spec?.targets ?? targetsOfBrokenSpec(raw['spec']);
   const providers = targets.map((t) => deps.providerFor(plan.namespace, t));
   if (targets.length > 0) deps.onTargets?.(plan, targets);
 

@@ -68,20 +68,25 @@ export function pendingRequest(obs: Observations, status: MigrationPlanStatus, k
 export function deriveEvent(spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, obs: Observations): Occurrence {
   const phase: Phase = status.phase ?? 'Pending';
   if (obs.deleting) return { on: 'Deleted', reason: 'PlanDeleted', message: 'plan deleted' };
+  const rollback = pendingRequest(obs, status, 'rollback');
+  const rollbackEvent = (r: { value: string; requestedAt?: number }): Occurrence => ({
+    on: 'RollbackRequested',
+    reason: 'RollbackRequested',
+    message: r.value,
+    at: r.requestedAt ?? obs.now,
+    request: { kind: 'rollback', value: r.value },
+  });
   if (obs.specError || spec === undefined) {
+    // A broken spec must not stand between an incident and its rollback: when the controller
+    // could still read the targets (they parse even if, say, the steps do not), a rollback
+    // request is honoured and a rollback under way completes. Nothing else moves.
+    const targetsKnown = obs.targets.length > 0;
+    if (targetsKnown && rollback && ROLLBACK_ON_BROKEN_SPEC.has(phase)) return rollbackEvent(rollback);
+    if (targetsKnown && phase === 'RollingBack') return rollingBackEvent(status, obs);
     const e = obs.specError ?? { path: 'spec', message: 'missing' };
     return { on: 'SpecInvalid', reason: 'InvalidSpec', message: `${e.path}: ${e.message}` };
   }
-  const rollback = pendingRequest(obs, status, 'rollback');
-  if (rollback) {
-    return {
-      on: 'RollbackRequested',
-      reason: 'RollbackRequested',
-      message: rollback.value,
-      at: rollback.requestedAt ?? obs.now,
-      request: { kind: 'rollback', value: rollback.value },
-    };
-  }
+  if (rollback) return rollbackEvent(rollback);
   const lastRound = status.lastRound;
   if (isActive(phase) && lastRound?.verdict === 'Fail' && spec.rollback.automatic) {
     return { on: 'ChecksFailed', reason: 'CheckFailed', message: lastRound.message ?? 'a critical check failed', at: toMs(lastRound.at) ?? obs.now };
@@ -104,12 +109,8 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
       if (spec.paused) return { on: 'PausedBySpec', reason: 'Paused', message: 'paused before the start' };
       if (!inChangeWindow(spec.schedule, obs.now)) return outsideWindow();
       return { on: 'TargetsReady', reason: 'Started', message: 'every target is ready' };
-    case 'RollingBack': {
-      const landed = obs.targets.every((t) => t.ok && t.weight === 0);
-      return landed
-        ? { on: 'RollbackLanded', reason: 'RolledBack', message: 'every target holds canary 0' }
-        : { on: 'RollbackInFlight', reason: 'RollingBack', message: `rolling back: ${status.rollback?.reason ?? ''}` };
-    }
+    case 'RollingBack':
+      return rollingBackEvent(status, obs);
     case 'RolledBack':
     case 'Succeeded':
       return { on: 'Settled', reason: phase, message: phase === 'Succeeded' ? 'all traffic is on the canary' : `rolled back: ${status.rollback?.reason ?? ''}` };
@@ -124,6 +125,16 @@ function onlyNoDataHolds(spec: MigrationPlanSpec, status: MigrationPlanStatus): 
   const gating = new Set((spec.analysis?.checks ?? []).filter((c) => c.severity !== 'info').map((c) => c.name));
   const results = (status.checks ?? []).filter((c) => gating.has(c.name)).map((c) => c.result);
   return results.includes('NoData') && results.every((r) => r === 'Pass' || r === 'NoData');
+}
+
+/** Phases in which a rollback request on a broken spec starts a rollback (as with a valid one). */
+const ROLLBACK_ON_BROKEN_SPEC: ReadonlySet<Phase> = new Set(['Pending', 'Progressing', 'Holding', 'WaitingForPromotion', 'Paused', 'Failed']);
+
+function rollingBackEvent(status: MigrationPlanStatus, obs: Observations): Occurrence {
+  const landed = obs.targets.every((t) => t.ok && t.weight === 0);
+  return landed
+    ? { on: 'RollbackLanded', reason: 'RolledBack', message: 'every target holds canary 0' }
+    : { on: 'RollbackInFlight', reason: 'RollingBack', message: `rolling back: ${status.rollback?.reason ?? ''}` };
 }
 
 function outsideWindow(): Occurrence {

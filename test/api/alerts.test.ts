@@ -50,10 +50,21 @@ beforeAll(async () => {
   for (const [name, labels] of [['checkout', { migration: 'checkout' }], ['payments', { migration: 'payments' }], ['unwatched', undefined]] as const) {
     await cluster.kube.create({ ...REFS.plans, namespace: cluster.namespace }, plan(name, labels));
   }
+  // Steps out of order: the API server accepts it, our schema does not.
+  const broken = plan('broken', { migration: 'broken' });
+  (broken['spec'] as { steps: unknown }).steps = [{ weight: 50 }, { weight: 10 }, { weight: 100 }];
+  await cluster.kube.create({ ...REFS.plans, namespace: cluster.namespace }, broken);
 });
 afterAll(() => cluster.close());
 
 describe('POST /api/v1/alerts', () => {
+  it('still reaches a plan whose spec is invalid elsewhere: only its rollback block is read', async () => {
+    const res = await request(app()).post('/api/v1/alerts').send(firing({ alertname: 'Burn', migration: 'broken' }));
+    expect(res.status).toBe(200);
+    expect(res.body.rolledBack.map((r: { name: string }) => r.name)).toEqual(['broken']);
+    expect(await annotation('broken')).toBe('alert Burn firing since 2026-11-27T10:00:00Z');
+  });
+
   it('answers 400 naming the field for a payload that is not Alertmanager\'s', async () => {
     const res = await request(app()).post('/api/v1/alerts').send({ version: '4', status: 'firing', alerts: [{ status: 'firing' }] });
     expect(res.status).toBe(400);

@@ -124,6 +124,21 @@ it('restores stable on delete even when the spec was broken meanwhile, as long a
   expect(recorder.weights).toEqual([0, 40, 0]);
 });
 
+it('rolls back on request even when the spec was broken meanwhile: an incident does not wait for a spec fix', async () => {
+  const name = 'rollback-broken';
+  const { target: t, recorder } = await target('smi', name);
+  await createPlan(cluster, name, { targets: [t], steps: [{ weight: 35, pause: {} }, { weight: 100 }] });
+  await waitForPhase(cluster, name, 'WaitingForPromotion');
+  await patchSpec(cluster, name, { steps: [{ weight: 60 }, { weight: 35 }, { weight: 100 }] });
+  await waitForPhase(cluster, name, 'Failed');
+
+  await request(cluster, name, 'rollback', 'error budget burning');
+  const status = await waitForPhase(cluster, name, 'RolledBack');
+  expect(status.rollback?.reason).toBe('error budget burning');
+  expect(await liveWeight(cluster, t)).toBe(0);
+  expect(recorder.weights).toEqual([0, 35, 0]);
+});
+
 it('leaves traffic on the canary when a Succeeded plan is deleted', async () => {
   const name = 'delete-done';
   const { target: t, recorder } = await target('gatewayAPI', name);

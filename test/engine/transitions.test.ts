@@ -72,6 +72,28 @@ const rows: Row[] = [
     then: (d) => expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'TargetNotFound', message: expect.stringContaining('checkout-canary') }),
   },
 
+  // ---- a broken spec never blocks a rollback when the targets are known ----
+  {
+    name: 'Failed (invalid spec) at canary 40, rollback request, targets readable -> RollingBack and writes 0 to every target',
+    spec: undefined, status: { phase: 'Failed', currentStep: 0, canaryWeight: 40 },
+    obs: obs(5, { targets: weights(40, 40), specError: { path: 'spec.steps[1].weight', message: 'must be greater' }, requests: { rollback: { value: 'bad canary' } } }),
+    phase: 'RollingBack', writes: [[0, [0, 1]]],
+    then: (d) => expect(d.status.rollback?.reason).toBe('bad canary'),
+  },
+  {
+    name: 'RollingBack with an invalid spec, every target at 0 -> RolledBack',
+    spec: undefined, status: { phase: 'RollingBack', currentStep: 0, canaryWeight: 40, rollback: { reason: 'bad canary', triggeredAt: iso(5) } },
+    obs: obs(6, { targets: weights(0, 0), specError: { path: 'spec.steps[1].weight', message: 'must be greater' } }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => expect(d.status.rollback?.recoverySeconds).toBe(1),
+  },
+  {
+    name: 'Failed (invalid spec), rollback request, targets unknown -> stays Failed, nothing written',
+    spec: undefined, status: { phase: 'Failed', currentStep: 0, canaryWeight: 40 },
+    obs: obs(5, { targets: [], specError: { path: 'spec.targets', message: 'is required' }, requests: { rollback: { value: 'bad canary' } } }),
+    phase: 'Failed', writes: [],
+  },
+
   // ---- a step lands, rounds run ----
   {
     name: 'Progressing at step 1, both targets now hold 5 -> stepStartedAt is set and the first round is due at once',
