@@ -21,7 +21,8 @@ tools:
 	@bash scripts/ensure-prometheus.sh
 
 test: install typecheck tools build
-	npx jest
+	@mkdir -p .tmp
+	npx jest --json --outputFile=.tmp/jest-results.json
 
 # The end-to-end suite. With TRAFFICSHIFT_E2E_KUBECONFIG set it runs against that cluster.
 e2e: install build
