@@ -4,6 +4,7 @@
 import type { MigrationPlanSpec, MigrationPlanStatus, Phase, RequestKind } from '../plan/schema';
 import { inChangeWindow } from './schedule';
 import {
+  ROLLBACKABLE_PHASES,
   analysisIntervalMs,
   bakeTimeMs,
   blueGreenSwitched,
@@ -81,7 +82,7 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
     // could still read the targets (they parse even if, say, the steps do not), a rollback
     // request is honoured and a rollback under way completes. Nothing else moves.
     const targetsKnown = obs.targets.length > 0;
-    if (targetsKnown && rollback && ROLLBACK_ON_BROKEN_SPEC.has(phase)) return rollbackEvent(rollback);
+    if (targetsKnown && rollback && ROLLBACKABLE_PHASES.includes(phase)) return rollbackEvent(rollback);
     if (targetsKnown && phase === 'RollingBack') return rollingBackEvent(status, obs);
     const e = obs.specError ?? { path: 'spec', message: 'missing' };
     return { on: 'SpecInvalid', reason: 'InvalidSpec', message: `${e.path}: ${e.message}` };
@@ -126,9 +127,6 @@ function onlyNoDataHolds(spec: MigrationPlanSpec, status: MigrationPlanStatus): 
   const results = (status.checks ?? []).filter((c) => gating.has(c.name)).map((c) => c.result);
   return results.includes('NoData') && results.every((r) => r === 'Pass' || r === 'NoData');
 }
-
-/** Phases in which a rollback request on a broken spec starts a rollback (as with a valid one). */
-const ROLLBACK_ON_BROKEN_SPEC: ReadonlySet<Phase> = new Set(['Pending', 'Progressing', 'Holding', 'WaitingForPromotion', 'Paused', 'Failed']);
 
 function rollingBackEvent(status: MigrationPlanStatus, obs: Observations): Occurrence {
   const landed = obs.targets.every((t) => t.ok && t.weight === 0);

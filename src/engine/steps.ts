@@ -7,6 +7,8 @@ import type { MigrationPlanSpec, MigrationPlanStatus, Phase, Step } from '../pla
 export const ACTIVE_PHASES: readonly Phase[] = ['Progressing', 'Holding', 'WaitingForPromotion', 'Paused'];
 /** Active phases that are not paused: the ones that can advance. */
 export const RUNNING_PHASES: readonly Phase[] = ['Progressing', 'Holding', 'WaitingForPromotion'];
+/** Phases from which a trigger (a request, an alert, a failed check, a deletion) starts a rollback. */
+export const ROLLBACKABLE_PHASES: readonly Phase[] = ['Pending', ...ACTIVE_PHASES, 'Failed'];
 export const ROLLBACK_PHASES: readonly Phase[] = ['RollingBack', 'RolledBack'];
 
 export function isActive(phase: Phase): boolean {

@@ -8,7 +8,8 @@
 // events.ts; what each effect does is in effects.ts. The weight the targets are then asked to
 // hold follows from the resulting status (steps.ts desiredWeight): a rollback phase always means
 // canary 0, and nothing but a retry leaves a rollback phase.
-import type { NotificationEvent, Phase } from '../plan/schema';
+import { PHASES, type NotificationEvent, type Phase } from '../plan/schema';
+import { ACTIVE_PHASES, ROLLBACKABLE_PHASES, RUNNING_PHASES } from './steps';
 import type { EngineEvent } from './events';
 
 export type Effect =
@@ -41,13 +42,12 @@ export interface Transition {
   again?: true;
 }
 
-const ALL: readonly Phase[] = ['Pending', 'Progressing', 'Holding', 'WaitingForPromotion', 'Paused', 'RollingBack', 'RolledBack', 'Succeeded', 'Failed'];
+const ALL = PHASES;
 /** Phases that hold a step's weight and can advance on their own. */
-const RUNNING: readonly Phase[] = ['Progressing', 'Holding', 'WaitingForPromotion'];
+const RUNNING = RUNNING_PHASES;
 /** Running, or paused by spec.paused: analysis still runs, so an automatic rollback still fires. */
-const ACTIVE: readonly Phase[] = [...RUNNING, 'Paused'];
-/** Phases from which a trigger starts a rollback. */
-const ROLLBACKABLE: readonly Phase[] = ['Pending', ...ACTIVE, 'Failed'];
+const ACTIVE = ACTIVE_PHASES;
+const ROLLBACKABLE = ROLLBACKABLE_PHASES;
 
 const ROLLING_BACK: Announcement = { name: 'RollingBack', type: 'Warning', notify: 'RollingBack' };
 const HOLDING: Announcement = { name: 'Holding', type: 'Warning', notify: 'Holding' };
