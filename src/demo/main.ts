@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Logger } from 'winston';
 import { Controller } from '../controller/controller';
 import { createLogger, silentLogger } from '../controller/logger';
-import { Kube, isNotFound, loadKubeConfig } from '../kube';
+import { Kube, loadKubeConfig } from '../kube';
 import { LocalKube } from '../localkube';
 import { MigrationPlanStatus, REQUEST_ANNOTATIONS, type Phase } from '../plan/schema';
 import { SampleBackend } from './backends';
@@ -46,7 +46,6 @@ export interface MigrationOutcome {
 export interface DemoResult {
   ok: boolean;
   checks: CheckSource['kind'];
-  gatewayApi: boolean;
   migrations: MigrationOutcome[];
 }
 
@@ -91,16 +90,6 @@ function statusLine(elapsedMs: number, m: Migration, status: MigrationPlanStatus
 function stateKey(status: MigrationPlanStatus | undefined, weights: Array<number | undefined>): string {
   const verdicts = (status?.checks ?? []).map((c) => `${c.name}:${c.result}:${c.consecutiveFailures}`).join(',');
   return [status?.phase, status?.currentStep, weights.join(','), verdicts].join('|');
-}
-
-async function gatewayApiServed(kube: Kube): Promise<boolean> {
-  try {
-    await kube.list(REFS.httproutes);
-    return true;
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
 }
 
 async function chooseChecks(usePrometheus: boolean, backends: SampleBackend[], out: TextSink, teardown: Teardown): Promise<RunningPrometheus | undefined> {
@@ -218,8 +207,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const kube = new Kube(kubeConfig, { fieldManager: 'trafficshift-demo', requestTimeoutMs: 10_000 });
     await kube.create(REFS.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
 
-    const gatewayApi = await gatewayApiServed(kube);
-    const plans = migrations(gatewayApi);
+    const plans = migrations();
     const monolith = new SampleBackend({ name: STABLE, errorRatio: 0.001, latency: { baseSeconds: 0.05, spreadSeconds: 0.3 } });
     const backends = [
       monolith,
@@ -241,7 +229,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         ? `  checks      PromQL on a real Prometheus at ${prometheus.address}, scraping the backends every 1s\n`
         : `  checks      webhooks: each canary's /check/error-rate and /check/latency-p99 over the last 5s\n`,
     );
-    out.write(`  routes      per migration: an ingress-nginx canary pair and ${gatewayApi ? 'a Gateway API HTTPRoute' : 'a second ingress-nginx pair (no Gateway API CRD found)'}\n`);
+    out.write(`  routes      per migration: an ingress-nginx canary pair and a Gateway API HTTPRoute\n`);
 
     const controller = new Controller({ kubeConfig, namespace: NAMESPACE, resyncMs: 5000, log: options.log ?? silentLogger() });
     await controller.start();
@@ -267,7 +255,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const ok = outcomes.length === plans.length && outcomes.every((o) => o.phase === o.expected && o.weights.every((w) => w === (o.expected === 'Succeeded' ? 100 : 0)));
     const verdict = options.signal?.aborted ? 'demo interrupted' : ok ? 'demo finished' : 'demo FAILED';
     out.write(`\n${verdict} in ${((Date.now() - began) / 1000).toFixed(1)}s: ${outcomes.map((o) => `${o.plan} ${o.phase ?? '-'} (expected ${o.expected})`).join(', ')}\n`);
-    return { ok, checks: prometheus ? 'prometheus' : 'webhook', gatewayApi, migrations: outcomes };
+    return { ok, checks: prometheus ? 'prometheus' : 'webhook', migrations: outcomes };
   } finally {
     await teardown.run(out);
   }

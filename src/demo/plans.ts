@@ -107,14 +107,13 @@ function checks(canary: string, source: CheckSource): Record<string, unknown> {
 
 /**
  * Two migrations between the monolith and a new service, each over two routes moved in lockstep:
- * an ingress-nginx pair and an HTTPRoute (a second nginx pair when the Gateway API CRD is not
- * installed). Pauses are seconds, not minutes, so the demo ends within a minute.
+ * an ingress-nginx pair and an HTTPRoute. Pauses are seconds, not minutes, so the demo ends within a minute.
  */
-export function migrations(gatewayApi: boolean): Migration[] {
+export function migrations(): Migration[] {
   const routes = (base: string, canary: string) => {
     const host = `${base}.shop.example.com`;
     const first = nginxPair(base, canary, host);
-    const second = gatewayApi ? httpRoute(base, canary, host) : nginxPair(`${base}-www`, canary, `www.${host}`);
+    const second = httpRoute(base, canary, host);
     return { targets: [first.target, second.target], objects: [...first.objects, ...second.objects] };
   };
   const checkout = routes('checkout', 'checkout-svc');

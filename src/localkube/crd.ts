@@ -126,7 +126,7 @@ const parsedFiles = new Map<string, { mtimeMs: number; crds: JsonObject[] }>();
 
 /**
  * Every CustomResourceDefinition document in a YAML file (multi-document files allowed).
- * Parsed once per file version: the shared CRDs are large and every test server loads them.
+ * Parsed once per file version: the route CRDs are large and every test server loads them.
  */
 export function readCrdFile(file: string): JsonObject[] {
   const mtimeMs = fs.statSync(file).mtimeMs;
@@ -139,44 +139,38 @@ export function readCrdFile(file: string): JsonObject[] {
   return structuredClone(cached.crds);
 }
 
+/** The package root: the nearest folder above `start` with a package.json (src/ under jest, dist/ when built). */
+function packageRoot(start: string): string {
+  let dir = start;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${start}: trafficshift's files are not where it was installed`);
+    dir = parent;
+  }
+}
+
 /**
- * The shared third-party CRD directory: $TRAFFICSHIFT_SHARED_CRDS, else the first
- * `shared/crds` found walking up from this file (works from src/ under jest and from dist/).
+ * The third-party route CRDs (Gateway API, Istio, SMI), vendored unchanged in the package's
+ * `third_party/crds/`. Never a folder outside the package: a clone or an install stands alone.
  */
-export function findSharedCrdDir(start = __dirname): string | undefined {
-  const fromEnv = process.env.TRAFFICSHIFT_SHARED_CRDS;
-  if (fromEnv) return fs.existsSync(fromEnv) ? fromEnv : undefined;
-  let dir = start;
-  for (;;) {
-    const candidate = path.join(dir, 'shared', 'crds');
-    if (fs.existsSync(candidate) && fs.statSync(candidate).isDirectory()) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+export const THIRD_PARTY_CRDS = {
+  httpRoute: 'gateway.networking.k8s.io_httproutes.yaml',
+  virtualService: 'networking.istio.io_virtualservices.yaml',
+  trafficSplit: 'split.smi-spec.io_trafficsplits.yaml',
+} as const;
+
+export function thirdPartyCrdFile(name: keyof typeof THIRD_PARTY_CRDS, start = __dirname): string {
+  return path.join(packageRoot(start), 'third_party', 'crds', THIRD_PARTY_CRDS[name]);
 }
 
-/** The project's own generated CRD (manifests/crd.yaml), found by walking up to the package root. */
-export function findProjectCrdFile(start = __dirname): string | undefined {
-  let dir = start;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) {
-      const file = path.join(dir, 'manifests', 'crd.yaml');
-      return fs.existsSync(file) ? file : undefined;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+/** The project's own generated CRD (manifests/crd.yaml). */
+export function projectCrdFile(start = __dirname): string {
+  return path.join(packageRoot(start), 'manifests', 'crd.yaml');
 }
 
+/** What LocalKube serves unless told otherwise: every vendored route CRD and the project's own. */
 export function defaultCrdFiles(): string[] {
-  const files: string[] = [];
-  const shared = findSharedCrdDir();
-  if (shared) {
-    for (const f of fs.readdirSync(shared).sort()) if (/\.ya?ml$/.test(f)) files.push(path.join(shared, f));
-  }
-  const own = findProjectCrdFile();
-  if (own) files.push(own);
-  return files;
+  const names = Object.keys(THIRD_PARTY_CRDS) as Array<keyof typeof THIRD_PARTY_CRDS>;
+  return [...names.map((n) => thirdPartyCrdFile(n)), projectCrdFile()];
 }

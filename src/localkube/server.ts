@@ -26,7 +26,7 @@ export interface LocalKubeOptions {
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
-  /** CRD YAML files to serve. Default: every YAML in the shared CRD directory plus manifests/crd.yaml, when present. */
+  /** CRD YAML files to serve. Default: the vendored route CRDs (third_party/crds) and manifests/crd.yaml. */
   crdFiles?: string[];
   /** CRD objects to serve, in addition to crdFiles. */
   crds?: unknown[];

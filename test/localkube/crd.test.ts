@@ -1,4 +1,4 @@
-// CustomResourceDefinitions: the shared third-party CRDs validate their objects, a CRD
+// CustomResourceDefinitions: the vendored third-party CRDs validate their objects, a CRD
 // created through the API is served at once, and a non-structural one is refused.
 import * as k8s from '@kubernetes/client-node';
 import { structuralErrors } from '../../src/localkube';
@@ -57,7 +57,7 @@ const structural = {
   },
 };
 
-describe('shared third-party CRDs', () => {
+describe('vendored third-party CRDs', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ crdFiles: [PLAN_CRD, HTTPROUTE_CRD] });
@@ -179,7 +179,7 @@ describe('CRDs through the API', () => {
     expect(body.message).toContain(`spec.versions[0].schema.openAPIV3Schema.${expected}`);
   });
 
-  it('accepts every shared CRD and the project CRD as structural', async () => {
+  it('accepts every vendored route CRD and the project CRD as structural', async () => {
     const files = defaultCrdFiles();
     expect(files.length).toBeGreaterThanOrEqual(4);
     for (const file of files) {

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { LocalKube, LocalKubeOptions } from '../../src/localkube';
+import { projectCrdFile, thirdPartyCrdFile } from '../../src/localkube/crd';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const SHARED_CRDS = resolve(REPO_ROOT, '..', 'shared', 'crds');
-export const PLAN_CRD = join(REPO_ROOT, 'manifests', 'crd.yaml');
-export const HTTPROUTE_CRD = join(SHARED_CRDS, 'gateway.networking.k8s.io_httproutes.yaml');
+export const PLAN_CRD = projectCrdFile();
+export const HTTPROUTE_CRD = thirdPartyCrdFile('httpRoute');
 
 export interface Harness {
   server: LocalKube;

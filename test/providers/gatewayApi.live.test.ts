@@ -15,7 +15,7 @@ const routeSpec = {
 
 let live: LiveKube;
 beforeAll(async () => {
-  live = await startLiveKube(['gateway.networking.k8s.io_httproutes.yaml']);
+  live = await startLiveKube(['httpRoute']);
   await live.kube.create(httpRouteRef('shop', ''), { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'checkout', namespace: 'shop' }, spec: routeSpec });
 });
 afterAll(async () => live.stop());

@@ -10,7 +10,7 @@ const target: Target = {
 
 let live: LiveKube;
 beforeAll(async () => {
-  live = await startLiveKube(['networking.istio.io_virtualservices.yaml']);
+  live = await startLiveKube(['virtualService']);
   await live.kube.create(virtualServiceRef('shop', ''), {
     apiVersion: 'networking.istio.io/v1beta1',
     kind: 'VirtualService',

@@ -2,9 +2,10 @@
 // as the controller reaches a cluster: loadKubeConfig -> Kube -> HTTP.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Kube, loadKubeConfig } from '../../src/kube';
 import { LocalKube } from '../../src/localkube';
+import { thirdPartyCrdFile, type THIRD_PARTY_CRDS } from '../../src/localkube/crd';
 
 export interface LiveKube {
   kube: Kube;
@@ -12,12 +13,9 @@ export interface LiveKube {
   stop(): Promise<void>;
 }
 
-/** The third-party CRDs, unchanged: ../shared/crds beside the checkout. */
-const SHARED_CRDS = resolve(__dirname, '..', '..', '..', 'shared', 'crds');
-
-/** `crds`: file names in shared/crds to serve (only those a test needs, to keep start-up quick). */
-export async function startLiveKube(crds: string[] = [], namespace = 'shop'): Promise<LiveKube> {
-  const server = new LocalKube({ crdFiles: crds.map((f) => join(SHARED_CRDS, f)) });
+/** `crds`: the vendored route CRDs to serve (only those a test needs, to keep start-up quick). */
+export async function startLiveKube(crds: Array<keyof typeof THIRD_PARTY_CRDS> = [], namespace = 'shop'): Promise<LiveKube> {
+  const server = new LocalKube({ crdFiles: crds.map((name) => thirdPartyCrdFile(name)) });
   await server.start();
   const dir = mkdtempSync(join(tmpdir(), 'providers-live-'));
   const file = join(dir, 'kubeconfig');

@@ -7,7 +7,7 @@ const target: Target = { provider: 'smi', smi: { trafficSplit: 'checkout', stabl
 
 let live: LiveKube;
 beforeAll(async () => {
-  live = await startLiveKube(['split.smi-spec.io_trafficsplits.yaml']);
+  live = await startLiveKube(['trafficSplit']);
   await live.kube.create(trafficSplitRef('shop', ''), {
     apiVersion: 'split.smi-spec.io/v1alpha4',
     kind: 'TrafficSplit',

@@ -10,9 +10,9 @@ import * as yaml from 'js-yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Kube, isNotFound, loadKubeConfig, type KubeObject, type ResourceRef } from '../../src/kube';
 import { LocalKube } from '../../src/localkube';
+import { defaultCrdFiles } from '../../src/localkube/crd';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
-export const SHARED_CRDS = path.resolve(REPO_ROOT, '../shared/crds');
 export const E2E_KUBECONFIG = process.env['TRAFFICSHIFT_E2E_KUBECONFIG'];
 
 export interface TestCluster {
@@ -29,11 +29,7 @@ const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces' };
 
 function crdDocuments(): KubeObject[] {
-  const files = [path.join(REPO_ROOT, 'manifests/crd.yaml')];
-  if (fs.existsSync(SHARED_CRDS)) {
-    for (const f of fs.readdirSync(SHARED_CRDS)) if (f.endsWith('.yaml')) files.push(path.join(SHARED_CRDS, f));
-  }
-  return files.flatMap((f) => yaml.loadAll(fs.readFileSync(f, 'utf8')) as KubeObject[]).filter((d) => d && d['kind'] === 'CustomResourceDefinition');
+  return defaultCrdFiles().flatMap((f) => yaml.loadAll(fs.readFileSync(f, 'utf8')) as KubeObject[]).filter((d) => d && d['kind'] === 'CustomResourceDefinition');
 }
 
 /** Applies our CRD (always, so the cluster has this build's schema) and the third-party CRDs the cluster lacks. */
