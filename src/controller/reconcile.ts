@@ -5,7 +5,6 @@
 // comes back to a status that already names the step, finds the targets short of it, and writes
 // the step once; it never finds targets ahead of the status, so it never writes a step twice.
 import { isDeepStrictEqual } from 'node:util';
-import { z } from 'zod';
 import type { Logger } from 'winston';
 import { analysisDue, decide, type Action, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner } from '../checks';
@@ -18,14 +17,13 @@ import {
   ObjectMeta,
   PLURAL,
   REQUEST_ANNOTATIONS,
-  Target as TargetSchema,
   VERSION,
   type MigrationPlanSpec,
   type NotificationEvent,
   type RequestKind,
   type Target,
 } from '../plan/schema';
-import { validateSpec } from '../plan/validate';
+import { readSpec } from '../plan/validate';
 
 export interface PlanRef {
   namespace: string;
@@ -122,14 +120,6 @@ function pendingRequests(annotations: Record<string, string> | undefined, plan: 
   return requests;
 }
 
-/** A plan whose spec is invalid must still be able to put traffic back on stable (a rollback, a
- * deletion): when the targets themselves still parse (it was the steps, say, that broke), they
- * are enough for that. The engine moves nothing else on a broken spec. */
-function targetsOfBrokenSpec(spec: unknown): Target[] {
-  const targets = z.array(TargetSchema).min(1).safeParse((spec as { targets?: unknown } | undefined)?.targets);
-  return targets.success ? targets.data : [];
-}
-
 async function readTargets(providers: readonly TrafficProvider[]): Promise<TargetObservation[]> {
   return Promise.all(providers.map((p) => p.read()));
 }
@@ -154,10 +144,8 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     meta = ObjectMeta.parse(raw['metadata']);
   }
 
-  const parsed = validateSpec(raw['spec']);
-  const spec = parsed.ok ? parsed.value : undefined;
+  const { spec, targets, error: specError } = readSpec(raw['spec']);
   let status = readStatus(raw['status']);
-  const targets = spec?.targets ?? targetsOfBrokenSpec(raw['spec']);
   const providers = targets.map((t) => deps.providerFor(plan.namespace, t));
   if (targets.length > 0) deps.onTargets?.(plan, targets);
 
@@ -166,7 +154,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     generation: meta.generation ?? 1,
     targets: await readTargets(providers),
     requests: pendingRequests(meta.annotations, plan, deps),
-    ...(parsed.ok ? {} : { specError: parsed.errors[0] as { path: string; message: string } }),
+    ...(specError ? { specError } : {}),
     ...(deleting ? { deleting: true } : {}),
   };
 

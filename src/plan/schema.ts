@@ -245,15 +245,25 @@ export const MigrationPlanSpec = z
         ctx.addIssue({ code: 'custom', path: ['analysis', 'prometheus'], message: `check "${c.name}" queries metrics, so analysis.prometheus.address is required` });
       }
     });
-    if (spec.analysis && parseDuration(spec.analysis.interval) < 1000) {
+    // A malformed interval already has its own error; only a well-formed one is compared.
+    const interval = spec.analysis?.interval;
+    if (interval !== undefined && isDuration(interval) && parseDuration(interval) < 1000) {
       ctx.addIssue({ code: 'custom', path: ['analysis', 'interval'], message: 'must be at least 1s' });
     }
   }, {
     // zod skips these rules once any field failed to parse. Run them anyway when every failure
     // lies outside the fields they read, so a typo in `description` does not hide a step-order
-    // error; a failure inside those fields still skips them, as their values are not typed then.
-    when: (payload) => payload.issues.every((issue) => issue.continue === true || !CROSS_FIELD_INPUTS.has(String(issue.path?.[0]))),
+    // error. A failure inside those fields skips them unless it kept the value's type (a
+    // refinement, such as a duration's spelling, which the rules above re-check); a spec that
+    // is not an object at all (`spec: []`, an empty `spec:`) has nothing to cross-check.
+    when: (payload) =>
+      isPlainObject(payload.value) &&
+      payload.issues.every((issue) => (issue.path?.length ?? 0) > 0 && (issue.continue === true || !CROSS_FIELD_INPUTS.has(String(issue.path?.[0])))),
   });
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** The spec fields MigrationPlanSpec's cross-field rules read. */
 const CROSS_FIELD_INPUTS: ReadonlySet<string> = new Set(['strategy', 'targets', 'steps', 'analysis']);

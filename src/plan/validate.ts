@@ -3,7 +3,7 @@
 // of Canary, BlueGreen (got "canary")`. zod's own wording ("Invalid input: expected string,
 // received undefined") is replaced through a per-parse error map; messages the schema sets
 // itself win over this map, so schema.ts keeps the last word on its own rules.
-import type { z } from 'zod';
+import { z } from 'zod';
 import * as schema from './schema';
 
 export interface FieldError {
@@ -228,4 +228,28 @@ export function validatePlan(input: unknown): Validated<schema.MigrationPlan> {
 /** Parses only a spec, reporting paths from `spec.`. */
 export function validateSpec(input: unknown): Validated<schema.MigrationPlanSpec> {
   return run(schema.MigrationPlanSpec, input, ['spec']);
+}
+
+/** What the controller reads of a plan's spec before it decides anything. */
+export interface SpecReading {
+  /** The spec, when it is valid. */
+  spec?: schema.MigrationPlanSpec;
+  /** The routes to put back on stable. From a valid spec, or, when the spec broke elsewhere
+   * (the steps, say), from `targets` alone if they still parse, so a rollback or a deletion can
+   * still restore stable; otherwise none. */
+  targets: schema.Target[];
+  /** The first field error of an invalid spec. */
+  error?: FieldError;
+}
+
+const BrokenSpecTargets = z.array(schema.Target).min(1);
+
+/** The controller's spec check. Never throws, whatever the object holds. */
+export function readSpec(raw: unknown): SpecReading {
+  const parsed = validateSpec(raw);
+  if (parsed.ok) return { spec: parsed.value, targets: parsed.value.targets };
+  const error = parsed.errors[0] ?? { path: 'spec', message: 'is invalid' };
+  const rawTargets = typeof raw === 'object' && raw !== null ? (raw as { targets?: unknown }).targets : undefined;
+  const targets = BrokenSpecTargets.safeParse(rawTargets);
+  return { targets: targets.success ? targets.data : [], error };
 }
