@@ -4,7 +4,12 @@ const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jo
 
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Every process a test starts is registered; a file's leftovers are killed when the file ends
+  // (environment.ts) and the run's when it ends (globalTeardown.ts), so jest always exits.
+  testEnvironment: '<rootDir>/test/support/jest/environment.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/jest/processGuard.ts'],
+  globalSetup: '<rootDir>/test/support/jest/globalSetup.ts',
+  globalTeardown: '<rootDir>/test/support/jest/globalTeardown.ts',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -2,12 +2,12 @@
 // on a free loopback port, with a throwaway data directory and a 1 s scrape interval, and
 // removed without a trace on stop(). Tests also use it to load alerting rules, send alerts to an
 // Alertmanager, and stop and restart the server on the same port and data (an outage).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { z } from 'zod';
+import { spawnTied } from './childProcess';
 
 export class PrometheusStartError extends Error {
   override readonly name = 'PrometheusStartError';
@@ -86,57 +86,29 @@ function configYaml(options: PrometheusOptions, ruleFile: string | undefined): s
   return lines.join('\n');
 }
 
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(killer);
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface ServerProcess {
-  child: ChildProcess;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
-// The server runs under a small shell that stops it when the shell's stdin closes, which happens
-// when this process ends in any way: a SIGKILL, or a jest worker torn down, runs no exit handler
-// (and jest's sandboxed `process` never fires one), so only the pipe is sure to notice. TERM and
-// INT to the shell stop the server too; the shell exits with the server's exit code.
-const WATCHDOG = [
-  'exec 3<&0',
-  '"$@" </dev/null 3<&- &',
-  'server=$!',
-  "trap 'kill -TERM $server 2>/dev/null' TERM INT",
-  '(read -r _ <&3; kill -TERM $server 2>/dev/null) &',
-  'watcher=$!',
-  'wait $server; code=$?',
-  // wait returns early when a trapped signal arrives: wait again for the server itself.
-  'while kill -0 $server 2>/dev/null; do wait $server; code=$?; done',
-  'kill $watcher 2>/dev/null',
-  'exit $code',
-].join('\n');
-
 /**
- * Runs `binary` with `args` and resolves once `readyUrl` answers 2xx. A failed start (no such
- * binary, an early exit, not ready in time) stops the child and throws PrometheusStartError with
- * the tail of its stderr.
+ * Runs `binary` with `args`, tied to this process (it cannot outlive it), and resolves once
+ * `readyUrl` answers 2xx. A failed start (no such binary, an early exit, not ready in time)
+ * stops the child and throws PrometheusStartError with the tail of its stderr.
  */
 export async function launchServer(binary: string, args: readonly string[], readyUrl: string, readyTimeoutMs: number): Promise<ServerProcess> {
   let stderr = '';
-  const child = spawn('/bin/sh', ['-c', WATCHDOG, binary, binary, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (chunk: Buffer) => {
+  const server = spawnTied(binary, args);
+  server.child.stderr?.on('data', (chunk: Buffer) => {
     // The tail is what explains a failed start.
     stderr = (stderr + chunk.toString()).slice(-2000);
   });
   const stop = async (): Promise<void> => {
-    await stopChild(child);
-    child.stdin?.destroy();
+    await server.stop();
   };
-  const spawnFailed = new Promise<Error>((resolve) => child.once('error', resolve));
+  const spawnFailed = new Promise<Error>((resolve) => server.child.once('error', resolve));
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
@@ -145,12 +117,12 @@ export async function launchServer(binary: string, args: readonly string[], read
       await stop();
       throw new PrometheusStartError(`cannot run ${binary}: ${failure.message}`, { cause: failure });
     }
-    if (child.exitCode !== null) {
-      await stop();
-      throw new PrometheusStartError(`${binary} exited with code ${child.exitCode}: ${stderr.trim()}`);
+    if (!server.running) {
+      const code = await server.exited;
+      throw new PrometheusStartError(`${binary} exited with code ${code}: ${stderr.trim()}`);
     }
     const ready = await fetch(readyUrl).then((r) => r.ok, () => false);
-    if (ready) return { child, stop };
+    if (ready) return { pid: server.pid, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new PrometheusStartError(`${binary} was not ready at ${readyUrl} within ${readyTimeoutMs} ms: ${stderr.trim()}`);

@@ -1,8 +1,9 @@
 // The kubectl binary against the server: the commands SREs use on a MigrationPlan.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnTied } from '../../src/demo/childProcess';
 import { Harness, mergePatch, MP, startHarness } from './support';
 
 const kubectlFound = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
@@ -110,20 +111,23 @@ describeWithKubectl('kubectl against localkube', () => {
   });
 
   it('get -w prints a row for each change', async () => {
-    const child = spawn('kubectl', ['--kubeconfig', h.kubeconfigPath, '--cache-dir', join(dir, 'cache'), '-n', 'shop', 'get', 'mp', '-w']);
+    const watch = spawnTied('kubectl', ['--kubeconfig', h.kubeconfigPath, '--cache-dir', join(dir, 'cache'), '-n', 'shop', 'get', 'mp', '-w'], { output: { stdout: 'pipe', stderr: 'ignore' } });
     let out = '';
-    const sawRows = new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('RollingBack')) resolve();
-      });
-    });
+    watch.child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const seen = async (text: string): Promise<void> => {
+      // kubectl starts in well under a second; 20 s holds on a loaded 2-core machine.
+      const deadline = Date.now() + 20_000;
+      while (!out.includes(text)) {
+        if (!watch.running || Date.now() > deadline) throw new Error(`kubectl get -w never printed ${text}; it printed:\n${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
     try {
-      while (!out.includes('checkout')) await new Promise((resolve) => setTimeout(resolve, 50));
+      await seen('checkout');
       await h.custom.patchNamespacedCustomObjectStatus({ ...MP, namespace: 'shop', name: 'checkout', body: { status: { phase: 'RollingBack' } } }, mergePatch);
-      await sawRows;
+      await seen('RollingBack');
     } finally {
-      child.kill();
+      await watch.stop();
     }
     expect(out.split('\n')[0]?.split(/\s+/)).toStrictEqual(['NAME', 'PHASE', 'WEIGHT', 'STEP', 'AGE']);
     expect(out).toMatch(/checkout\s+RollingBack/);

@@ -1,10 +1,10 @@
 // The controller as users run it: the built `trafficshift controller` process, started with the
 // run's kubeconfig. Tests see it only from outside: its /readyz, its /metrics (leadership,
 // weight writes), its REST API, and the cluster it writes to. A crash is SIGKILL.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { spawnTied } from '../../src/demo/childProcess';
 import { REPO_ROOT, waitFor, type TestCluster } from './cluster';
 
 export const CLI = path.join(REPO_ROOT, 'dist/cli/main.js');
@@ -47,15 +47,15 @@ export async function startControllerProcess(cluster: TestCluster, options: Cont
     args.push('--leader-elect', '--lease-namespace', cluster.namespace, '--identity', le.identity, ...(le.leaseName ? ['--lease-name', le.leaseName] : []),
       '--lease-duration', `${le.leaseDurationMs}ms`, '--renew-deadline', `${le.renewDeadlineMs}ms`, '--retry-period', `${le.retryPeriodMs}ms`);
   }
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+  // Tied: it leads a process group of its own and dies with this process, so a test that fails
+  // or times out cannot leave it running (test/support/jest/ kills and reports stragglers).
+  const tied = spawnTied(process.execPath, args, { env: { ...process.env, KUBECONFIG: '' }, output: { stdout: 'ignore', stderr: 'pipe' } });
   const echo = Boolean(process.env['TRAFFICSHIFT_TEST_LOGS']);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const output: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stderr as NodeJS.ReadableStream });
-    child.stdout?.resume();
+    const lines = createInterface({ input: tied.child.stderr as NodeJS.ReadableStream });
     lines.on('line', (line) => {
-      if (echo) process.stderr.write(`[controller ${child.pid}] ${line}\n`);
+      if (echo) process.stderr.write(`[controller ${tied.pid}] ${line}\n`);
       if (output.length < 200) output.push(line);
       try {
         const entry = JSON.parse(line) as { message?: string; port?: number };
@@ -64,9 +64,19 @@ export async function startControllerProcess(cluster: TestCluster, options: Cont
         // not a log line of ours
       }
     });
-    void exited.then((code) => reject(new Error(`trafficshift controller exited with ${code} before it listened:\n${output.join('\n')}`)));
+    void tied.exited.then((code) => reject(new Error(`trafficshift controller exited with ${code} before it listened:\n${output.join('\n')}`)));
+    // Node's start-up takes well under a second; 30 s holds on a 2-core machine under load.
+    setTimeout(() => reject(new Error(`trafficshift controller did not listen within 30 s:\n${output.join('\n')}`)), 30_000).unref();
+  }).catch(async (error: unknown) => {
+    await tied.kill();
+    throw error;
   });
-  await waitFor(async () => (await fetch(`${url}/readyz`)).ok, 20_000, `${url}/readyz`, 50);
+  try {
+    await waitFor(async () => (await fetch(`${url}/readyz`)).ok, 30_000, `${url}/readyz`, 50);
+  } catch (error) {
+    await tied.kill();
+    throw error;
+  }
 
   const metric = async (name: string): Promise<number> => {
     const text = await (await fetch(`${url}/metrics`)).text();
@@ -74,18 +84,9 @@ export async function startControllerProcess(cluster: TestCluster, options: Cont
   };
   return {
     url,
-    pid: child.pid as number,
+    pid: tied.pid,
     isLeader: () => metric('trafficshift_leader ').then((v) => v === 1, () => false),
     weightWrites: () => metric('trafficshift_weight_writes_total{'),
-    async stop(opts = {}) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(opts.crash ? 'SIGKILL' : 'SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    stop: (opts = {}) => (opts.crash ? tied.kill() : tied.stop(15_000)),
   };
 }
