@@ -1,5 +1,5 @@
 // List-and-watch into a cache. client-node's own informer stops for good on most errors, has no
-// backoff, no watchdog and no resync (see shared/CLIENT-NODE.md), so this one owns the loop:
+// backoff (client-node #1933), no watchdog (#596, #958) and no resync, so this one owns the loop:
 // relist on 410 and on any failure after a jittered backoff, rewatch from the last seen
 // resourceVersion on a normal close, abort a watch that goes silent, and replay the cache on a
 // resync so level-triggered reconciles catch what an event may have missed.

@@ -1,6 +1,6 @@
 // Every failure of a Kubernetes call becomes one KubeError with an HTTP status and a reason, so
 // callers branch on `status`/`reason` and never guess from an error's class or message. The
-// shapes this folds together come from client-node 1.4 (see /work/shared/CLIENT-NODE.md):
+// shapes this folds together are those client-node 1.4 produces, each seen by running it:
 // ApiException (code + raw-text body, body undefined on 401), watch errors (plain Error with
 // .statusCode), and node-fetch network errors (string `code` such as ECONNREFUSED).
 import { z } from 'zod';

@@ -145,7 +145,7 @@ describe('trafficshift crd', () => {
 describe('the program', () => {
   it.each([
     ['/usr/local/bin/trafficshift', 'trafficshift'],
-    ['/work/dist/cli/main.js', 'trafficshift'],
+    ['/opt/trafficshift/dist/cli/main.js', 'trafficshift'],
     ['/home/sre/.krew/bin/kubectl-trafficshift', 'kubectl trafficshift'],
   ])('run as %s calls itself %s', (invokedAs, name) => {
     expect(programName(invokedAs)).toBe(name);
