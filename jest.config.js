@@ -19,5 +19,7 @@ module.exports = {
     }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
-  testTimeout: 30000,
+  // A backstop for a test that hangs. The e2e and integration tests wait with deadlines of their
+  // own (test/support/deadlines.ts) that fail first and say what they waited for.
+  testTimeout: 180_000,
 };

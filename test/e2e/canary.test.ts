@@ -1,5 +1,6 @@
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { CheckServer } from '../support/checkServer';
+import { CATCH_UP_MS, SETTLE_MS } from '../support/deadlines';
 import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import { createObjects, planObject, REFS, targetFixture, WeightRecorder } from '../support/targets';
 import { PROVIDERS, type MigrationPlanStatus, type Target } from '../../src/plan/schema';
@@ -26,7 +27,7 @@ async function planStatus(name: string): Promise<MigrationPlanStatus | undefined
   return obj['status'] as MigrationPlanStatus | undefined;
 }
 
-async function waitForPhase(name: string, phase: string, timeoutMs = 20_000): Promise<MigrationPlanStatus> {
+async function waitForPhase(name: string, phase: string, timeoutMs = SETTLE_MS): Promise<MigrationPlanStatus> {
   let last: MigrationPlanStatus | undefined;
   await waitFor(async () => (last = await planStatus(name))?.phase === phase, timeoutMs, `plan ${name} in phase ${phase} (last: ${JSON.stringify(last?.phase)} ${JSON.stringify(last?.conditions)})`);
   return last as MigrationPlanStatus;
@@ -49,7 +50,7 @@ describe.each(canaryProviders)('a %s canary', (provider) => {
         analysis: { interval: '1s', checks: [{ name: 'smoke', webhook: { url: checkUrl }, max: 0.05 }] },
       }));
       const status = await waitForPhase(name, 'Succeeded');
-      await waitFor(() => recorder.current === 100, 5000, 'the watch to see 100');
+      await waitFor(() => recorder.current === 100, CATCH_UP_MS, 'the watch to see 100');
       expect(recorder.weights).toEqual([0, 10, 50, 100]);
       expect(recorder.writes).toBe(3);
       expect(status.canaryWeight).toBe(100);
@@ -57,9 +58,15 @@ describe.each(canaryProviders)('a %s canary', (provider) => {
       expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
       // The story is in Events (kubectl describe), written with a MicroTime eventTime that a real
       // server would refuse with three fractional digits.
-      const { items } = await cluster.kube.list({ group: '', version: 'v1', plural: 'events', namespace: cluster.namespace }, { fieldSelector: `involvedObject.name=${name}` });
-      const reasons = items.map((e) => e['reason']);
-      expect(reasons).toEqual(expect.arrayContaining(['Started', 'StepAdvanced', 'Succeeded']));
+      // Events are recorded after the status they tell of, so the last one may still be on its way.
+      let reasons: unknown[] = [];
+      const story = ['Started', 'StepAdvanced', 'Succeeded'];
+      await waitFor(async () => {
+        const { items } = await cluster.kube.list({ group: '', version: 'v1', plural: 'events', namespace: cluster.namespace }, { fieldSelector: `involvedObject.name=${name}` });
+        reasons = items.map((e) => e['reason']);
+        return story.every((r) => reasons.includes(r));
+      }, CATCH_UP_MS, `Events ${story.join(', ')}`).catch(() => undefined);
+      expect(reasons).toEqual(expect.arrayContaining(story));
     } finally {
       recorder.stop();
     }

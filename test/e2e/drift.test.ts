@@ -2,6 +2,7 @@
 // once, woken by its watch on the target; a rolled-back plan keeps its targets at 0; a
 // Succeeded plan is final and leaves a person's edit alone.
 import { startCluster, type TestCluster } from '../support/cluster';
+import { CATCH_UP_MS } from '../support/deadlines';
 import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import {
   createPlan,
@@ -44,7 +45,7 @@ it.each(canaryProviders)('puts a %s target back to the step weight promptly afte
   await waitForStatus(cluster, name, (s) => s?.phase === 'Progressing' && s.stepStartedAt !== undefined, 'step 1 landed');
 
   await setWeightByHand(cluster, target, 45);
-  await waitForWeight(cluster, target, 20, 5_000);
+  await waitForWeight(cluster, target, 20, CATCH_UP_MS);
   const status = await waitForStatus(cluster, name, (s) => s?.history?.some((h) => h.event === 'DriftRepaired') === true, 'DriftRepaired in history');
   expect(status.history?.find((h) => h.event === 'DriftRepaired')).toMatchObject({ weight: 20, message: expect.stringContaining('45') });
   expect(status.currentStep).toBe(0);
@@ -62,7 +63,7 @@ it('sets a rolled-back plan\'s target back to 0 when a person raises it', async 
   await waitForWeight(cluster, target, 0);
 
   await setWeightByHand(cluster, target, 50);
-  await waitForWeight(cluster, target, 0, 5_000);
+  await waitForWeight(cluster, target, 0, CATCH_UP_MS);
   const status = await waitForStatus(cluster, name, (s) => s?.history?.some((h) => h.event === 'DriftRepaired') === true, 'DriftRepaired in history');
   expect(status.phase).toBe('RolledBack');
   expect(status.history?.filter((h) => h.event === 'DriftRepaired').at(-1)).toMatchObject({ weight: 0 });

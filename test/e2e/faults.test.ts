@@ -3,6 +3,7 @@
 // target PATCHes, and watches dropped and expired again and again, a plan still ends Succeeded
 // with each step's weight written once, in order.
 import { startCluster, type TestCluster } from '../support/cluster';
+import { CATCH_UP_MS, SETTLE_MS } from '../support/deadlines';
 import { CheckServer } from '../support/checkServer';
 import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import {
@@ -63,7 +64,7 @@ async function runPlan(name: string, provider: Target['provider'], during?: () =
   recorders.push(made.recorder);
   await createPlan(cluster, name, { targets: [made.target], steps: STEPS.map((weight) => ({ weight })), analysis: webhookAnalysis(checkUrl) });
   await during?.();
-  await waitForPhase(cluster, name, 'Succeeded', 45_000);
+  await waitForPhase(cluster, name, 'Succeeded', SETTLE_MS);
   await waitForWeight(cluster, made.target, 100);
   return made;
 }
@@ -129,6 +130,6 @@ itLocal('repairs a hand edit promptly after its target watch was dropped and exp
   // Nothing is due for a minute and there is no resync: only a target watch that came back by
   // itself (relisting after the 410) can wake the plan this soon.
   await setWeightByHand(cluster, target, 65);
-  await waitForWeight(cluster, target, 30, 5_000);
+  await waitForWeight(cluster, target, 30, CATCH_UP_MS);
   expect(await liveWeight(cluster, target)).toBe(30);
 });

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { SETTLE_MS } from '../support/deadlines';
 import { CheckServer } from '../support/checkServer';
 import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import {
@@ -100,7 +101,7 @@ it('puts every target back on stable before a plan deleted mid-migration disappe
   for (const { target: t } of targets) expect(await liveWeight(cluster, t)).toBe(30);
 
   await deletePlan(cluster, name);
-  await waitFor(async () => !(await planExists(cluster, name)), 20_000, `plan ${name} gone`);
+  await waitFor(async () => !(await planExists(cluster, name)), SETTLE_MS, `plan ${name} gone`);
   // The finalizer came off only after stable was restored, so this read cannot see 30.
   for (const { target: t, recorder } of targets) {
     expect(await liveWeight(cluster, t)).toBe(0);
@@ -119,7 +120,7 @@ it('restores stable on delete even when the spec was broken meanwhile, as long a
   expect(await liveWeight(cluster, t)).toBe(40);
 
   await deletePlan(cluster, name);
-  await waitFor(async () => !(await planExists(cluster, name)), 20_000, `plan ${name} gone`);
+  await waitFor(async () => !(await planExists(cluster, name)), SETTLE_MS, `plan ${name} gone`);
   expect(await liveWeight(cluster, t)).toBe(0);
   expect(recorder.weights).toEqual([0, 40, 0]);
 });
@@ -147,7 +148,7 @@ it('leaves traffic on the canary when a Succeeded plan is deleted', async () => 
   await waitForWeight(cluster, t, 100);
 
   await deletePlan(cluster, name);
-  await waitFor(async () => !(await planExists(cluster, name)), 20_000, `plan ${name} gone`);
+  await waitFor(async () => !(await planExists(cluster, name)), SETTLE_MS, `plan ${name} gone`);
   expect(await liveWeight(cluster, t)).toBe(100);
   expect(recorder.weights).toEqual([0, 50, 100]);
 });
@@ -187,4 +188,4 @@ itKubectl('works with the real kubectl: `wait --for=condition=Ready mp/NAME` ret
   expect(header?.split(/\s+/)).toEqual(['NAME', 'PHASE', 'WEIGHT', 'STEP', 'AGE']);
   const row = rows.find((r) => r.startsWith(`${name} `))?.split(/\s+/);
   expect(row?.slice(0, 4)).toEqual([name, 'Succeeded', '100', '1']);
-}, 60_000);
+});

@@ -2,6 +2,7 @@
 // with kubectl would: create, merge-patch the spec, annotate, delete, hand-edit a target. Plus
 // the waits they need, which poll the cluster with generous deadlines (CI has 2 cores).
 import { E2E_KUBECONFIG, waitFor, type TestCluster } from './cluster';
+import { SETTLE_MS } from './deadlines';
 import { createObjects, REFS, targetFixture, WeightRecorder, weightOf, writtenObject, planObject } from './targets';
 import { isNotFound, type KubeObject, type ResourceRef } from '../../src/kube';
 import {
@@ -58,7 +59,7 @@ export async function waitForStatus(
   name: string,
   ok: (status: MigrationPlanStatus | undefined) => boolean,
   what: string,
-  timeoutMs = 20_000,
+  timeoutMs = SETTLE_MS,
 ): Promise<MigrationPlanStatus> {
   let last: MigrationPlanStatus | undefined;
   try {
@@ -70,7 +71,7 @@ export async function waitForStatus(
   return last as MigrationPlanStatus;
 }
 
-export function waitForPhase(cluster: TestCluster, name: string, phase: Phase, timeoutMs = 20_000): Promise<MigrationPlanStatus> {
+export function waitForPhase(cluster: TestCluster, name: string, phase: Phase, timeoutMs = SETTLE_MS): Promise<MigrationPlanStatus> {
   return waitForStatus(cluster, name, (s) => s?.phase === phase, `phase ${phase}`, timeoutMs);
 }
 
@@ -116,7 +117,7 @@ export async function liveWeight(cluster: TestCluster, target: Target): Promise<
   return weightOf(target, cluster.namespace, obj);
 }
 
-export async function waitForWeight(cluster: TestCluster, target: Target, weight: number, timeoutMs = 10_000): Promise<void> {
+export async function waitForWeight(cluster: TestCluster, target: Target, weight: number, timeoutMs = SETTLE_MS): Promise<void> {
   let last: number | undefined;
   await waitFor(async () => (last = await liveWeight(cluster, target)) === weight, timeoutMs, `${target.provider} target at canary ${weight} (last ${String(last)})`);
 }
