@@ -36,6 +36,9 @@ export interface WorkQueueOptions {
   onError?: (key: string, error: unknown, attempt: number, retryInMs: number) => void;
 }
 
+/** setTimeout's largest delay (2^31 - 1 ms, about 24.8 days); Node fires a longer one after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 interface Scheduled {
   at: number;
   handle: unknown;
@@ -99,11 +102,23 @@ export class WorkQueue {
     const existing = this.scheduled.get(key);
     if (existing && existing.at <= at) return;
     if (existing) this.timers.clearTimeout(existing.handle);
+    this.arm(key, at, ms);
+  }
+
+  /** A timer for `key` in `ms`. setTimeout fires a delay above its limit at once, so a long wait
+   * (a 720h pause) runs as a chain of timers at the limit, each re-arming for what is left. */
+  private arm(key: string, at: number, ms: number): void {
+    const delay = Math.min(ms, MAX_TIMER_MS);
     const handle = this.timers.setTimeout(() => {
       const current = this.scheduled.get(key);
-      if (current?.handle === handle) this.scheduled.delete(key);
+      if (current?.handle !== handle) return;
+      if (ms > delay) {
+        this.arm(key, at, ms - delay);
+        return;
+      }
+      this.scheduled.delete(key);
       this.add(key);
-    }, ms);
+    }, delay);
     this.scheduled.set(key, { at, handle });
   }
 

@@ -3,7 +3,7 @@
 // through them. Cross-field rules live here, not in CEL: API servers before v1.25 ignore
 // x-kubernetes-validations, so zod is the only place they are enforced.
 import { z } from 'zod';
-import { isDuration, parseDuration } from './duration';
+import { formatDuration, isDuration, parseDuration } from './duration';
 
 export const GROUP = 'trafficshift.io';
 export const VERSION = 'v1alpha1';
@@ -31,9 +31,33 @@ const objectName = z
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS name (a-z, 0-9, "-", ".")');
 
-export const Duration = z.string().refine(isDuration, {
-  message: 'must be a duration such as 30s, 1m30s or 2h',
-});
+const DURATION_SPELLING = 'must be a duration such as 30s, 1m30s or 2h';
+
+/** A Go-style duration between `minMs` and `maxMs`, both inclusive, each with its own error. */
+function durationBetween(minMs: number, maxMs: number): z.ZodString {
+  return z.string().superRefine((text, ctx) => {
+    if (!isDuration(text)) {
+      ctx.addIssue({ code: 'custom', message: DURATION_SPELLING });
+      return;
+    }
+    const ms = parseDuration(text);
+    if (ms < minMs) ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(minMs)}` });
+    else if (ms > maxMs) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(maxMs)}` });
+  });
+}
+
+const HOUR_MS = 3_600_000;
+/** The longest wait a plan may ask for: pauses, bake time and RTO. A year is past any real
+ * migration, and keeps every time the engine computes far inside what a Date can hold. */
+export const MAX_WAIT_MS = 8760 * HOUR_MS;
+/** Analysis rounds: at least 1s apart (Prometheus scrapes are seconds apart), at most a day. */
+export const INTERVAL_RANGE_MS = { min: 1000, max: 24 * HOUR_MS } as const;
+/** A check's or a hook's timeout: 0s would always time out; past 5m a round would stall the plan. */
+export const TIMEOUT_RANGE_MS = { min: 100, max: 5 * 60_000 } as const;
+
+export const Duration = durationBetween(0, MAX_WAIT_MS);
+const Interval = durationBetween(INTERVAL_RANGE_MS.min, INTERVAL_RANGE_MS.max);
+const Timeout = durationBetween(TIMEOUT_RANGE_MS.min, TIMEOUT_RANGE_MS.max);
 
 /** `pause: {}` is a promotion gate: the step waits for a person. */
 export const PromotionGate = z.strictObject({});
@@ -104,7 +128,7 @@ const headerMap = z.record(z.string(), z.string());
 
 export const Webhook = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  timeout: Duration.optional(),
+  timeout: Timeout.optional(),
   headers: headerMap.optional(),
 });
 
@@ -137,14 +161,14 @@ export const Check = z
 
 export const PrometheusSource = z.strictObject({
   address: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  timeout: Duration.optional(),
+  timeout: Timeout.optional(),
   headers: headerMap.optional(),
   bearerTokenFrom: z.strictObject({ secretKeyRef: SecretKeyRef }).optional(),
   basicAuthFrom: z.strictObject({ secretRef: z.strictObject({ name: objectName }) }).optional(),
 });
 
 export const Analysis = z.strictObject({
-  interval: Duration.default('30s'),
+  interval: Interval.default('30s'),
   prometheus: PrometheusSource.optional(),
   checks: z.array(Check).default([]),
   noData: z.enum(['hold', 'fail']).default('hold'),
@@ -245,17 +269,12 @@ export const MigrationPlanSpec = z
         ctx.addIssue({ code: 'custom', path: ['analysis', 'prometheus'], message: `check "${c.name}" queries metrics, so analysis.prometheus.address is required` });
       }
     });
-    // A malformed interval already has its own error; only a well-formed one is compared.
-    const interval = spec.analysis?.interval;
-    if (interval !== undefined && isDuration(interval) && parseDuration(interval) < 1000) {
-      ctx.addIssue({ code: 'custom', path: ['analysis', 'interval'], message: 'must be at least 1s' });
-    }
   }, {
     // zod skips these rules once any field failed to parse. Run them anyway when every failure
     // lies outside the fields they read, so a typo in `description` does not hide a step-order
     // error. A failure inside those fields skips them unless it kept the value's type (a
-    // refinement, such as a duration's spelling, which the rules above re-check); a spec that
-    // is not an object at all (`spec: []`, an empty `spec:`) has nothing to cross-check.
+    // refinement, such as a duration's spelling or range, which the rules above never read); a
+    // spec that is not an object at all (`spec: []`, an empty `spec:`) has nothing to cross-check.
     when: (payload) =>
       isPlainObject(payload.value) &&
       payload.issues.every((issue) => (issue.path?.length ?? 0) > 0 && (issue.continue === true || !CROSS_FIELD_INPUTS.has(String(issue.path?.[0])))),

@@ -1,4 +1,4 @@
-import { WorkQueue, type Timers } from '../../src/controller/workQueue';
+import { MAX_TIMER_MS, WorkQueue, type Timers } from '../../src/controller/workQueue';
 
 /** Manual timers: tests advance time explicitly, so nothing here depends on the wall clock. */
 class ManualTimers implements Timers {
@@ -34,6 +34,26 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 describe('WorkQueue', () => {
+  it('waits a delay past setTimeout\'s limit (a 720h pause) exactly, as a chain of timers at the limit, with no reconcile before it is due', async () => {
+    const timers = new ManualTimers();
+    const runs: number[] = [];
+    const q = new WorkQueue({ concurrency: 1, timers, reconcile: async () => void runs.push(timers.now) });
+    q.start();
+    const wait = 720 * 3_600_000;
+    q.addAfter('a', wait, 0);
+    expect(q.scheduledAt('a')).toBe(wait);
+    let fired = 0;
+    while (timers.delays.length > 0) {
+      expect(Math.max(...timers.delays)).toBeLessThanOrEqual(MAX_TIMER_MS);
+      timers.advance(Math.min(...timers.delays));
+      await q.idle();
+      if (timers.now < wait) expect(runs).toStrictEqual([]);
+      if (++fired > 5) throw new Error('too many timers for one wait');
+    }
+    expect(runs).toStrictEqual([wait]);
+    expect(fired).toBe(Math.ceil(wait / MAX_TIMER_MS));
+  });
+
   it('runs a key added several times while waiting only once', async () => {
     const runs: string[] = [];
     const q = new WorkQueue({ concurrency: 1, reconcile: async (k) => void runs.push(k) });
