@@ -16,14 +16,33 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldEr
 
 const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
 
+/** A path segment longer than this is cut: a plan can carry a key of any size (a 1 MB one has
+ * been seen), and an error must stay a line a person reads. No field or label key comes near it. */
+const MAX_PATH_SEGMENT = 100;
+/** How much of a string value a message quotes. */
+const MAX_VALUE_EXCERPT = 40;
+
+/** `text` cut to `max` UTF-16 units with an ellipsis, never splitting a surrogate pair. */
+function excerpt(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  const end = code >= 0xd800 && code <= 0xdbff ? max - 1 : max;
+  return `${text.slice(0, end)}…`;
+}
+
 /** `['spec', 'steps', 2, 'weight']` -> `spec.steps[2].weight`. A key that would not read back
- * unambiguously (a label such as `app.kubernetes.io/name`) is written `["app.kubernetes.io/name"]`. */
+ * unambiguously (a label such as `app.kubernetes.io/name`) is written `["app.kubernetes.io/name"]`.
+ * A key over MAX_PATH_SEGMENT characters is cut with an ellipsis (and so quoted): parsePath reads
+ * it back as the cut key, which points a reader at the enclosing object. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else if (typeof part === 'string' && !PLAIN_KEY.test(part)) out += `[${JSON.stringify(part)}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    else if (typeof part === 'string') {
+      const key = excerpt(part, MAX_PATH_SEGMENT);
+      if (!PLAIN_KEY.test(key)) out += `[${JSON.stringify(key)}]`;
+      else out += out === '' ? key : `.${key}`;
+    } else out += out === '' ? String(part) : `.${String(part)}`;
   }
   return out;
 }
@@ -45,7 +64,7 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   switch (typeof value) {
-    case 'string': return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    case 'string': return `the string ${JSON.stringify(excerpt(value, MAX_VALUE_EXCERPT))}`;
     case 'number': return `the number ${value}`;
     case 'boolean': return String(value);
     case 'object': return 'an object';
@@ -67,26 +86,35 @@ function listValues(values: ReadonlyArray<unknown>): string {
   return values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
 }
 
+/** No known field is this long, so a longer unknown key gets no "did you mean"; this also bounds
+ * the edit distance work, which grows with the key's length. */
+const MAX_HINTED_KEY = 64;
+
 /** Edit distance counting a swap of two neighbours as one edit (`stpes` -> `steps`), for
- * "did you mean" on a misspelt field. */
+ * "did you mean" on a misspelt field. Keeps three rows of the usual matrix, not all of it: the
+ * swap rule looks two rows back. */
 function editDistance(a: string, b: string): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
-  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  const at = (i: number, j: number): number => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
+  let twoBack: number[] = [];
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  const at = (row: readonly number[], j: number): number => row[j] ?? Number.POSITIVE_INFINITY;
   for (let i = 1; i <= x.length; i++) {
-    const row = d[i] as number[];
+    const row = [i];
     for (let j = 1; j <= y.length; j++) {
       const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      row[j] = best;
+      let best = Math.min(at(previous, j) + 1, at(row, j - 1) + 1, at(previous, j - 1) + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) best = Math.min(best, at(twoBack, j - 2) + 1);
+      row.push(best);
     }
+    twoBack = previous;
+    previous = row;
   }
-  return at(x.length, y.length);
+  return at(previous, y.length);
 }
 
 function closestKey(unknown: string, known: ReadonlyArray<string>): string | undefined {
+  if (unknown.length > MAX_HINTED_KEY) return undefined;
   let best: { key: string; distance: number } | undefined;
   for (const key of known) {
     const distance = editDistance(unknown, key);
@@ -132,7 +160,7 @@ function messages(): Messages {
         return `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${describeValue(issue.input)}`;
       case 'invalid_value':
         if (issue.values.length === 1) return `must be ${JSON.stringify(issue.values[0])}, not ${describeValue(issue.input)}`;
-        return `must be one of ${listValues(issue.values)} (got ${typeof issue.input === 'string' ? JSON.stringify(issue.input) : describeValue(issue.input)})`;
+        return `must be one of ${listValues(issue.values)} (got ${typeof issue.input === 'string' ? JSON.stringify(excerpt(issue.input, MAX_VALUE_EXCERPT)) : describeValue(issue.input)})`;
       case 'too_small':
         return sizeMessage(issue.origin, issue.minimum, issue.inclusive, 'min');
       case 'too_big':

@@ -110,6 +110,30 @@ describe('validatePlan', () => {
     ]);
   });
 
+  it('names a 1 MB unknown key in a path cut to 100 characters, with no "did you mean"', () => {
+    const key = 'k'.repeat(1024 * 1024);
+    expect(errorsOf(validatePlan(plan({ [key]: 1 })))).toStrictEqual([{ path: `spec["${'k'.repeat(100)}…"]`, message: 'unknown field' }]);
+  });
+
+  it('still suggests the close field after a swap or a dropped letter', () => {
+    expect(errorsOf(validateSpec(spec({ sucessCriteria: {} })))).toStrictEqual([
+      { path: 'spec.sucessCriteria', message: 'unknown field (did you mean "successCriteria"?)' },
+    ]);
+    expect(errorsOf(validateSpec(spec({ rollback: { automatic: true, autoamtic: false } })))).toStrictEqual([
+      { path: 'spec.rollback.autoamtic', message: 'unknown field (did you mean "automatic"?)' },
+    ]);
+  });
+
+  it('quotes at most 40 characters of a value it got', () => {
+    const huge = 'x'.repeat(1024 * 1024);
+    expect(errorsOf(validateSpec(spec({ strategy: huge })))).toStrictEqual([
+      { path: 'spec.strategy', message: `must be one of Canary, BlueGreen (got "${'x'.repeat(40)}…")` },
+    ]);
+    expect(errorsOf(validateSpec(spec({ paused: huge })))).toStrictEqual([
+      { path: 'spec.paused', message: `must be true or false, not the string "${'x'.repeat(40)}…"` },
+    ]);
+  });
+
   it('reports a non-object input at the root', () => {
     expect(errorsOf(validatePlan('checkout'))).toStrictEqual([{ path: '(root)', message: 'must be an object, not the string "checkout"' }]);
   });
@@ -130,6 +154,16 @@ describe('formatPath and parsePath', () => {
       'spec.targets[0].service.stableSelector["app.kubernetes.io/name"]',
     );
     expect(parsePath('spec.steps[2].weight')).toStrictEqual(['spec', 'steps', 2, 'weight']);
+  });
+
+  it('cuts a segment over 100 characters with an ellipsis, which parsePath reads back as the cut key', () => {
+    const long = 'a'.repeat(5000);
+    const cut = `${'a'.repeat(100)}…`;
+    expect(formatPath(['spec', long, 0])).toBe(`spec[${JSON.stringify(cut)}][0]`);
+    expect(parsePath(formatPath(['spec', long, 0]))).toStrictEqual(['spec', cut, 0]);
+    expect(formatPath(['spec', 'b'.repeat(100)])).toBe(`spec.${'b'.repeat(100)}`);
+    // A cut never splits a surrogate pair into half a character.
+    expect(formatPath([`${'c'.repeat(99)}😀tail`])).toBe(`[${JSON.stringify(`${'c'.repeat(99)}…`)}]`);
   });
 
   it('parsePath inverts formatPath for any path', () => {
