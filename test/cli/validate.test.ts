@@ -68,6 +68,14 @@ describe('trafficshift validate', () => {
     expect(run.stderr).toBe(`${file}: doc 1 (checkout): skipped: kind Service is not a MigrationPlan\n`);
   });
 
+  it('names a 1 MB unknown key in one short line, at the line of the object that holds it', async () => {
+    const file = path.join(dir, 'huge-key.yaml');
+    writeFileSync(file, `apiVersion: trafficshift.io/v1alpha1\nkind: MigrationPlan\nmetadata: {name: huge}\nspec:\n  targets: [{provider: nginx, nginx: {ingress: a, canaryIngress: b}}]\n  steps: [{weight: 100}]\n  ${'k'.repeat(1024 * 1024)}: 1\n`);
+    const run = await cli(['validate', file]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(`${file}: doc 1 (huge): spec["${'k'.repeat(100)}…"]: unknown field (line 4)\n`);
+  });
+
   it('reports a YAML syntax error with its line and column', async () => {
     const file = invalid('yaml-syntax-error.yaml');
     const run = await cli(['validate', file]);
