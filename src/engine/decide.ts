@@ -6,7 +6,7 @@ import { applyEffect, MOVING_EFFECTS } from './effects';
 import { deriveEvent, pendingRequest, type Occurrence } from './events';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
-import { desiredWeight, hasChecks, isActive, isRollingBack, stepIndex, stepLabel, toIso, toMs } from './steps';
+import { desiredWeight, hasChecks, isActive, isRollingBack, stepIndex, stepLabel, toIso, toMs, upwardLimit } from './steps';
 import { nextEvaluationAt } from './timing';
 import { transitionFor, type Announcement, type Transition } from './transitions';
 import type { Action, Decision, Observations } from './types';
@@ -68,9 +68,15 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   const decision: Decision = { status, actions };
   if (next !== undefined) decision.nextEvaluationAt = next;
   if (obs.deleting) {
-    decision.finalizerDone = after === 'Succeeded' || obs.targets.every((t) => (t.ok ? t.weight === 0 : t.reason === 'TargetNotFound'));
+    decision.finalizerDone = after === 'Succeeded' || obs.targets.every(carriesNoCanaryTraffic);
   }
   return decision;
+}
+
+/** A target that holds canary 0, or whose route is gone: nothing left to restore. A route that is
+ * there without something it depends on (nginx without its stable Ingress) still counts. */
+function carriesNoCanaryTraffic(t: Observations['targets'][number]): boolean {
+  return t.ok ? t.weight === 0 : t.reason === 'TargetNotFound' && (t.weight ?? 0) === 0;
 }
 
 /** The canary weight the targets hold, when every target that could be read agrees. */
@@ -170,11 +176,14 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
   // every target in view, because targets move in lockstep.
   if (!rollingBack && (spec === undefined || obs.targets.some((t) => !t.ok))) return undefined;
   const weight = rollingBack || spec === undefined ? 0 : desiredWeight(spec, status);
+  // Up one step at a time, whatever the status says (steps.ts upwardLimit).
+  if (!rollingBack && spec !== undefined && weight > (upwardLimit(spec, obs.targets) ?? 0)) return undefined;
   // A target that exists but cannot be read (a hand edit nginx cannot use, say) still takes a
   // rollback: providers write stable 100 / canary 0 over whatever is there, and a rollback must
-  // land on every target. Only a target that is not there at all is skipped.
+  // land on every target, as must a route still carrying canary traffic without something it
+  // depends on (nginx without its stable Ingress). Only a route that is not there is skipped.
   const takesWrite = (t: Observations['targets'][number]): boolean =>
-    t.ok ? t.weight !== weight : rollingBack && t.reason === 'TargetInvalid';
+    t.ok ? t.weight !== weight : rollingBack && (t.reason === 'TargetInvalid' || (t.weight ?? 0) > 0);
   const targets = obs.targets.flatMap((t, i) => (takesWrite(t) ? [i] : []));
   if (targets.length === 0) return undefined;
   const reason = rollingBack ? `rollback: ${status.rollback?.reason ?? 'stable'}` : spec ? stepLabel(spec, status) : 'stable';

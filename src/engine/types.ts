@@ -5,7 +5,9 @@ import type { CheckResultKind, MigrationPlanSpec, MigrationPlanStatus, Notificat
 
 export type TargetObservation =
   | { ok: true; weight: number } // canary weight the live target object holds now
-  | { ok: false; reason: 'TargetNotFound' | 'TargetInvalid'; message: string };
+  /** `weight`: the canary weight the written object still holds when only something it depends
+   * on is gone (nginx without its stable Ingress); traffic may still flow through it. */
+  | { ok: false; reason: 'TargetNotFound' | 'TargetInvalid'; message: string; weight?: number };
 
 export interface CheckOutcome {
   name: string;

@@ -31,12 +31,15 @@ export class ObjectProvider implements TrafficProvider {
   }
 
   async read(): Promise<TargetState> {
+    const live = await getTarget(this.kube, this.halves.ref, this.halves.object);
+    const state = live.ok ? this.halves.readWeight(live.obj) : live;
     for (const p of this.halves.prerequisites ?? []) {
       const found = await getTarget(this.kube, p.ref, p.object);
-      if (!found.ok) return found;
+      // The written object may still send traffic to the canary without its prerequisite: say
+      // what it holds, so a rollback or a deletion still puts it back to 0.
+      if (!found.ok) return state.ok ? { ...found, weight: state.weight } : found;
     }
-    const live = await getTarget(this.kube, this.halves.ref, this.halves.object);
-    return live.ok ? this.halves.readWeight(live.obj) : live;
+    return state;
   }
 
   async write(weight: number): Promise<TargetState> {

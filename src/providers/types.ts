@@ -4,8 +4,11 @@ import type { z } from 'zod';
 import type { Target } from '../plan/schema';
 import { type Kube, type KubeObject, type ResourceRef, isNotFound, toKubeError } from '../kube';
 
-/** Why a target cannot be read or written. The message names the object and the field. */
-export type TargetProblem = { ok: false; reason: 'TargetNotFound' | 'TargetInvalid'; message: string };
+/** Why a target cannot be read or written. The message names the object and the field.
+ * `weight` is set when the object that carries the canary weight is there and readable but
+ * something it depends on is not (nginx: the stable Ingress was deleted): traffic may still
+ * flow through it, so a rollback writes it and a deletion waits until it holds 0. */
+export type TargetProblem = { ok: false; reason: 'TargetNotFound' | 'TargetInvalid'; message: string; weight?: number };
 
 /** What a target's live object says: the canary weight it holds now, or why it cannot say. */
 export type TargetState = { ok: true; weight: number } | TargetProblem;

@@ -509,6 +509,29 @@ const rows: Row[] = [
     },
   },
 
+  // ---- a status the controller did not write ----
+  {
+    name: 'Progressing with status.currentStep 9999 written by hand while the targets hold 5 -> Holding, Stalled StatusInconsistent, nothing written',
+    status: atStep(9999, 5, 0), obs: obs(600, { targets: weights(5, 5) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'StatusInconsistent', message: expect.stringContaining('will not write 100%') });
+      expect(eventReasons(d)).toEqual(['StatusInconsistent']);
+    },
+  },
+  {
+    name: 'at step 3 (50) after a person lowered every target to 0 by hand -> Holding StatusInconsistent, traffic is not raised again',
+    status: atStep(2, 50, 0), obs: obs(600, { targets: weights(0, 0) }), phase: 'Holding', writes: [],
+    then: (d) => expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'StatusInconsistent' }),
+  },
+  {
+    name: 'Holding StatusInconsistent, a person sets the targets back to the step weight -> Progressing again',
+    status: { ...atStep(2, 50, 0), phase: 'Holding' }, obs: obs(600, { targets: weights(50, 50) }), phase: 'Progressing', writes: [],
+  },
+  {
+    name: 'at step 3 (50) with the targets one step below (a write that did not land yet) -> writes 50, no inconsistency',
+    status: atStep(2, 50, 0), obs: obs(600, { targets: weights(25, 25) }), phase: 'Progressing', writes: [[50, [0, 1]]],
+  },
+
   // ---- deletion ----
   {
     name: 'Deleting at step 2 -> RollingBack "plan deleted", writes 0, finalizer stays',
@@ -521,6 +544,20 @@ const rows: Row[] = [
   {
     name: 'Deleting, every target holds 0 or is gone -> finalizer done',
     status: { phase: 'RollingBack', rollback: { reason: 'plan deleted', triggeredAt: iso(0) } }, obs: obs(10, { targets: [{ ok: true, weight: 0 }, missing()], deleting: true }),
+    phase: 'RollingBack', writes: [],
+    then: (d) => expect(d.finalizerDone).toBe(true),
+  },
+  {
+    name: 'Deleting while a canary route lost its stable Ingress and still holds 10 -> writes 0 to it, finalizer stays',
+    status: { phase: 'RollingBack', rollback: { reason: 'plan deleted', triggeredAt: iso(0) } },
+    obs: obs(10, { targets: [{ ok: false, reason: 'TargetNotFound', message: 'stable Ingress shop/checkout not found', weight: 10 }, { ok: true, weight: 0 }], deleting: true }),
+    phase: 'RollingBack', writes: [[0, [0]]],
+    then: (d) => expect(d.finalizerDone).toBe(false),
+  },
+  {
+    name: 'Deleting, the canary route without its stable Ingress now holds 0 -> finalizer done',
+    status: { phase: 'RollingBack', rollback: { reason: 'plan deleted', triggeredAt: iso(0) } },
+    obs: obs(10, { targets: [{ ok: false, reason: 'TargetNotFound', message: 'stable Ingress shop/checkout not found', weight: 0 }, { ok: true, weight: 0 }], deleting: true }),
     phase: 'RollingBack', writes: [],
     then: (d) => expect(d.finalizerDone).toBe(true),
   },

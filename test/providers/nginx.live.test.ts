@@ -41,11 +41,14 @@ describe('nginx provider against an API server', () => {
     expect(await live.kube.get(ingressRef('shop', 'checkout'))).toStrictEqual(stableBefore);
   });
 
-  it('a missing stable Ingress is TargetNotFound on read, naming it', async () => {
+  it('a missing stable Ingress is TargetNotFound on read, naming it, with the weight the canary Ingress still holds; a write of 0 still lands', async () => {
     const provider = createProvider(live.kube, 'shop', { provider: 'nginx', nginx: { ingress: 'gone', canaryIngress: 'checkout-canary' } });
+    await createProvider(live.kube, 'shop', target).write(10);
     const state = await provider.read();
-    expect(state).toMatchObject({ ok: false, reason: 'TargetNotFound' });
+    expect(state).toMatchObject({ ok: false, reason: 'TargetNotFound', weight: 10 });
     expect(state.ok || state.message).toMatch(/^stable Ingress shop\/gone not found/);
+    expect(await provider.write(0)).toStrictEqual({ ok: true, weight: 0 });
+    expect(await provider.read()).toMatchObject({ ok: false, reason: 'TargetNotFound', weight: 0 });
   });
 
   it('a missing canary Ingress is TargetNotFound on read and write', async () => {
