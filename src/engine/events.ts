@@ -9,6 +9,7 @@ import {
   bakeTimeMs,
   blueGreenSwitched,
   currentStep,
+  desiredWeight,
   hasChecks,
   isActive,
   isLastStep,
@@ -16,6 +17,7 @@ import {
   stepIndex,
   stepLabel,
   toMs,
+  upwardLimit,
 } from './steps';
 import type { Observations } from './types';
 
@@ -26,6 +28,7 @@ export const ENGINE_EVENTS = [
   'ChecksFailed', // a critical check reached its failureLimit and rollback is automatic
   'RetryRequested', // a pending retry request
   'TargetMissing', // some target is not found or not valid
+  'StatusInconsistent', // the status asks for more than one step above what the targets hold
   'SpecFixedUnstarted', // Failed, the spec is valid again, no traffic had moved
   'SpecFixedStarted', // Failed, the spec is valid again, traffic had moved
   'PausedBySpec', // spec.paused is true
@@ -128,6 +131,16 @@ function onlyNoDataHolds(spec: MigrationPlanSpec, status: MigrationPlanStatus): 
   return results.includes('NoData') && results.every((r) => r === 'Pass' || r === 'NoData');
 }
 
+/** Why the status cannot be where the targets are, when it asks for more than one step above
+ * them: edited by hand, or overtaken by a person who lowered a route. */
+function inconsistency(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): string | undefined {
+  const limit = upwardLimit(spec, obs.targets);
+  const wanted = desiredWeight(spec, status);
+  if (limit === undefined || wanted <= limit) return undefined;
+  const held = [...new Set(obs.targets.flatMap((t) => (t.ok ? [t.weight] : [])))].join('/');
+  return `the status is at ${stepLabel(spec, status)} but the targets hold canary ${held}%: trafficshift moves traffic up one step at a time, so it will not write ${wanted}%; roll back and retry to start again, or set the targets to ${held}%'s step by hand`;
+}
+
 function rollingBackEvent(status: MigrationPlanStatus, obs: Observations): Occurrence {
   const landed = obs.targets.every((t) => t.ok && t.weight === 0);
   return landed
@@ -143,6 +156,8 @@ function outsideWindow(): Occurrence {
 function activeEvent(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): Occurrence {
   const phase = status.phase ?? 'Pending';
   const lastRound = status.lastRound;
+  const inconsistent = inconsistency(spec, status, obs);
+  if (inconsistent) return { on: 'StatusInconsistent', reason: 'StatusInconsistent', message: inconsistent };
   if (spec.paused) return { on: 'PausedBySpec', reason: 'Paused', message: `paused at ${stepLabel(spec, status)}` };
   if (phase === 'Paused') return { on: 'Resumed', reason: 'Resumed', message: `resumed at ${stepLabel(spec, status)}` };
   if (lastRound?.verdict === 'Fail') {

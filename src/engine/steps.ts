@@ -92,6 +92,20 @@ export function desiredWeight(spec: MigrationPlanSpec, status: MigrationPlanStat
   }
 }
 
+/**
+ * The highest weight a write may move the targets up to: the first step above the highest weight
+ * any target holds now. Traffic goes up one step per write, whatever the status claims: a status
+ * edited by hand (currentStep: 9999), or one that lags behind a person who lowered a route by
+ * hand, can never send traffic past the next step. Undefined when no target could be read.
+ */
+export function upwardLimit(spec: MigrationPlanSpec, targets: ReadonlyArray<{ ok: boolean; weight?: number }>): number | undefined {
+  const held = targets.flatMap((t) => (t.ok && t.weight !== undefined ? [t.weight] : []));
+  if (held.length === 0) return undefined;
+  const highest = Math.max(...held);
+  const above = spec.steps.map((s) => s.weight).filter((w) => w > highest);
+  return above.length > 0 ? Math.min(...above) : highest;
+}
+
 export function stepLabel(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined): string {
   if (spec.strategy === 'BlueGreen') return blueGreenSwitched(status) ? 'switched to canary 100%' : 'preview at canary 0%';
   const i = stepIndex(spec, status);

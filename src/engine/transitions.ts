@@ -82,6 +82,10 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: ['Pending', 'Paused', 'Failed', 'RollingBack', 'RolledBack', 'Succeeded'], on: 'TargetMissing', to: 'same' },
   { from: RUNNING, on: 'TargetMissing', to: 'Holding', announce: { name: 'TargetUnavailable', type: 'Warning', notify: 'Holding' } },
 
+  // ---- a status that asks for more than the next step above the targets (edited by hand, or
+  //      overtaken by a person who lowered a route): nothing moves up until a person acts ----
+  { from: ACTIVE, on: 'StatusInconsistent', to: 'Holding', announce: { name: 'StatusInconsistent', type: 'Warning', notify: 'Holding' } },
+
   // ---- Pending ----
   { from: ['Pending'], on: 'PausedBySpec', to: 'same' },
   { from: ['Pending'], on: 'OutsideWindow', to: 'same' },

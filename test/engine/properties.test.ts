@@ -4,7 +4,7 @@
 // PROP_SEED and PROP_RUNS override the fixed seed and run count for a longer hunt.
 import fc from 'fast-check';
 import { analysisDue, decide, type AnalysisRound, type Decision, type Observations, type TargetObservation } from '../../src/engine';
-import { MigrationPlanSpec, MigrationPlanStatus, type CheckResultKind, type RequestKind } from '../../src/plan/schema';
+import { MigrationPlanSpec, MigrationPlanStatus, PHASES, type CheckResultKind, type RequestKind } from '../../src/plan/schema';
 
 const T0 = Date.parse('2026-11-25T08:00:00.000Z');
 
@@ -92,6 +92,8 @@ function checkCall(spec: MigrationPlanSpec, before: MigrationPlanStatus | undefi
     }
   }
   if (sets.length > 1) fail('more than one setWeight in one call');
+  const upwardProblem = movedUpTooFar(spec, o, sets);
+  if (upwardProblem) fail(upwardProblem);
   const after = d.status.phase ?? 'Pending';
   for (const s of sets) {
     if (s.weight > 0 && spec.strategy === 'Canary' && s.weight !== spec.steps[d.status.currentStep ?? 0]?.weight) fail(`wrote ${s.weight} at step ${d.status.currentStep}`);
@@ -120,6 +122,15 @@ function checkCall(spec: MigrationPlanSpec, before: MigrationPlanStatus | undefi
   if (d.nextEvaluationAt !== undefined && d.nextEvaluationAt < o.now) fail('nextEvaluationAt is in the past');
   // zod is the slow part of this test: parse the status whenever the phase moves.
   if (d.status.phase !== before?.phase) mustParse(d.status);
+}
+
+/** A write above what the targets hold goes at most to the first step above the highest of them. */
+function movedUpTooFar(spec: MigrationPlanSpec, o: Observations, sets: ReadonlyArray<{ weight: number }>): string | undefined {
+  const held = o.targets.flatMap((t) => (t.ok ? [t.weight] : []));
+  const highest = held.length > 0 ? Math.max(...held) : 0;
+  const nextStep = Math.min(...spec.steps.map((s) => s.weight).filter((w) => w > highest), Number.POSITIVE_INFINITY);
+  const bad = sets.find((s) => s.weight > highest && s.weight > nextStep);
+  return bad ? `moved up to ${bad.weight} while the targets held at most ${highest} (next step ${nextStep})` : undefined;
 }
 
 function mustParse(status: MigrationPlanStatus | undefined): void {
@@ -183,7 +194,70 @@ function runScenario({ plan, ticks, deleteAfter }: Scenario): void {
   mustParse(status);
 }
 
+/** Any status that parses, as a person with `kubectl edit --subresource=status` could write it. */
+const handWrittenStatusArb = fc
+  .record({
+    phase: fc.constantFrom(...PHASES),
+    currentStep: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 100_000 })),
+    canaryWeight: fc.integer({ min: 0, max: 100 }),
+    startedSecondsAgo: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: undefined }),
+    roundSecondsAgo: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: undefined }),
+    verdict: fc.constantFrom('Pass', 'Hold', 'Fail'),
+    bakeSecondsAgo: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: undefined }),
+    promotedStep: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+    history: fc.array(fc.record({ event: fc.constantFrom('Started', 'StepAdvanced', 'BakeStarted', 'DriftRepaired'), weight: fc.integer({ min: 0, max: 100 }) }), { maxLength: 5 }),
+  })
+  .map((s) => {
+    const ago = (sec: number | undefined) => (sec === undefined ? undefined : new Date(T0 - sec * 1000).toISOString());
+    return MigrationPlanStatus.parse({
+      phase: s.phase,
+      currentStep: s.currentStep,
+      canaryWeight: s.canaryWeight,
+      ...(s.startedSecondsAgo !== undefined ? { stepStartedAt: ago(s.startedSecondsAgo) } : {}),
+      ...(s.roundSecondsAgo !== undefined ? { lastRound: { at: ago(s.roundSecondsAgo), verdict: s.verdict } } : {}),
+      ...(s.bakeSecondsAgo !== undefined ? { bakeStartedAt: ago(s.bakeSecondsAgo) } : {}),
+      ...(s.promotedStep !== undefined ? { promotedStep: s.promotedStep } : {}),
+      history: s.history.map((h) => ({ ...h, at: new Date(T0 - 60_000).toISOString(), message: 'written by hand' })),
+    });
+  });
+
 describe('engine properties', () => {
+  it('never moves traffic up more than one step, whatever a parsable status claims', () => {
+    const worldArb = fc.record({
+      plan: planArb,
+      status: handWrittenStatusArb,
+      held: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 3, maxLength: 3 }),
+      pass: fc.boolean(),
+      promote: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(worldArb, ({ plan, status, held, pass, promote }) => {
+        let current = status;
+        const targets = plan.targets.map((_, i) => held[i] ?? 0);
+        // A few calls in a row, writes landing at once: each call may go up one step at most.
+        for (let call = 0; call < 6; call++) {
+          const now = T0 + call * 1000;
+          const round = analysisDue(plan, current, now)
+            ? { completedAt: now, outcomes: (plan.analysis?.checks ?? []).map((c) => ({ name: c.name, value: 0, result: pass ? ('Pass' as const) : ('Fail' as const) })) }
+            : undefined;
+          const o: Observations = {
+            now,
+            generation: 1,
+            targets: targets.map((weight) => ({ ok: true, weight })),
+            requests: promote ? { promote: { value: `p-${call}` } } : {},
+            ...(round ? { round } : {}),
+          };
+          const d = decide(plan, current, o);
+          const problem = movedUpTooFar(plan, o, d.actions.flatMap((a) => (a.kind === 'setWeight' ? [a] : [])));
+          if (problem) fail(`${problem}; status was ${JSON.stringify(current)}`);
+          for (const a of d.actions) if (a.kind === 'setWeight') for (const t of a.targets) targets[t] = a.weight;
+          current = d.status;
+        }
+      }),
+      { seed: 20261202, numRuns: 3000 },
+    );
+  });
+
   it('holds every invariant over random plans and worlds', () => {
     fc.assert(fc.property(scenarioArb, (s) => runScenario(s)), { seed: Number(process.env.PROP_SEED ?? 20261127), numRuns: Number(process.env.PROP_RUNS ?? 2000) });
   });
