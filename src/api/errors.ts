@@ -29,12 +29,19 @@ const BODY_MESSAGES: Readonly<Record<string, string>> = {
   'entity.verify.failed': 'request body failed verification',
 };
 
+/** A compressed body that does not decompress. body-parser passes zlib's (and brotli's) own error
+ * on with status 400 and no `type`; Node marks those with a numeric errno and a string code
+ * (Z_DATA_ERROR, Z_BUF_ERROR, ERR__ERROR_FORMAT_PADDING_2...). The code, not the message, is
+ * what reliably survives: http-errors rebuilds an error it does not recognise as one, keeping its
+ * enumerable fields only. */
+const DecodeError = z.looseObject({ status: z.literal(400), errno: z.number(), code: z.string() });
+
 export const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
 };
 
 export function errorHandler(log?: Logger): ErrorRequestHandler {
-  return (err: unknown, _req, res, next) => {
+  return (err: unknown, req, res, next) => {
     if (res.headersSent) {
       next(err);
       return;
@@ -47,6 +54,12 @@ export function errorHandler(log?: Logger): ErrorRequestHandler {
     if (body.success) {
       const what = BODY_MESSAGES[body.data.type] ?? 'bad request body';
       res.status(body.data.status).json({ error: `${what}: ${body.data.message}` });
+      return;
+    }
+    const encoding = req.headers['content-encoding'];
+    const decode = DecodeError.safeParse(err);
+    if (decode.success && encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      res.status(400).json({ error: `request body is not valid ${encoding.toLowerCase()}: it does not decompress (${decode.data.code})` });
       return;
     }
     log?.error('request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -8,6 +8,7 @@ import { Kube, loadKubeConfig } from '../../src/kube';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 
 /** A client that is never called: these routes do not reach the API server. */
 function idleKube(): Kube {
@@ -27,6 +28,17 @@ function deps(overrides: Partial<AppDeps> = {}): AppDeps {
     log: silentLogger(),
     ...overrides,
   };
+}
+
+/** Posts `body` byte for byte with a Content-Encoding: superagent would JSON-encode a Buffer sent
+ * as application/json, so its serializer is replaced by one that leaves the bytes alone. */
+function postEncoded(app: ReturnType<typeof createApp>, path: string, encoding: string, body: Buffer): request.Test {
+  return request(app)
+    .post(path)
+    .set('content-type', 'application/json')
+    .set('content-encoding', encoding)
+    .serialize(() => body as unknown as string)
+    .send(body);
 }
 
 /** A route like the steering API's: reads a JSON body, may refuse it. */
@@ -107,6 +119,44 @@ describe('errors', () => {
     const res = await request(createApp(deps(), [echo])).post('/api/v1/echo').set('content-type', 'application/json').send(`"${'x'.repeat(2 * 1024 * 1024)}"`);
     expect(res.status).toBe(413);
     expect(res.body.error).toMatch(/^request body is too large/);
+  });
+
+  it('a gzip body is decoded before it reaches the route', async () => {
+    const res = await postEncoded(createApp(deps(), [echo]), '/api/v1/echo', 'gzip', gzipSync('{"reason": "errors"}'));
+    expect(res.status).toBe(200);
+    expect(res.body).toStrictEqual({ received: { reason: 'errors' } });
+  });
+
+  it.each([
+    ['gzip', 'plain JSON', Buffer.from('{"reason": "not compressed"}'), 'request body is not valid gzip: it does not decompress (Z_DATA_ERROR)'],
+    ['gzip', 'cut short', gzipSync('{"reason": "cut short"}').subarray(0, 12), 'request body is not valid gzip: it does not decompress (Z_BUF_ERROR)'],
+    ['deflate', 'plain JSON', Buffer.from('{"reason": "not compressed"}'), 'request body is not valid deflate: it does not decompress (Z_DATA_ERROR)'],
+    ['br', 'plain JSON', Buffer.from('{"reason": "not compressed"}'), 'request body is not valid br: it does not decompress (ERR__ERROR_FORMAT_PADDING_2)'],
+  ])('a %s body that is %s is a JSON 400 that says so, not a 500', async (encoding, _what, body, error) => {
+    const res = await postEncoded(createApp(deps(), [echo]), '/api/v1/echo', encoding, body);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toStrictEqual({ error });
+  });
+
+  it('an unknown content encoding is a JSON 415 naming it', async () => {
+    const res = await postEncoded(createApp(deps(), [echo]), '/api/v1/echo', 'compress', Buffer.from('{}'));
+    expect(res.status).toBe(415);
+    expect(res.body).toStrictEqual({ error: 'request body has an unsupported content encoding: unsupported content encoding "compress"' });
+  });
+
+  it('a compressed body over the limit once decompressed is a 413, whatever its size on the wire', async () => {
+    const bomb = gzipSync(`"${' '.repeat(2 * 1024 * 1024)}"`);
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const res = await postEncoded(createApp(deps(), [echo]), '/api/v1/echo', 'gzip', bomb);
+    expect(res.status).toBe(413);
+    expect(res.body).toStrictEqual({ error: 'request body is too large: request entity too large' });
+  });
+
+  it('a brotli body over the limit is a 413 too', async () => {
+    const res = await postEncoded(createApp(deps(), [echo]), '/api/v1/echo', 'br', brotliCompressSync(`"${'x'.repeat(2 * 1024 * 1024)}"`));
+    expect(res.status).toBe(413);
+    expect(res.body).toStrictEqual({ error: 'request body is too large: request entity too large' });
   });
 
   it('any other failure is a JSON 500 that leaks nothing', async () => {
