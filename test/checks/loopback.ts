@@ -59,3 +59,38 @@ export function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
+
+export interface Streamed {
+  /** Bytes handed to the socket before it closed. */
+  written: number;
+  /** Whether the whole body was written; false when the client hung up first. */
+  finished: boolean;
+}
+
+/**
+ * Answers 200 with `total` bytes of `filler`, written as the client reads them (backpressure), and
+ * resolves once the connection is closed. A client that stops reading and hangs up makes it
+ * resolve with `finished: false` long before `total` bytes went out: the proof that the client
+ * did not read the whole answer into memory.
+ */
+export function streamBytes(res: ServerResponse, total: number, headers: Record<string, string | number> = {}, filler = 'x'): Promise<Streamed> {
+  const chunk = Buffer.alloc(64 * 1024, filler);
+  let written = 0;
+  return new Promise((resolve) => {
+    res.on('close', () => resolve({ written, finished: res.writableFinished }));
+    res.on('error', () => undefined); // a write after the client hung up; 'close' tells the story
+    res.writeHead(200, { 'content-type': 'application/json', ...headers });
+    const pump = (): void => {
+      while (written < total && !res.destroyed) {
+        const n = Math.min(chunk.length, total - written);
+        written += n;
+        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  });
+}
