@@ -6,8 +6,9 @@ import type { Controller } from '../controller/controller';
 import type { Kube } from '../kube';
 import { errorHandler, notFound } from './errors';
 
-/** What REST routes may ask of the running controller. */
-export type SteeringController = Pick<Controller, 'enqueue' | 'noteRequest' | 'isLeader'>;
+/** What REST routes may ask of the running controller. Routes read plans from its cache
+ * (`cachedPlans`), never by listing them from the API server per request. */
+export type SteeringController = Pick<Controller, 'enqueue' | 'noteRequest' | 'isLeader' | 'cachedPlans'>;
 
 export interface AppDeps {
   controller: SteeringController;

@@ -221,6 +221,12 @@ export class Controller {
     this.queue?.add(`${plan.namespace}/${plan.name}`);
   }
 
+  /** The plans as the watch last saw them (none before the first list), for readers that must not
+   * list from the API server on every request: the alert webhook and the plan metrics. */
+  cachedPlans(): readonly CachedObject[] {
+    return this.planInformer?.list() ?? [];
+  }
+
   private lead(): void {
     if (this.leading || this.stopped) return;
     this.leading = true;

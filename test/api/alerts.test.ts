@@ -1,29 +1,41 @@
 import request from 'supertest';
+import { gzipSync } from 'node:zlib';
 import { createApp, type AppDeps } from '../../src/api/app';
 import { alertRoutes } from '../../src/api/alerts';
 import { TrafficshiftMetrics } from '../../src/api/metrics';
+import { Informer, type KubeObject as CachedObject } from '../../src/controller/informer';
+import { kubeSource } from '../../src/controller/kubeSource';
 import { silentLogger } from '../../src/controller/logger';
+import { Kube } from '../../src/kube';
 import { REQUEST_ANNOTATIONS } from '../../src/plan/schema';
-import { startCluster, type TestCluster } from '../support/cluster';
+import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { planObject, REFS } from '../support/targets';
 
 let cluster: TestCluster;
+/** The controller's kind of plan cache (its Informer over a list and a watch) on the same cluster. */
+let cache: Informer<CachedObject>;
+/** The route's own client. Its list fails: the route must read plans from the cache, as listing
+ * them per alert read the whole plan list from the API server every time. */
+let routeKube: Kube;
+let listCalls: jest.SpyInstance;
 const noted: Array<{ name: string; value: string; at: number }> = [];
 const enqueued: string[] = [];
 
-function app(): ReturnType<typeof createApp> {
+function app(overrides: Partial<AppDeps> = {}): ReturnType<typeof createApp> {
   const deps: AppDeps = {
     controller: {
       enqueue: (p) => void enqueued.push(p.name),
       noteRequest: (p, _kind, value, at) => void noted.push({ name: p.name, value, at }),
       isLeader: true,
+      cachedPlans: () => cache.list(),
     },
-    kube: cluster.kube,
+    kube: routeKube,
     namespace: cluster.namespace,
     now: () => 1_800_000_000_000,
     registry: new TrafficshiftMetrics({ version: 'test', processMetrics: false }).registry,
     ready: () => true,
     log: silentLogger(),
+    ...overrides,
   };
   return createApp(deps, [alertRoutes]);
 }
@@ -54,8 +66,15 @@ beforeAll(async () => {
   const broken = plan('broken', { migration: 'broken' });
   (broken['spec'] as { steps: unknown }).steps = [{ weight: 50 }, { weight: 10 }, { weight: 100 }];
   await cluster.kube.create({ ...REFS.plans, namespace: cluster.namespace }, broken);
+  cache = new Informer<CachedObject>(kubeSource(cluster.kube, cluster.kubeConfig, { ...REFS.plans, namespace: cluster.namespace }), { onChange: () => undefined, resyncMs: 0 });
+  await cache.start();
+  routeKube = new Kube(cluster.kubeConfig, { fieldManager: 'trafficshift-controller' });
+  listCalls = jest.spyOn(routeKube, 'list').mockRejectedValue(new Error('the alerts route listed plans from the API server'));
 });
-afterAll(() => cluster.close());
+afterAll(async () => {
+  await cache?.stop();
+  await cluster.close();
+});
 
 describe('POST /api/v1/alerts', () => {
   it('still reaches a plan whose spec is invalid elsewhere: only its rollback block is read', async () => {
@@ -88,5 +107,55 @@ describe('POST /api/v1/alerts', () => {
     expect(await annotation('unwatched')).toBeUndefined();
     expect(noted).toContainEqual({ name: 'checkout', value: 'alert HighErrorRate firing since 2026-11-27T10:00:00Z', at: 1_800_000_000_000 });
     expect(enqueued).toContain('checkout');
+  });
+
+  it('matches from the controller\'s plan cache, with no list from the API server, and follows it', async () => {
+    await cluster.kube.create({ ...REFS.plans, namespace: cluster.namespace }, plan('late', { migration: 'late' }));
+    await waitFor(() => cache.get(`${cluster.namespace}/late`) !== undefined, 10_000, 'the cache to see the new plan');
+    const res = await request(app()).post('/api/v1/alerts').send(firing({ alertname: 'Burn', migration: 'late' }));
+    expect(res.status).toBe(200);
+    expect(res.body.rolledBack.map((r: { name: string }) => r.name)).toEqual(['late']);
+    expect(await annotation('late')).toBe('alert Burn firing since 2026-11-27T10:00:00Z');
+    expect(listCalls).not.toHaveBeenCalled();
+  });
+
+  it('skips a plan the cache shows already rolled back or done', async () => {
+    const settled = (name: string, phase: string): CachedObject => ({ ...plan(name, { migration: 'settled' }), metadata: { name, namespace: cluster.namespace }, status: { phase } }) as CachedObject;
+    const controller = { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true, cachedPlans: () => [settled('gone', 'RolledBack'), settled('done', 'Succeeded')] };
+    const res = await request(app({ controller })).post('/api/v1/alerts').send(firing({ migration: 'settled' }));
+    expect(res.status).toBe(200);
+    expect(res.body.rolledBack).toEqual([]);
+  });
+
+  it('answers 503 until the plan cache has synced, so Alertmanager sends the alert again', async () => {
+    const res = await request(app({ ready: () => false })).post('/api/v1/alerts').send(firing({ alertname: 'Early', migration: 'payments' }));
+    expect(res.status).toBe(503);
+    expect(res.body).toStrictEqual({ error: 'the plan cache has not synced yet; retry later' });
+    expect(await annotation('payments')).toBeUndefined();
+  });
+
+  it('answers 400, not 500, for a gzip-encoded body that is not gzip', async () => {
+    const body = Buffer.from(JSON.stringify(firing({ migration: 'payments' })));
+    const res = await request(app())
+      .post('/api/v1/alerts')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'gzip')
+      // superagent would JSON-encode a Buffer sent as application/json; send the bytes as they are.
+      .serialize(() => body as unknown as string)
+      .send(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toStrictEqual({ error: 'request body is not valid gzip: it does not decompress (Z_DATA_ERROR)' });
+  });
+
+  it('reads a gzip-encoded payload', async () => {
+    const body = gzipSync(JSON.stringify(firing({ migration: 'payments' }, 'resolved')));
+    const res = await request(app())
+      .post('/api/v1/alerts')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'gzip')
+      .serialize(() => body as unknown as string)
+      .send(body);
+    expect(res.status).toBe(200);
+    expect(res.body).toStrictEqual({ rolledBack: [], alerts: 1 });
   });
 });

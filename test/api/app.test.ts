@@ -21,7 +21,7 @@ function idleKube(): Kube {
 function deps(overrides: Partial<AppDeps> = {}): AppDeps {
   const metrics = new TrafficshiftMetrics({ version: '9.9.9', processMetrics: false });
   return {
-    controller: { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true },
+    controller: { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true, cachedPlans: () => [] },
     kube: idleKube(),
     registry: metrics.registry,
     ready: () => true,
