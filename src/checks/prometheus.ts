@@ -4,7 +4,9 @@
 // must not wave it through.
 import { z } from 'zod';
 import type { Check, PrometheusSource } from '../plan/schema';
-import { CheckTimedOut, checkTimeoutMs, deadline, describeFetchFailure, excerpt, messageOf } from './http';
+import { BodyTooLarge, CheckTimedOut, checkTimeout, deadline, describeFetchFailure, excerpt, MAX_BODY_BYTES, messageOf, readBody } from './http';
+import { processOutboundPolicy, refuseDestination, type OutboundPolicy } from './outbound';
+import { redactUrl } from './redact';
 import { renderTemplate } from './templates';
 import type { CheckProvider, Measurement, RoundContext, SecretReader } from './types';
 
@@ -112,8 +114,24 @@ function statusLine(res: Response): string {
   return res.statusText === '' ? String(res.status) : `${res.status} ${res.statusText}`;
 }
 
-async function readJson(res: Response): Promise<{ json: unknown; text: string }> {
-  const text = await res.text();
+/** Where the instant-query API of `address` is: its path plus /api/v1/query, with the address's
+ * query string kept (a proxy in front of Prometheus may need one) and any fragment dropped. */
+export function queryUrl(address: string): URL {
+  const url = new URL(address);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;
+  url.hash = '';
+  return url;
+}
+
+/** What the source sends that must not leak, for refusal messages; undefined when nothing. */
+function credentialsOf(source: PrometheusSource): string | undefined {
+  if (source.bearerTokenFrom !== undefined) return 'the bearer token (bearerTokenFrom)';
+  if (source.basicAuthFrom !== undefined) return 'basic auth (basicAuthFrom)';
+  return undefined;
+}
+
+async function readJson(res: Response, maxBodyBytes: number): Promise<{ json: unknown; text: string }> {
+  const text = await readBody(res, maxBodyBytes);
   try {
     return { json: JSON.parse(text) as unknown, text };
   } catch {
@@ -121,15 +139,38 @@ async function readJson(res: Response): Promise<{ json: unknown; text: string }>
   }
 }
 
-export function createPrometheusProvider(deps: { secrets: SecretReader; fetch?: typeof fetch }): CheckProvider {
+export function createPrometheusProvider(deps: {
+  secrets: SecretReader;
+  fetch?: typeof fetch;
+  /** Default: the process policy `trafficshift controller` sets from its flags. */
+  outbound?: OutboundPolicy;
+  maxBodyBytes?: number;
+}): CheckProvider {
   const fetchImpl = deps.fetch ?? fetch;
+  const maxBodyBytes = deps.maxBodyBytes ?? MAX_BODY_BYTES;
   return {
     async evaluate(check, ctx) {
       const source = ctx.spec.analysis?.prometheus;
       if (source === undefined) return error('the plan has no analysis.prometheus to query');
       const query = queryOf(check, ctx);
       if (query === undefined) return error('the check has neither query nor template');
-      const timeoutMs = checkTimeoutMs(check, ctx.spec);
+      // Every message that names the address goes through redactUrl: status, Events and logs
+      // repeat it, and an address may carry `user:pass@` or a token in its query string.
+      const address = redactUrl(source.address);
+      let url: URL;
+      try {
+        url = queryUrl(source.address);
+      } catch {
+        return error(`analysis.prometheus.address ${address} is not a URL`);
+      }
+      // Before reading any Secret: a refused destination must not even learn whether it exists.
+      const refused = refuseDestination(url, {
+        policy: deps.outbound ?? processOutboundPolicy(),
+        ...(credentialsOf(source) === undefined ? {} : { credentials: credentialsOf(source) }),
+        credentialsOverHttp: { allowed: source.allowCredentialsOverHttp === true, field: 'analysis.prometheus.allowCredentialsOverHttp' },
+      });
+      if (refused !== undefined) return error(`Prometheus at ${address} is not queried: ${refused}`);
+      const timeout = checkTimeout(check, ctx.spec);
 
       const headers: Record<string, string> = {
         ...source.headers,
@@ -140,28 +181,40 @@ export function createPrometheusProvider(deps: { secrets: SecretReader; fetch?: 
       if (auth !== undefined) headers.authorization = auth;
       // POST: a long query would not fit a URL; Prometheus takes the same form fields as a body.
       // `timeout` makes Prometheus give up when we do, instead of finishing a query nobody reads.
-      const body = new URLSearchParams({ query, timeout: `${timeoutMs}ms` }).toString();
-      const url = `${source.address.replace(/\/+$/, '')}/api/v1/query`;
+      const body = new URLSearchParams({ query, timeout: `${timeout.ms}ms` }).toString();
 
-      const limit = deadline(ctx.signal, timeoutMs);
+      const limit = deadline(ctx.signal, timeout.ms, timeout.adjusted);
       try {
+        const failed = (e: unknown): Measurement => {
+          if (limit.signal.reason instanceof CheckTimedOut) return error(`Prometheus at ${address} ${limit.signal.reason.message}`);
+          return error(redactUrl(`cannot reach Prometheus at ${address}: ${describeFetchFailure(e, limit.signal)}`));
+        };
         let res: Response;
+        try {
+          // Redirects are not followed: the allowed-hosts and plain-http rules were checked for
+          // this URL, not for wherever a Location header points.
+          res = await fetchImpl(url, { method: 'POST', headers, body, signal: limit.signal, redirect: 'manual' });
+        } catch (e) {
+          return failed(e);
+        }
         let payload: { json: unknown; text: string };
         try {
-          res = await fetchImpl(url, { method: 'POST', headers, body, signal: limit.signal });
-          payload = await readJson(res);
+          payload = await readJson(res, maxBodyBytes);
         } catch (e) {
-          if (limit.signal.reason instanceof CheckTimedOut) return error(`Prometheus at ${source.address} ${limit.signal.reason.message}`);
-          return error(`cannot reach Prometheus at ${source.address}: ${describeFetchFailure(e, limit.signal)}`);
+          if (e instanceof BodyTooLarge) return error(`Prometheus at ${address} answered ${statusLine(res)}, but ${e.message}`);
+          return failed(e);
+        }
+        if (res.status >= 300 && res.status < 400) {
+          return error(redactUrl(`Prometheus at ${address} answered ${statusLine(res)} to ${res.headers.get('location') ?? 'nowhere'}; redirects are not followed: put the final address in analysis.prometheus.address`));
         }
         if (!res.ok) {
           const failure = QueryFailure.safeParse(payload.json);
           const detail = failure.success
             ? `(${failure.data.errorType ?? 'unknown'}): ${failure.data.error ?? 'no message'}`
             : `- ${excerpt(payload.text) || 'empty body'}`;
-          return error(`Prometheus answered ${statusLine(res)} ${detail}`);
+          return error(redactUrl(`Prometheus answered ${statusLine(res)} ${detail}`));
         }
-        if (payload.json === undefined) return error(`Prometheus answered ${res.status} with a body that is not JSON: ${excerpt(payload.text)}`);
+        if (payload.json === undefined) return error(redactUrl(`Prometheus answered ${res.status} with a body that is not JSON: ${excerpt(payload.text)}`));
         return parseQueryResponse(payload.json);
       } finally {
         limit.dispose();

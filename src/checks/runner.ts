@@ -4,7 +4,9 @@
 import type { Check } from '../plan/schema';
 import { formatDuration } from '../plan/duration';
 import { CheckTimedOut, checkTimeoutMs, deadline, messageOf } from './http';
+import type { OutboundPolicy } from './outbound';
 import { createPrometheusProvider } from './prometheus';
+import { redactUrl } from './redact';
 import { judge } from './thresholds';
 import type { AnalysisRunner, CheckMetrics, CheckOutcome, CheckProvider, Measurement, RoundContext, SecretReader } from './types';
 import { createWebhookProvider } from './webhook';
@@ -43,7 +45,9 @@ async function measure(provider: CheckProvider, check: Check, ctx: RoundContext)
 }
 
 function outcome(name: string, m: Measurement): CheckOutcome {
-  return m.message === undefined ? { name, value: m.value, result: m.result } : { name, value: m.value, result: m.result, message: m.message };
+  // Providers redact what they write; this catches what they did not write themselves (a throw
+  // from a Secret reader or a provider bug) before it reaches status, Events and logs.
+  return m.message === undefined ? { name, value: m.value, result: m.result } : { name, value: m.value, result: m.result, message: redactUrl(m.message) };
 }
 
 export function createAnalysisRunner(deps: {
@@ -51,10 +55,19 @@ export function createAnalysisRunner(deps: {
   now?: () => number;
   fetch?: typeof fetch;
   metrics?: CheckMetrics;
+  /** Where checks may call; default: the process policy `trafficshift controller` sets. */
+  outbound?: OutboundPolicy;
+  /** The most of an answer read; default MAX_BODY_BYTES (1 MiB). */
+  maxBodyBytes?: number;
 }): AnalysisRunner {
   const now = deps.now ?? Date.now;
-  const prometheus = createPrometheusProvider(deps.fetch === undefined ? { secrets: deps.secrets } : { secrets: deps.secrets, fetch: deps.fetch });
-  const webhook = createWebhookProvider(deps.fetch === undefined ? {} : { fetch: deps.fetch });
+  const shared = {
+    ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+    ...(deps.outbound === undefined ? {} : { outbound: deps.outbound }),
+    ...(deps.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.maxBodyBytes }),
+  };
+  const prometheus = createPrometheusProvider({ secrets: deps.secrets, ...shared });
+  const webhook = createWebhookProvider(shared);
 
   return {
     async runRound(ctx) {

@@ -25,7 +25,8 @@ export interface RoundContext {
 }
 
 /** Reads Secret keys for credentials (bearerTokenFrom, basicAuthFrom). Injected, so checks do no
- * Kubernetes I/O themselves. Rejects when the Secret or key is missing. */
+ * Kubernetes I/O themselves. Rejects when the Secret or key is missing, or when the Secret is not
+ * labelled as a trafficshift credential (src/controller/credentials.ts). */
 export interface SecretReader {
   read(namespace: string, name: string, key: string): Promise<string>;
 }

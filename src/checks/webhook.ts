@@ -2,7 +2,9 @@
 // the number is recorded and compared with min/max by the runner); any other status fails with
 // the status in the message; no answer (timeout, refused connection) is an Error.
 import { z } from 'zod';
-import { CheckTimedOut, checkTimeoutMs, deadline, describeFetchFailure, excerpt } from './http';
+import { BodyTooLarge, CheckTimedOut, checkTimeout, deadline, describeFetchFailure, excerpt, MAX_BODY_BYTES, readBody } from './http';
+import { processOutboundPolicy, refuseDestination, type OutboundPolicy } from './outbound';
+import { redactUrl } from './redact';
 import type { CheckProvider, Measurement } from './types';
 
 /** What a webhook receives. */
@@ -24,38 +26,72 @@ function valueIn(text: string): number | undefined {
   }
 }
 
-export function createWebhookProvider(deps: { fetch?: typeof fetch } = {}): CheckProvider {
+function error(message: string): Measurement {
+  return { value: null, result: 'Error', message };
+}
+
+export function createWebhookProvider(deps: {
+  fetch?: typeof fetch;
+  /** Default: the process policy `trafficshift controller` sets from its flags. */
+  outbound?: OutboundPolicy;
+  maxBodyBytes?: number;
+} = {}): CheckProvider {
   const fetchImpl = deps.fetch ?? fetch;
+  const maxBodyBytes = deps.maxBodyBytes ?? MAX_BODY_BYTES;
   return {
     async evaluate(check, ctx): Promise<Measurement> {
       const hook = check.webhook;
-      if (hook === undefined) return { value: null, result: 'Error', message: 'the check has no webhook' };
-      const timeoutMs = checkTimeoutMs(check, ctx.spec);
+      if (hook === undefined) return error('the check has no webhook');
+      // Status, Events and logs repeat messages: the URL in them never carries its credentials.
+      const shown = redactUrl(hook.url);
+      let url: URL;
+      try {
+        url = new URL(hook.url);
+      } catch {
+        return error(`webhook ${shown} is not a URL`);
+      }
+      const refused = refuseDestination(url, { policy: deps.outbound ?? processOutboundPolicy() });
+      if (refused !== undefined) return error(`webhook ${shown} is not called: ${refused}`);
+      const timeout = checkTimeout(check, ctx.spec);
       const payload: WebhookPayload = {
         plan: { name: ctx.plan.name, namespace: ctx.plan.namespace },
         check: check.name,
         step: ctx.step,
         weight: ctx.weight,
       };
-      const limit = deadline(ctx.signal, timeoutMs);
+      const limit = deadline(ctx.signal, timeout.ms, timeout.adjusted);
       try {
+        const failed = (e: unknown): Measurement => {
+          if (limit.signal.reason instanceof CheckTimedOut) return error(`webhook ${shown} ${limit.signal.reason.message}`);
+          return error(redactUrl(`cannot reach webhook ${shown}: ${describeFetchFailure(e, limit.signal)}`));
+        };
         let res: Response;
-        let text: string;
         try {
-          res = await fetchImpl(hook.url, {
+          res = await fetchImpl(url, {
             method: 'POST',
             headers: { ...hook.headers, 'content-type': 'application/json', accept: 'application/json' },
             body: JSON.stringify(payload),
             signal: limit.signal,
+            // Not followed: --allowed-hosts was checked for this URL, not for a Location header.
+            redirect: 'manual',
           });
-          text = await res.text();
         } catch (e) {
-          if (limit.signal.reason instanceof CheckTimedOut) return { value: null, result: 'Error', message: `webhook ${hook.url} ${limit.signal.reason.message}` };
-          return { value: null, result: 'Error', message: `cannot reach webhook ${hook.url}: ${describeFetchFailure(e, limit.signal)}` };
+          return failed(e);
+        }
+        let text: string;
+        try {
+          text = await readBody(res, maxBodyBytes);
+        } catch (e) {
+          // Never a pass: a 2xx whose value was cut off has not said what it measured.
+          if (e instanceof BodyTooLarge) return error(`webhook ${shown} answered ${res.status}, but ${e.message}`);
+          return failed(e);
+        }
+        if (res.status >= 300 && res.status < 400) {
+          return error(redactUrl(`webhook ${shown} answered ${res.status} to ${res.headers.get('location') ?? 'nowhere'}; redirects are not followed: put the final URL in the check`));
         }
         if (!res.ok) {
           const body = excerpt(text);
-          return { value: null, result: 'Fail', message: `webhook answered ${res.status}${body === '' ? '' : `: ${body}`}` };
+          return { value: null, result: 'Fail', message: redactUrl(`webhook answered ${res.status}${body === '' ? '' : `: ${body}`}`) };
         }
         const value = valueIn(text);
         return { value: value ?? null, result: 'Pass' };

@@ -165,6 +165,11 @@ export const PrometheusSource = z.strictObject({
   headers: headerMap.optional(),
   bearerTokenFrom: z.strictObject({ secretKeyRef: SecretKeyRef }).optional(),
   basicAuthFrom: z.strictObject({ secretRef: z.strictObject({ name: objectName }) }).optional(),
+  // Absent means false: credentials go over plain http only to in-cluster or loopback hosts.
+  allowCredentialsOverHttp: z
+    .boolean()
+    .describe('Send bearerTokenFrom or basicAuthFrom credentials even over plain http to a host outside the cluster, where anyone on the path can read them. Default false.')
+    .optional(),
 });
 
 export const Analysis = z.strictObject({

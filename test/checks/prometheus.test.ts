@@ -1,10 +1,11 @@
 // The Prometheus provider against a loopback server that answers like /api/v1/query, with the
 // response shapes of Prometheus' HTTP API documentation.
-import { createPrometheusProvider, CredentialUnavailable } from '../../src/checks/prometheus';
+import { AllowedHosts, setProcessOutboundPolicy } from '../../src/checks/outbound';
+import { createPrometheusProvider, CredentialUnavailable, queryUrl } from '../../src/checks/prometheus';
 import { renderTemplate } from '../../src/checks/templates';
 import type { RoundContext, SecretReader } from '../../src/checks/types';
 import { Check, MigrationPlanSpec, type PrometheusSource } from '../../src/plan/schema';
-import { closedPort, json, startLoopback, type Loopback } from './loopback';
+import { closedPort, json, startLoopback, streamBytes, type Loopback, type Streamed } from './loopback';
 
 const TS = 1435781451.781;
 const vector = (...values: string[]) => ({
@@ -187,5 +188,158 @@ describe('what Prometheus receives', () => {
     const ctx = contextFor({ address: prom.url, bearerTokenFrom: { secretKeyRef: { name: 'gone', key: 'token' } } }, [errorRate]);
     await expect(createPrometheusProvider({ secrets: noSecrets }).evaluate(errorRate, ctx)).rejects.toThrow(CredentialUnavailable);
     expect(prom.received).toHaveLength(0);
+  });
+});
+
+describe('the query URL', () => {
+  it.each([
+    ['http://prom:9090', 'http://prom:9090/api/v1/query'],
+    ['http://prom:9090/', 'http://prom:9090/api/v1/query'],
+    ['http://prom:9090/prefix', 'http://prom:9090/prefix/api/v1/query'],
+    ['http://prom:9090/prefix/', 'http://prom:9090/prefix/api/v1/query'],
+    ['http://prom:9090/prefix?x=1', 'http://prom:9090/prefix/api/v1/query?x=1'],
+    ['http://prom:9090/prefix/?x=1&y=2', 'http://prom:9090/prefix/api/v1/query?x=1&y=2'],
+    ['https://prom.example.com/prefix#part', 'https://prom.example.com/prefix/api/v1/query'],
+  ])('%s queries %s', (address, url) => {
+    expect(queryUrl(address).href).toBe(url);
+  });
+
+  it('an address with a query string keeps it and still queries /api/v1/query below its path', async () => {
+    prom.handle((_req, res) => json(res, 200, vector('0')));
+    const ctx = contextFor({ address: `${prom.url}/prefix?x=1` }, [errorRate]);
+    expect(await createPrometheusProvider({ secrets: noSecrets }).evaluate(errorRate, ctx)).toMatchObject({ result: 'Pass' });
+    expect(prom.received.map((r) => r.path)).toStrictEqual(['/prefix/api/v1/query?x=1']);
+  });
+});
+
+describe('where the provider may call, and what it sends', () => {
+  /** A fetch that records what it was asked and answers one sample, for hosts tests cannot reach. */
+  function recordingFetch(): { fetch: typeof fetch; calls: Array<{ url: string; authorization: string | undefined }> } {
+    const calls: Array<{ url: string; authorization: string | undefined }> = [];
+    const fake = (async (input: string | URL | Request, init?: RequestInit) => {
+      calls.push({ url: String(input), authorization: new Headers(init?.headers).get('authorization') ?? undefined });
+      return new Response(JSON.stringify(vector('0')), { status: 200 });
+    }) as typeof fetch;
+    return { fetch: fake, calls };
+  }
+  function recordingSecrets(): { secrets: SecretReader; reads: string[] } {
+    const reads: string[] = [];
+    return { reads, secrets: { read: (ns, name, key) => (reads.push(`${ns}/${name}/${key}`), Promise.resolve('tok')) } };
+  }
+  const withToken = { bearerTokenFrom: { secretKeyRef: { name: 'prom-auth', key: 'token' } } };
+
+  it('a host outside --allowed-hosts is an Error naming the host and the flag; nothing is sent and no Secret is read', async () => {
+    const { secrets, reads } = recordingSecrets();
+    const ctx = contextFor({ address: prom.url, ...withToken }, [errorRate]);
+    const m = await createPrometheusProvider({ secrets, outbound: { allowedHosts: AllowedHosts.parse('prom.example.com') } }).evaluate(errorRate, ctx);
+    expect(m).toStrictEqual({
+      value: null,
+      result: 'Error',
+      message: `Prometheus at ${prom.url} is not queried: host "127.0.0.1" is not in the controller's --allowed-hosts; the operator must add it to call it`,
+    });
+    expect(prom.received).toHaveLength(0);
+    expect(reads).toStrictEqual([]);
+  });
+
+  it('a host in --allowed-hosts is queried', async () => {
+    prom.handle((_req, res) => json(res, 200, vector('0.5')));
+    const ctx = contextFor({ address: prom.url }, [errorRate]);
+    expect(await createPrometheusProvider({ secrets: noSecrets, outbound: { allowedHosts: AllowedHosts.parse('10.0.0.0/8,127.0.0.0/8') } }).evaluate(errorRate, ctx)).toStrictEqual({ value: 0.5, result: 'Pass' });
+  });
+
+  it('without an injected policy, the process policy (set by `trafficshift controller`) applies', async () => {
+    const restore = setProcessOutboundPolicy({ allowedHosts: AllowedHosts.parse('prom.example.com') });
+    try {
+      const m = await createPrometheusProvider({ secrets: noSecrets }).evaluate(errorRate, contextFor({ address: prom.url }, [errorRate]));
+      expect(m.result).toBe('Error');
+      expect(m.message).toContain('--allowed-hosts');
+    } finally {
+      restore();
+    }
+    expect(prom.received).toHaveLength(0);
+  });
+
+  it.each([
+    ['a bearer token', withToken, 'the bearer token (bearerTokenFrom)'],
+    ['basic auth', { basicAuthFrom: { secretRef: { name: 'prom-basic' } } }, 'basic auth (basicAuthFrom)'],
+  ])('%s is never sent over plain http outside the cluster: an Error, nothing sent, no Secret read', async (_what, auth, what) => {
+    const { fetch: fake, calls } = recordingFetch();
+    const { secrets, reads } = recordingSecrets();
+    const ctx = contextFor({ address: 'http://prom.example.com:9090', ...auth }, [errorRate]);
+    const m = await createPrometheusProvider({ secrets, fetch: fake }).evaluate(errorRate, ctx);
+    expect(m).toStrictEqual({
+      value: null,
+      result: 'Error',
+      message: `Prometheus at http://prom.example.com:9090 is not queried: ${what} is not sent over plain http to "prom.example.com", which is outside the cluster: use https, or set analysis.prometheus.allowCredentialsOverHttp: true`,
+    });
+    expect(calls).toStrictEqual([]);
+    expect(reads).toStrictEqual([]);
+  });
+
+  it.each([
+    ['over https outside the cluster', { address: 'https://prom.example.com' }, 'https://prom.example.com/api/v1/query'],
+    ['over http to a Service in the cluster', { address: 'http://prometheus.monitoring.svc:9090' }, 'http://prometheus.monitoring.svc:9090/api/v1/query'],
+    ['over http outside when the plan says allowCredentialsOverHttp', { address: 'http://prom.example.com:9090', allowCredentialsOverHttp: true }, 'http://prom.example.com:9090/api/v1/query'],
+  ])('a bearer token is sent %s', async (_what, source, url) => {
+    const { fetch: fake, calls } = recordingFetch();
+    const ctx = contextFor({ ...source, ...withToken }, [errorRate]);
+    expect(await createPrometheusProvider({ secrets: recordingSecrets().secrets, fetch: fake }).evaluate(errorRate, ctx)).toMatchObject({ result: 'Pass' });
+    expect(calls).toStrictEqual([{ url, authorization: 'Bearer tok' }]);
+  });
+
+  it('a redirect is an Error and is not followed', async () => {
+    prom.handle((req, res) => {
+      if (req.path.startsWith('/elsewhere')) return json(res, 200, vector('0'));
+      res.writeHead(307, { location: `${prom.url}/elsewhere?token=t0k` });
+      res.end();
+    });
+    const m = await createPrometheusProvider({ secrets: noSecrets }).evaluate(errorRate, contextFor({ address: prom.url }, [errorRate]));
+    expect(m).toStrictEqual({
+      value: null,
+      result: 'Error',
+      message: `Prometheus at ${prom.url} answered 307 Temporary Redirect to ${prom.url}/elsewhere?token=REDACTED; redirects are not followed: put the final address in analysis.prometheus.address`,
+    });
+    expect(prom.received.map((r) => r.path)).toStrictEqual(['/api/v1/query']);
+  });
+
+  it('an answer over 1 MiB is an Error, and the controller hangs up instead of reading it', async () => {
+    let streamed: Promise<Streamed> | undefined;
+    prom.handle((_req, res) => {
+      streamed = streamBytes(res, 100 * 1024 * 1024, {}, ' '); // 100 MB of JSON white space
+    });
+    const m = await createPrometheusProvider({ secrets: noSecrets }).evaluate(errorRate, contextFor({ address: prom.url }, [errorRate]));
+    expect(m).toStrictEqual({ value: null, result: 'Error', message: `Prometheus at ${prom.url} answered 200 OK, but the answer is larger than 1 MiB; stopped reading it` });
+    const seen = await (streamed as Promise<Streamed>);
+    expect(seen.finished).toBe(false);
+  });
+});
+
+describe('credentials never reach a message', () => {
+  it('an address with user:pass@ is refused, and the message shows it without them', async () => {
+    const ctx = contextFor({ address: prom.url.replace('http://', 'http://grafana:hunter2@') }, [errorRate]);
+    const m = await createPrometheusProvider({ secrets: noSecrets }).evaluate(errorRate, ctx);
+    expect(m).toStrictEqual({
+      value: null,
+      result: 'Error',
+      message: `Prometheus at ${prom.url} is not queried: a URL with a user name or password in it (user:pass@) is not called: send credentials from a Secret or in a header`,
+    });
+    expect(prom.received).toHaveLength(0);
+  });
+
+  it('a token in the address\'s query string is redacted from a connection failure', async () => {
+    const port = await closedPort();
+    const ctx = contextFor({ address: `http://127.0.0.1:${port}/prom?x=1&access_token=s3cret` }, [errorRate]);
+    const m = await createPrometheusProvider({ secrets: noSecrets }).evaluate(errorRate, ctx);
+    expect(m.message).toContain(`cannot reach Prometheus at http://127.0.0.1:${port}/prom?x=1&access_token=REDACTED: `);
+    expect(m.message).not.toContain('s3cret');
+  });
+
+  it('a token in a URL that an error body echoes is redacted', async () => {
+    prom.handle((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end('bad gateway calling http://admin:pw@thanos:10902/api?token=s3cret');
+    });
+    const m = await createPrometheusProvider({ secrets: noSecrets }).evaluate(errorRate, contextFor({ address: prom.url }, [errorRate]));
+    expect(m).toStrictEqual({ value: null, result: 'Error', message: 'Prometheus answered 502 Bad Gateway - bad gateway calling http://thanos:10902/api?token=REDACTED' });
   });
 });

@@ -123,6 +123,13 @@ describe('runRound', () => {
     ]);
   });
 
+  it('a message a provider did not write itself is redacted before it reaches the outcome', async () => {
+    const leaky: SecretReader = { read: () => Promise.reject(new Error('proxy http://svc:p4ss@proxy.corp:3128/?token=t0k refused')) };
+    const ctx = contextFor([{ name: 'needs-token', query: '0.1', max: 1 }], { address: server.url, bearerTokenFrom: { secretKeyRef: { name: 'prom-auth', key: 'token' } } });
+    const round = await createAnalysisRunner({ secrets: leaky }).runRound(ctx);
+    expect(round.outcomes[0]?.message).toBe('cannot read key "token" of Secret shop/prom-auth: proxy http://proxy.corp:3128/?token=REDACTED refused');
+  });
+
   it('a fetch that ignores its abort signal is cut off by the runner shortly after the check timeout', async () => {
     const hangs: typeof fetch = () => new Promise<Response>(() => undefined);
     const ctx = contextFor([{ name: 'stuck', webhook: { url: `${server.url}/x`, timeout: '100ms' } }]);

@@ -1,9 +1,10 @@
 // The webhook provider, on its own and inside a round, against a loopback server.
+import { AllowedHosts } from '../../src/checks/outbound';
 import { createAnalysisRunner } from '../../src/checks/runner';
 import type { CheckMetrics, RoundContext, SecretReader } from '../../src/checks/types';
 import { createWebhookProvider, type WebhookPayload } from '../../src/checks/webhook';
 import { Check, MigrationPlanSpec } from '../../src/plan/schema';
-import { closedPort, json, startLoopback, type Loopback } from './loopback';
+import { closedPort, json, startLoopback, streamBytes, type Loopback, type Streamed } from './loopback';
 
 const noSecrets: SecretReader = { read: () => Promise.reject(new Error('no secrets in webhook tests')) };
 
@@ -109,5 +110,68 @@ describe('webhook checks in a round', () => {
     // Generous bound: the fast check is done long before the slow one's 1.5s timeout.
     expect(durations.get('fast')).toBeLessThan(1);
     expect(durations.get('slow')).toBeGreaterThanOrEqual(1.4);
+  });
+});
+
+describe('webhook outbound rules', () => {
+  const smoke = (url: string) => Check.parse({ name: 'smoke', webhook: { url } });
+
+  it('a host outside --allowed-hosts is an Error naming the host and the flag, and is not called', async () => {
+    const check = smoke(`${hooks.url}/smoke`);
+    const m = await createWebhookProvider({ outbound: { allowedHosts: AllowedHosts.parse('checks.shop.svc') } }).evaluate(check, contextFor([check]));
+    expect(m).toStrictEqual({
+      value: null,
+      result: 'Error',
+      message: `webhook ${hooks.url}/smoke is not called: host "127.0.0.1" is not in the controller's --allowed-hosts; the operator must add it to call it`,
+    });
+    expect(hooks.received).toHaveLength(0);
+  });
+
+  it('a 2xx answer over 1 MiB is an Error, never a pass, and the controller hangs up', async () => {
+    let streamed: Promise<Streamed> | undefined;
+    hooks.handle((_req, res) => {
+      streamed = streamBytes(res, 100 * 1024 * 1024);
+    });
+    const check = smoke(`${hooks.url}/smoke`);
+    const m = await createWebhookProvider().evaluate(check, contextFor([check]));
+    expect(m).toStrictEqual({ value: null, result: 'Error', message: `webhook ${hooks.url}/smoke answered 200, but the answer is larger than 1 MiB; stopped reading it` });
+    expect((await (streamed as Promise<Streamed>)).finished).toBe(false);
+  });
+
+  it('a redirect is an Error and is not followed', async () => {
+    hooks.handle((req, res) => {
+      if (req.path === '/smoke') {
+        res.writeHead(302, { location: '/elsewhere' });
+        res.end();
+      } else res.end();
+    });
+    const check = smoke(`${hooks.url}/smoke`);
+    expect(await createWebhookProvider().evaluate(check, contextFor([check]))).toStrictEqual({
+      value: null,
+      result: 'Error',
+      message: `webhook ${hooks.url}/smoke answered 302 to /elsewhere; redirects are not followed: put the final URL in the check`,
+    });
+    expect(hooks.received.map((r) => r.path)).toStrictEqual(['/smoke']);
+  });
+
+  it('a token in the URL is redacted from a connection failure', async () => {
+    const port = await closedPort();
+    const check = smoke(`http://127.0.0.1:${port}/smoke?token=s3cret`);
+    const m = await createWebhookProvider().evaluate(check, contextFor([check]));
+    expect(m.message).toContain(`cannot reach webhook http://127.0.0.1:${port}/smoke?token=REDACTED: `);
+    expect(m.message).not.toContain('s3cret');
+  });
+
+  it('a URL with credentials in a failing answer is redacted', async () => {
+    hooks.handle((_req, res) => {
+      res.writeHead(500);
+      res.end('upstream http://ci:pat123@jenkins/job?apikey=k9 failed');
+    });
+    const check = smoke(`${hooks.url}/smoke`);
+    expect(await createWebhookProvider().evaluate(check, contextFor([check]))).toStrictEqual({
+      value: null,
+      result: 'Fail',
+      message: 'webhook answered 500: upstream http://jenkins/job?apikey=REDACTED failed',
+    });
   });
 });
