@@ -9,6 +9,7 @@ import { createAnalysisRunner, type AnalysisRunner } from '../checks';
 import { Kube, microTime, isNotFound, type KubeObject, type ResourceRef } from '../kube';
 import { createProvider, targetObjects } from '../providers';
 import { GROUP, PLURAL, VERSION, type RequestKind, type Target } from '../plan/schema';
+import { kubeCredentialReader } from './credentials';
 import { KubeEventSink } from './events';
 import { Informer, objectKey, type KubeObject as CachedObject } from './informer';
 import { kubeSource } from './kubeSource';
@@ -88,16 +89,9 @@ function planRef(key: string): PlanRef {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
+/** Credentials a plan names: only Secrets labelled trafficshift.io/credential (credentials.ts). */
 export function kubeSecretReader(kube: Kube): SecretValueReader {
-  return {
-    async read(namespace, name, key) {
-      const secret = await kube.get({ group: '', version: 'v1', plural: 'secrets', namespace, name });
-      const data = (secret['data'] ?? {}) as Record<string, string>;
-      const value = data[key];
-      if (value === undefined) throw new Error(`secret ${namespace}/${name} has no key "${key}"`);
-      return Buffer.from(value, 'base64').toString('utf8');
-    },
-  };
+  return kubeCredentialReader(kube);
 }
 
 function leaseStore(kube: Kube, namespace: string, name: string): LeaseStore {

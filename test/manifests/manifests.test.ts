@@ -59,8 +59,8 @@ const NEEDS: readonly Need[] = [
     { group: t.group, resource: t.resource, verb: 'patch', file: 'src/providers/shell.ts', evidence: 'this.kube.mergePatch(h.ref' },
     { group: t.group, resource: t.resource, verb: 'patch', file: 'src/providers/shell.ts', evidence: 'this.kube.jsonPatch(h.ref' },
   ]),
-  // Credentials a plan names, by name, in the plan's namespace.
-  { group: '', resource: 'secrets', verb: 'get', file: 'src/controller/controller.ts', evidence: "kube.get({ group: '', version: 'v1', plural: 'secrets'" },
+  // Credentials a plan names, by name, in the plan's namespace (used only when labelled).
+  { group: '', resource: 'secrets', verb: 'get', file: 'src/controller/credentials.ts', evidence: "kube.get({ group: '', version: 'v1', plural: 'secrets'" },
   // Events on plans; a repeat bumps the count.
   { group: '', resource: 'events', verb: 'create', file: 'src/controller/events.ts', evidence: 'await this.kube.create(' },
   { group: '', resource: 'events', verb: 'patch', file: 'src/controller/events.ts', evidence: 'await this.kube.mergePatch({ ...EVENTS' },
