@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
+import { AllowedHosts, processOutboundPolicy } from '../../src/checks/outbound';
 import { runCli } from '../../src/cli/program';
 import type { CliContext } from '../../src/cli/context';
-import { leaseNamespace, runController, type ControllerFlags } from '../../src/cli/commands/controller';
+import { controllerCommand, leaseNamespace, runController, type ControllerFlags } from '../../src/cli/commands/controller';
 import { runLocalkube } from '../../src/cli/commands/localkube';
 import { Kube, loadKubeConfig } from '../../src/kube';
 import type { Controller } from '../../src/controller/controller';
@@ -54,7 +55,7 @@ describe('trafficshift controller flags', () => {
   it('--help documents every flag', async () => {
     const run = await cli(['controller', '--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--kubeconfig', '--context', '--port', '--namespace', '--leader-elect', '--lease-namespace', '--lease-name', '--log-format', '--concurrency', '--resync']) {
+    for (const flag of ['--kubeconfig', '--context', '--port', '--namespace', '--leader-elect', '--lease-namespace', '--lease-name', '--log-format', '--concurrency', '--resync', '--allowed-hosts']) {
       expect(run.stdout).toContain(flag);
     }
   });
@@ -67,10 +68,27 @@ describe('trafficshift controller flags', () => {
     [['--concurrency', '0']],
     [['--log-format', 'xml']],
     [['--leader-elect', 'yes']],
+    [['--allowed-hosts', '']],
+    [['--allowed-hosts', '10.0.0.0/33']],
+    [['--allowed-hosts', 'http://prom:9090']],
+    [['--allowed-hosts', 'prom.svc,,hooks.slack.com']],
   ])('refuses %j before doing anything', async (args) => {
     const run = await cli(['controller', ...args]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: /);
+  });
+
+  it('--allowed-hosts takes names, wildcards, IPs and CIDRs', () => {
+    const command = controllerCommand(captured().ctx).exitOverride();
+    command.parseOptions(['--allowed-hosts', 'prometheus.monitoring.svc, *.corp.example,10.0.0.0/8,fd00::/8']);
+    const hosts = command.opts()['allowedHosts'] as AllowedHosts;
+    expect(['prometheus.monitoring.svc', 'grafana.corp.example', '10.1.2.3', '[fd00::7]', 'evil.example', '169.254.169.254'].map((h) => hosts.allows(h))).toStrictEqual([true, true, true, true, false, false]);
+  });
+
+  it('without --allowed-hosts allows every host', () => {
+    const command = controllerCommand(captured().ctx).exitOverride();
+    command.parseOptions([]);
+    expect(command.opts()['allowedHosts']).toBeUndefined();
   });
 });
 
@@ -201,13 +219,64 @@ describe('trafficshift controller against a cluster', () => {
       const text = await (await fetch(`${url}/metrics`)).text();
       expect(text).toContain(`trafficshift_check_value{${labels},check="smoke"} 0.01`);
       expect(text).toMatch(new RegExp(`trafficshift_check_duration_seconds_count\\{${labels},check="smoke",result="Pass"\\} [1-9]`));
+
+      // Deleted, the plan leaves no series behind: not its phase, check durations or weight writes.
+      await cluster.kube.delete({ ...REFS.plans, namespace: cluster.namespace, name: 'cli-checkout' });
+      await waitFor(async () => !(await (await fetch(`${url}/metrics`)).text()).includes('plan="cli-checkout"'), 10_000, 'the deleted plan\'s series to go');
     } finally {
       stop.abort();
     }
     expect(await exit).toBe(0);
+    if (cluster.local) {
+      // One watch of plans in the process, the controller's: the metrics read its cache.
+      const local = cluster.local;
+      await waitFor(() => local.openWatchCount === 0, 10_000, 'every watch to close');
+      expect(local.requests.filter((r) => r.verb === 'watch' && r.resource === 'migrationplans')).toHaveLength(1);
+    }
     const released = await cluster.kube.get(lease);
     expect((released['spec'] as { holderIdentity: string }).holderIdentity).toBe('');
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  }, 60_000);
+
+  it('with --allowed-hosts, a check on another host is an Error in status and is never called; the notifier gets the same policy', async () => {
+    const stop = new AbortController();
+    const allowedHosts = AllowedHosts.parse('checks.example.com');
+    let ready = false;
+    const exit = runController(flags({ kubeconfig: cluster.kubeconfigPath, namespace: cluster.namespace, allowedHosts }), captured().ctx, stop.signal, {
+      log: silentLogger(),
+      onReady: () => (ready = true),
+    });
+    const callsBefore = checks.calls;
+    let during: AllowedHosts | undefined;
+    try {
+      await waitFor(() => ready, 10_000, 'the controller to be ready');
+      // The Controller builds its notifier itself and reads the process policy.
+      during = processOutboundPolicy().allowedHosts;
+      const { target, objects } = targetFixture('nginx', 'cli-fenced');
+      await createObjects(cluster, objects);
+      await cluster.kube.create({ ...REFS.plans, namespace: cluster.namespace }, planObject('cli-fenced', {
+        targets: [target],
+        steps: [{ weight: 50 }, { weight: 100 }],
+        analysis: { interval: '1s', checks: [{ name: 'smoke', webhook: { url: checkUrl }, max: 0.05 }] },
+      }));
+      let check: NonNullable<MigrationPlanStatus['checks']>[number] | undefined;
+      await waitFor(async () => {
+        const plan = await cluster.kube.get({ ...REFS.plans, namespace: cluster.namespace, name: 'cli-fenced' });
+        check = (plan['status'] as MigrationPlanStatus | undefined)?.checks?.[0];
+        return check !== undefined;
+      }, 20_000, 'the first check round in status');
+      expect(check).toMatchObject({
+        name: 'smoke',
+        result: 'Error',
+        message: `webhook ${checkUrl} is not called: host "127.0.0.1" is not in the controller's --allowed-hosts; the operator must add it to call it`,
+      });
+      expect(checks.calls).toBe(callsBefore);
+    } finally {
+      stop.abort();
+    }
+    expect(await exit).toBe(0);
+    expect(during).toBe(allowedHosts);
+    expect(processOutboundPolicy().allowedHosts).toBeUndefined();
   }, 60_000);
 });
 

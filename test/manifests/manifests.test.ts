@@ -308,6 +308,7 @@ describe('charts/trafficshift', () => {
       leaderElect: true,
       watchNamespace: '',
       logFormat: 'json',
+      allowedHosts: [],
       resources: expect.objectContaining({ requests: expect.any(Object) }),
     }));
   });
@@ -333,6 +334,16 @@ withHelm('helm template charts/trafficshift', () => {
     expect(roles.map((r) => ruleKeys(r['rules'] as PolicyRule[]))).toEqual([needKeys(NEEDS)]);
     const container = (one(objects, 'Deployment')['spec'] as DeploymentSpec).template.spec.containers[0] as Container;
     expect(controllerFlags(container.args)['namespace']).toBe('shop');
+  });
+
+  it('passes allowedHosts as --allowed-hosts, and no flag when it is empty', () => {
+    const argsWith = (extra: string[]): string[] => {
+      const objects = render('helm', ['template', 'trafficshift', CHART, '--namespace', 'trafficshift-system', ...extra]);
+      return ((one(objects, 'Deployment')['spec'] as DeploymentSpec).template.spec.containers[0] as Container).args;
+    };
+    expect(controllerFlags(argsWith([]))['allowedHosts']).toBeUndefined();
+    const hosts = controllerFlags(argsWith(['--set', 'allowedHosts={prometheus.monitoring.svc,10.0.0.0/8}']))['allowedHosts'] as { allows(host: string): boolean };
+    expect([hosts.allows('prometheus.monitoring.svc'), hosts.allows('10.1.2.3'), hosts.allows('evil.example')]).toEqual([true, true, false]);
   });
 
   it('refuses two replicas without leader election', () => {

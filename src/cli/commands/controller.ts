@@ -9,9 +9,9 @@ import type { Logger } from 'winston';
 import { alertRoutes } from '../../api/alerts';
 import { createApp } from '../../api/app';
 import { TrafficshiftMetrics } from '../../api/metrics';
-import { PlanMetricsFeed } from '../../api/planMetrics';
+import { feedPlanMetrics } from '../../api/planMetrics';
 import { packageVersion } from '../../api/version';
-import { createAnalysisRunner } from '../../checks';
+import { AllowedHosts, createAnalysisRunner, InvalidAllowedHost, setProcessOutboundPolicy, type OutboundPolicy } from '../../checks';
 import { Controller, kubeSecretReader } from '../../controller/controller';
 import { createLogger, type LogFormat } from '../../controller/logger';
 import { Kube, KubeConfigError, loadKubeConfig, toKubeError, type KubeConfigSources } from '../../kube';
@@ -38,6 +38,8 @@ export interface ControllerFlags {
   concurrency: number;
   /** Milliseconds. */
   resync: number;
+  /** Hosts checks and notifications may call; every host when absent. */
+  allowedHosts?: AllowedHosts;
 }
 
 export interface ControllerRunDeps {
@@ -83,6 +85,15 @@ function parseDurationFlag(text: string, minMs: number, what: string): number {
 
 const parseResync = (text: string): number => parseDurationFlag(text, 1000, 'resync every 1s or less often');
 const parseLeaseTiming = (text: string): number => parseDurationFlag(text, 100, 'at least 100ms');
+
+export function parseAllowedHosts(text: string): AllowedHosts {
+  try {
+    return AllowedHosts.parse(text);
+  } catch (error) {
+    if (error instanceof InvalidAllowedHost) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
 
 function parseBoolean(text: string): boolean {
   if (text === 'true') return true;
@@ -145,11 +156,25 @@ export function aborted(signal: AbortSignal): Promise<void> {
   });
 }
 
+function outboundPolicy(flags: Pick<ControllerFlags, 'allowedHosts'>): OutboundPolicy {
+  return flags.allowedHosts === undefined ? {} : { allowedHosts: flags.allowedHosts };
+}
+
 /**
  * Runs until `stop` aborts, then finishes the writes in flight, releases the lease and closes the
  * server. Resolves to the exit code: 0 after a clean stop, 1 when it could not start.
  */
 export async function runController(flags: ControllerFlags, ctx: CliContext, stop: AbortSignal, deps: ControllerRunDeps = {}): Promise<number> {
+  // The Controller builds its notifier itself; the process policy is how --allowed-hosts reaches it.
+  const restoreOutbound = setProcessOutboundPolicy(outboundPolicy(flags));
+  try {
+    return await runControllerProcess(flags, ctx, stop, deps);
+  } finally {
+    restoreOutbound();
+  }
+}
+
+async function runControllerProcess(flags: ControllerFlags, ctx: CliContext, stop: AbortSignal, deps: ControllerRunDeps): Promise<number> {
   const log = deps.log ?? createLogger(flags.logFormat);
   const env = deps.env ?? process.env;
   let kubeConfig: KubeConfig;
@@ -165,6 +190,7 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
   const kube = new Kube(kubeConfig, { fieldManager: 'trafficshift-controller', requestTimeoutMs: 15_000 });
   const version = packageVersion();
   const metrics = new TrafficshiftMetrics({ version });
+  const outbound = outboundPolicy(flags);
   const controller = new Controller({
     kubeConfig,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
@@ -184,9 +210,10 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
     concurrency: flags.concurrency,
     resyncMs: flags.resync,
     log,
-    analysis: createAnalysisRunner({ secrets: kubeSecretReader(kube), metrics: metrics.checks }),
+    analysis: createAnalysisRunner({ secrets: kubeSecretReader(kube), metrics: metrics.checks, outbound }),
   });
-  const feed = new PlanMetricsFeed({ kube, kubeConfig, metrics, resyncMs: flags.resync, log, ...(flags.namespace ? { namespace: flags.namespace } : {}) });
+  // The plan metrics read the controller's plan cache at each scrape: one watch of plans per process.
+  feedPlanMetrics(metrics, () => controller.cachedPlans());
   let ready = false;
   const server = http.createServer(createApp(
       { controller, kube, registry: metrics.registry, ready: () => ready, log, ...(flags.namespace ? { namespace: flags.namespace } : {}) },
@@ -201,8 +228,12 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
       apiServer,
       namespace: flags.namespace ?? '(all)',
       leaderElection: flags.leaderElect ? `on (lease ${leaseNamespace(flags, kubeConfig, env)}/${flags.leaseName}, identity ${controller.identity})` : 'off',
+      allowedHosts: flags.allowedHosts?.toString() ?? '(any)',
       port,
     });
+    if (flags.allowedHosts === undefined) {
+      log.warn('no --allowed-hosts: checks and notifications may call any host a plan names; set it to the hosts they need');
+    }
     deps.onListening?.(`http://127.0.0.1:${port}`);
   } catch (error) {
     await closeServer(server);
@@ -216,7 +247,7 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
   stop.addEventListener('abort', () => done.abort(), { once: true });
   if (stop.aborted) done.abort();
   let startFailure: unknown;
-  void Promise.all([controller.start(), feed.start()]).then(
+  void controller.start().then(
     () => {
       if (done.signal.aborted) return;
       ready = true;
@@ -233,7 +264,6 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
   log.info('stopping: finishing the writes in flight and releasing the lease');
   ready = false;
   await controller.stop();
-  await feed.stop();
   await closeServer(server);
   if (startFailure !== undefined) {
     ctx.stderr.write(`error: the controller failed to start: ${startFailure instanceof Error ? startFailure.message : String(startFailure)}\n`);
@@ -281,6 +311,12 @@ export function controllerCommand(ctx: CliContext): Command {
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--concurrency <n>', 'plans reconciled at once').default(8).argParser(parseConcurrency))
     .addOption(new Option('--resync <duration>', 'reconcile every plan at least this often, repairing hand edits of targets').default(30_000, '30s').argParser(parseResync))
+    .addOption(
+      new Option(
+        '--allowed-hosts <list>',
+        'hosts that checks and notifications may call, comma-separated: names (prom.monitoring.svc), *.suffix wildcards, IP addresses and CIDRs (10.0.0.0/8, fd00::/8); names are never resolved (default: any host)',
+      ).argParser(parseAllowedHosts),
+    )
     .action(async (flags: ControllerFlags) => {
       const signals = untilSignalled(ctx);
       try {
