@@ -1,54 +1,75 @@
-// Feeds the plan metrics (phase, rollback recovery time) from the plans' status in the cluster,
-// so every replica, leader or not, reports the same numbers and a restart loses nothing.
-// It keeps a watch of its own: the controller's plan cache is private to it.
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from 'winston';
-import { Informer, type KubeObject } from '../controller/informer';
-import { kubeSource } from '../controller/kubeSource';
-import type { Kube } from '../kube';
-import { GROUP, PLURAL, VERSION } from '../plan/schema';
+// Feeds the plan metrics (phase, rollback recovery time) from the plans' status in the
+// controller's plan cache, so every replica, leader or not, reports the same numbers, a restart
+// loses nothing, and the process keeps one watch of plans (the controller's). It runs whenever
+// /metrics is read, so the plan series follow the plans the cache holds: a deleted plan's series
+// go, and so do those of a check its plan no longer has, including a check a round still in
+// flight reported after the plan changed.
+import { z } from 'zod';
+import { objectKey, type KubeObject } from '../controller/informer';
 import type { TrafficshiftMetrics } from './metrics';
 
 export interface PlanMetricsFeedOptions {
-  kube: Kube;
-  kubeConfig: KubeConfig;
   metrics: TrafficshiftMetrics;
-  /** One namespace, or all when absent. */
-  namespace?: string;
-  resyncMs?: number;
-  log?: Logger;
+  /** The controller's plan cache (Controller.cachedPlans): plans as the watch last saw them. */
+  plans: () => readonly KubeObject[];
 }
 
-type PlanObject = KubeObject & { status?: unknown };
+/** What the feed reads of a cached plan; the spec is read apart, so a broken spec still has a phase. */
+const CachedPlan = z.looseObject({
+  metadata: z.looseObject({ name: z.string(), namespace: z.string(), resourceVersion: z.string().optional() }),
+  spec: z.unknown().optional(),
+  status: z.unknown().optional(),
+});
+const CheckNames = z.looseObject({
+  analysis: z.looseObject({ checks: z.array(z.unknown()).optional() }).optional(),
+});
+const NamedCheck = z.looseObject({ name: z.string() });
 
-/** Plans are namespaced, so the informer's key is always `namespace/name`. */
-function planOfKey(key: string): { namespace: string; name: string } {
-  const slash = key.indexOf('/');
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+/** The check names a spec declares. A spec that does not parse runs no checks, so it has none. */
+function checkNames(spec: unknown): ReadonlySet<string> {
+  const checks = CheckNames.safeParse(spec ?? {}).data?.analysis?.checks ?? [];
+  return new Set(checks.flatMap((c) => NamedCheck.safeParse(c).data?.name ?? []));
+}
+
+interface Recorded {
+  resourceVersion: string | undefined;
+  checks: ReadonlySet<string>;
 }
 
 export class PlanMetricsFeed {
-  private readonly informer: Informer<PlanObject>;
+  /** Each plan as last recorded: a plan whose resourceVersion has not moved is not parsed again. */
+  private readonly recorded = new Map<string, Recorded>();
 
-  constructor(options: PlanMetricsFeedOptions) {
-    const { metrics, namespace } = options;
-    const ref = { group: GROUP, version: VERSION, plural: PLURAL, ...(namespace === undefined ? {} : { namespace }) };
-    this.informer = new Informer<PlanObject>(kubeSource(options.kube, options.kubeConfig, ref), {
-      resyncMs: options.resyncMs ?? 30_000,
-      onChange: (key, obj, kind) => {
-        if (kind === 'deleted') metrics.forgetPlan(planOfKey(key));
-        else if (obj) metrics.recordPlan(planOfKey(key), obj.status);
-      },
-      onError: (error, retryInMs) => options.log?.warn('plan metrics watch failed', { error: String(error), retryInMs }),
-    });
-  }
+  constructor(private readonly options: PlanMetricsFeedOptions) {}
 
-  /** Resolves once the first list is recorded. */
-  start(): Promise<void> {
-    return this.informer.start();
+  /** Brings the plan series in line with the cache: records each changed plan's status, drops
+   * the series of checks a plan no longer has, and every series of a plan the cache no longer holds. */
+  refresh(): void {
+    const { metrics } = this.options;
+    const live = new Set<string>();
+    for (const obj of this.options.plans()) {
+      const parsed = CachedPlan.safeParse(obj);
+      if (!parsed.success) continue;
+      const { metadata, spec, status } = parsed.data;
+      const plan = { namespace: metadata.namespace, name: metadata.name };
+      const key = objectKey(plan);
+      live.add(key);
+      let seen = this.recorded.get(key);
+      if (!seen || seen.resourceVersion === undefined || seen.resourceVersion !== metadata.resourceVersion) {
+        seen = { resourceVersion: metadata.resourceVersion, checks: checkNames(spec) };
+        this.recorded.set(key, seen);
+        metrics.recordPlan(plan, status);
+      }
+      metrics.forgetChecksExcept(plan, seen.checks);
+    }
+    for (const plan of metrics.trackedPlans()) if (!live.has(objectKey(plan))) metrics.forgetPlan(plan);
+    for (const key of [...this.recorded.keys()]) if (!live.has(key)) this.recorded.delete(key);
   }
+}
 
-  stop(): Promise<void> {
-    return this.informer.stop();
-  }
+/** A feed over `plans` that refreshes before every read of the plan metrics. */
+export function feedPlanMetrics(metrics: TrafficshiftMetrics, plans: () => readonly KubeObject[]): PlanMetricsFeed {
+  const feed = new PlanMetricsFeed({ metrics, plans });
+  metrics.refreshPlansWith(() => feed.refresh());
+  return feed;
 }

@@ -1,5 +1,7 @@
 import type { MetricValue } from 'prom-client';
 import { METRIC_NAMES, TrafficshiftMetrics } from '../../src/api/metrics';
+import { feedPlanMetrics } from '../../src/api/planMetrics';
+import type { KubeObject as CachedObject } from '../../src/controller/informer';
 import { createAnalysisRunner } from '../../src/checks';
 import { MigrationPlanSpec } from '../../src/plan/schema';
 
@@ -90,6 +92,98 @@ describe('plan metrics', () => {
     m.forgetPlan(PLAN);
     expect((await values(m, METRIC_NAMES.planPhase)).every((s) => s.labels['plan'] === 'other')).toBe(true);
     expect(await values(m, METRIC_NAMES.checkValue)).toStrictEqual([]);
+  });
+});
+
+/** A plan as the controller's cache holds it. */
+function cachedPlan(name: string, checks: readonly string[], resourceVersion: string, status: unknown = { phase: 'Progressing' }): CachedObject {
+  return {
+    apiVersion: 'trafficshift.io/v1alpha1',
+    kind: 'MigrationPlan',
+    metadata: { name, namespace: 'shop', resourceVersion },
+    spec: {
+      targets: [{ provider: 'nginx', nginx: { ingress: name, canaryIngress: `${name}-canary` } }],
+      steps: [{ weight: 10 }, { weight: 100 }],
+      analysis: { checks: checks.map((check) => ({ name: check, query: 'vector(0)', max: 1 })) },
+    },
+    status,
+  } as CachedObject;
+}
+
+/** The lines of the /metrics text that are series of `plan`. */
+function seriesOf(text: string, plan: string): string[] {
+  return text.split('\n').filter((line) => !line.startsWith('#') && line.includes(`plan="${plan}"`));
+}
+const planSeries = (text: string): string[] => text.split('\n').filter((line) => !line.startsWith('#') && line.includes('plan="'));
+
+describe('plan metrics follow the controller\'s plan cache', () => {
+  it('drops every series of the plans that went: cardinality follows the live plans', async () => {
+    const m = fresh();
+    const rolledBack = { phase: 'RolledBack', rollback: { reason: 'x', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 1.5 } };
+    let cache = Array.from({ length: 60 }, (_, i) => cachedPlan(`p-${i}`, ['error-rate', 'latency'], '1', rolledBack));
+    feedPlanMetrics(m, () => cache);
+    for (let i = 0; i < 60; i++) {
+      const plan = { namespace: 'shop', name: `p-${i}` };
+      m.checks.observe(plan, 'error-rate', 0.01, 'Pass', 0.02);
+      m.checks.observe(plan, 'latency', null, 'NoData', 0.02);
+      m.controller.weightWritten(plan, 'nginx', 10);
+    }
+    const before = await m.registry.metrics();
+    const perPlan = seriesOf(before, 'p-0').length;
+    // Phase, check value and durations, recovery time and weight writes, all labelled with it.
+    for (const name of Object.values(METRIC_NAMES).filter((n) => n !== METRIC_NAMES.buildInfo && n !== METRIC_NAMES.leader)) {
+      expect(seriesOf(before, 'p-0').some((line) => line.startsWith(name))).toBe(true);
+    }
+    expect(planSeries(before)).toHaveLength(60 * perPlan);
+
+    cache = cache.slice(58);
+    const after = await m.registry.metrics();
+    expect(planSeries(after)).toHaveLength(2 * perPlan);
+    expect(planSeries(after).every((line) => line.includes('plan="p-58"') || line.includes('plan="p-59"'))).toBe(true);
+
+    cache = [];
+    expect(planSeries(await m.registry.metrics())).toStrictEqual([]);
+  });
+
+  it('drops the series of a check the plan renamed, and keeps the others', async () => {
+    const m = fresh();
+    const plan = { namespace: 'shop', name: 'checkout' };
+    let cache = [cachedPlan('checkout', ['error-rate', 'latency'], '1')];
+    feedPlanMetrics(m, () => cache);
+    m.checks.observe(plan, 'error-rate', 0.01, 'Pass', 0.02);
+    m.checks.observe(plan, 'error-rate', 0.2, 'Fail', 0.02);
+    m.checks.observe(plan, 'latency', 0.3, 'Pass', 0.02);
+    expect((await m.registry.metrics())).toContain('check="error-rate"');
+
+    cache = [cachedPlan('checkout', ['error-ratio', 'latency'], '2')];
+    const text = await m.registry.metrics();
+    expect(text).not.toContain('check="error-rate"');
+    expect(text).toContain('trafficshift_check_value{namespace="shop",plan="checkout",check="latency"} 0.3');
+    expect(text).toMatch(/^trafficshift_plan_phase\{namespace="shop",plan="checkout",phase="Progressing"\} 1$/m);
+  });
+
+  it('drops what a round still in flight reports for a check or a plan that is gone', async () => {
+    const m = fresh();
+    const cache = [cachedPlan('checkout', ['latency'], '1')];
+    feedPlanMetrics(m, () => cache);
+    await m.registry.metrics();
+    m.checks.observe({ namespace: 'shop', name: 'checkout' }, 'error-rate', 0.01, 'Pass', 0.02);
+    m.checks.observe({ namespace: 'shop', name: 'deleted' }, 'latency', 0.01, 'Pass', 0.02);
+    const text = await m.registry.metrics();
+    expect(text).not.toContain('check="error-rate"');
+    expect(seriesOf(text, 'deleted')).toStrictEqual([]);
+  });
+
+  it('observes a rollback\'s recovery time once, however often the unchanged plan is scraped', async () => {
+    const m = fresh();
+    const status = { phase: 'RolledBack', rollback: { reason: 'x', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 1.5 } };
+    let cache = [cachedPlan('checkout', [], '1', status)];
+    feedPlanMetrics(m, () => cache);
+    await m.registry.metrics();
+    await m.registry.metrics();
+    cache = [cachedPlan('checkout', [], '2', status)];
+    const count = (await values(m, METRIC_NAMES.rollbackRecovery)).find((v) => v.metricName === `${METRIC_NAMES.rollbackRecovery}_count`);
+    expect(count?.value).toBe(1);
   });
 });
 
