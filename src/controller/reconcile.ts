@@ -6,7 +6,7 @@
 // the step once; it never finds targets ahead of the status, so it never writes a step twice.
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
-import { analysisDue, decide, type Action, type Observations, type TargetObservation } from '../engine';
+import { analysisDue, decide, type Action, type Decision, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner } from '../checks';
 import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
 import type { TrafficProvider } from '../providers';
@@ -174,7 +174,12 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
   for (let pass = 1; ; pass++) {
     if (!isDeepStrictEqual(decision.status, status)) {
       fence(deps, signal);
-      raw = await deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
+      try {
+        raw = await deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
+      } catch (error) {
+        await rollBackDespiteStatus(deps, plan, providers, observations.targets, decision, error);
+        throw error;
+      }
       status = decision.status;
     }
     await emit(deps, raw, plan, spec, status, decision.actions);
@@ -200,6 +205,30 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
 
   const next = decision.nextEvaluationAt;
   return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - deps.now()) };
+}
+
+/**
+ * A status that cannot be written (refused as too large or invalid, a failing API server) must
+ * never keep traffic on the canary: when the decision is a rollback, its writes of canary 0 go
+ * out anyway, and the status error is then retried. Writing 0 before the status is safe: the
+ * trigger (a request, an alert, a deletion, a failing check) is still there on the next
+ * reconcile, and a status that lags behind the targets never moves traffic up (engine/steps.ts
+ * upwardLimit). A conflict is the normal race with a person's edit: it is retried at once.
+ */
+async function rollBackDespiteStatus(
+  deps: ReconcileDeps,
+  plan: PlanRef,
+  providers: readonly TrafficProvider[],
+  current: readonly TargetObservation[],
+  decision: Decision,
+  error: unknown,
+): Promise<void> {
+  const phase = decision.status.phase;
+  if (isConflict(error) || (phase !== 'RollingBack' && phase !== 'RolledBack')) return;
+  const zeros = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight' && a.weight === 0);
+  if (zeros.length === 0) return;
+  deps.log.warn('status write failed during a rollback: writing stable first', { plan: plan.name, namespace: plan.namespace, error: String(error) });
+  await applyWeights(deps, plan, decision.status.currentStep, providers, current, zeros).catch(() => undefined);
 }
 
 /** One PATCH per target, all at once; a target whose write fails is read again. */

@@ -2,11 +2,12 @@
 // a promote request), derive the one event this reconcile is about, apply its row of the
 // transition table, then turn the resulting status into writes, Events, conditions and history.
 import type { HistoryEntry, MigrationPlanSpec, MigrationPlanStatus, Phase } from '../plan/schema';
+import { boundAction, boundStatus, requestFingerprint } from './bounds';
 import { applyEffect, MOVING_EFFECTS } from './effects';
 import { deriveEvent, pendingRequest, type Occurrence } from './events';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
-import { desiredWeight, hasChecks, isActive, isRollingBack, stepIndex, stepLabel, toIso, toMs, upwardLimit } from './steps';
+import { desiredWeight, hasChecks, isActive, isRollingBack, recordedAdvance, stepIndex, stepLabel, toIso, toMs, upwardLimit } from './steps';
 import { nextEvaluationAt } from './timing';
 import { transitionFor, type Announcement, type Transition } from './transitions';
 import type { Action, Decision, Observations } from './types';
@@ -20,11 +21,14 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   const observed = agreedWeight(obs);
   if (observed !== undefined) status.canaryWeight = observed;
   const actions: Action[] = [];
-  const notes: HistoryEntry[] = [];
-  const note = (event: string, message: string, weight = status.canaryWeight ?? 0) => notes.push({ at: toIso(obs.now), event, weight, message });
+  // Straight into the history: what is noted here is read by the rules below (steps.ts recordedAdvance).
+  const note = (event: string, message: string, weight = status.canaryWeight ?? 0): void => {
+    const entry: HistoryEntry = { at: toIso(obs.now), event, weight, message };
+    status.history = appendHistory(status.history, [entry]);
+  };
 
   if (validSpec !== undefined) {
-    if (previous?.observedGeneration !== undefined && previous.observedGeneration !== obs.generation) restartEditedStep(validSpec, status, obs);
+    if (previous?.observedGeneration !== undefined && previous.observedGeneration !== obs.generation) restartEditedStep(validSpec, status, obs, note);
     markLanded(validSpec, status, obs);
     recordRound(validSpec, status, obs);
     handlePromote(validSpec, status, obs, note, actions);
@@ -59,13 +63,13 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
     }
   }
 
-  status.history = appendHistory(status.history, notes);
-  if (status.history.length === 0) delete status.history;
+  if (status.history?.length === 0) delete status.history;
   const situation = { reason: row.reason ?? occurrence.reason, message: situationMessage };
   status.conditions = mergeConditions(previous?.conditions, conditionsFor(after, situation, status), obs.now, obs.generation);
 
+  boundStatus(status);
   const next = nextEvaluationAt(validSpec, status, obs, row.again === true);
-  const decision: Decision = { status, actions };
+  const decision: Decision = { status, actions: actions.map(boundAction) };
   if (next !== undefined) decision.nextEvaluationAt = next;
   if (obs.deleting) {
     decision.finalizerDone = after === 'Succeeded' || obs.targets.every(carriesNoCanaryTraffic);
@@ -88,10 +92,13 @@ function agreedWeight(obs: Observations): number | undefined {
 
 /** A spec edit that changes the current step's weight (or adds a target) starts the step again at
  * the new weight: its pause counts from when that lands, and the write is not a drift repair. */
-function restartEditedStep(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
+function restartEditedStep(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations, note: (event: string, message: string, weight?: number) => void): void {
   if (!isActive(status.phase ?? 'Pending') || status.stepStartedAt === undefined) return;
   const weight = desiredWeight(spec, status);
-  if (!obs.targets.every((t) => t.ok && t.weight === weight)) delete status.stepStartedAt;
+  if (obs.targets.every((t) => t.ok && t.weight === weight)) return;
+  delete status.stepStartedAt;
+  // The record that makes the new weight a decision of the plan (steps.ts recordedAdvance).
+  note('StepChanged', `the spec changed ${stepLabel(spec, status)}: starting the step again`, weight);
 }
 
 /** A step starts when its weight is observed on every target; its pause counts from then. */
@@ -118,7 +125,7 @@ function handlePromote(
 ): void {
   const request = pendingRequest(obs, status, 'promote');
   if (request === undefined) return;
-  status.handledRequests = { ...status.handledRequests, promote: request.value };
+  status.handledRequests = { ...status.handledRequests, promote: requestFingerprint(request.value) };
   const phase = status.phase ?? 'Pending';
   if (isActive(phase) && !obs.deleting) {
     status.promotedStep = stepIndex(spec, status);
@@ -176,8 +183,14 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
   // every target in view, because targets move in lockstep.
   if (!rollingBack && (spec === undefined || obs.targets.some((t) => !t.ok))) return undefined;
   const weight = rollingBack || spec === undefined ? 0 : desiredWeight(spec, status);
-  // Up one step at a time, whatever the status says (steps.ts upwardLimit).
-  if (!rollingBack && spec !== undefined && weight > (upwardLimit(spec, obs.targets) ?? 0)) return undefined;
+  // Traffic goes up only by a decision: one made in this call, or one the plan's history records,
+  // and never by more than one step, whatever the status says (steps.ts).
+  const decidedHere = (row.effects ?? []).some((e) => MOVING_EFFECTS.includes(e));
+  const highest = Math.max(0, ...obs.targets.flatMap((t) => (t.ok ? [t.weight] : [])));
+  if (!rollingBack && spec !== undefined && weight > highest) {
+    if (weight > (upwardLimit(spec, obs.targets) ?? 0)) return undefined;
+    if (!decidedHere && !recordedAdvance(status, weight)) return undefined;
+  }
   // A target that exists but cannot be read (a hand edit nginx cannot use, say) still takes a
   // rollback: providers write stable 100 / canary 0 over whatever is there, and a rollback must
   // land on every target, as must a route still carrying canary traffic without something it

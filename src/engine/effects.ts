@@ -2,6 +2,7 @@
 // working copy of the status and collect Events; the weights to write follow from the status.
 import { parseDuration } from '../plan/duration';
 import type { MigrationPlanSpec, MigrationPlanStatus } from '../plan/schema';
+import { boundText, requestFingerprint } from './bounds';
 import type { Occurrence } from './events';
 import { stepIndex, toIso, toMs } from './steps';
 import type { Transition } from './transitions';
@@ -41,7 +42,7 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     status.bakeStartedAt = toIso(obs.now);
   },
   beginRollback({ obs, occurrence, status }) {
-    status.rollback = { reason: occurrence.message, triggeredAt: toIso(occurrence.at ?? obs.now) };
+    status.rollback = { reason: boundText(occurrence.message), triggeredAt: toIso(occurrence.at ?? obs.now) };
   },
   completeRollback({ spec, obs, status, actions }) {
     const rollback = status.rollback ?? { reason: 'unknown', triggeredAt: toIso(obs.now) };
@@ -61,7 +62,7 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
   consumeRequest({ occurrence, status }) {
     const request = occurrence.request;
     if (request === undefined) return;
-    status.handledRequests = { ...status.handledRequests, [request.kind]: request.value };
+    status.handledRequests = { ...status.handledRequests, [request.kind]: requestFingerprint(request.value) };
   },
   resetForRetry({ status }) {
     status.currentStep = 0;

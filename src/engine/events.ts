@@ -16,9 +16,11 @@ import {
   pauseOf,
   stepIndex,
   stepLabel,
+  recordedAdvance,
   toMs,
   upwardLimit,
 } from './steps';
+import { requestFingerprint } from './bounds';
 import type { Observations } from './types';
 
 export const ENGINE_EVENTS = [
@@ -65,7 +67,7 @@ export interface Occurrence {
 
 export function pendingRequest(obs: Observations, status: MigrationPlanStatus, kind: RequestKind): { value: string; requestedAt?: number } | undefined {
   const request = obs.requests[kind];
-  if (request === undefined || request.value === status.handledRequests?.[kind]) return undefined;
+  if (request === undefined || requestFingerprint(request.value) === status.handledRequests?.[kind]) return undefined;
   return request;
 }
 
@@ -136,9 +138,12 @@ function onlyNoDataHolds(spec: MigrationPlanSpec, status: MigrationPlanStatus): 
 function inconsistency(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): string | undefined {
   const limit = upwardLimit(spec, obs.targets);
   const wanted = desiredWeight(spec, status);
-  if (limit === undefined || wanted <= limit) return undefined;
+  const highest = Math.max(0, ...obs.targets.flatMap((t) => (t.ok ? [t.weight] : [])));
+  if (limit === undefined || wanted <= highest) return undefined;
+  if (wanted <= limit && recordedAdvance(status, wanted)) return undefined;
   const held = [...new Set(obs.targets.flatMap((t) => (t.ok ? [t.weight] : [])))].join('/');
-  return `the status is at ${stepLabel(spec, status)} but the targets hold canary ${held}%: trafficshift moves traffic up one step at a time, so it will not write ${wanted}%; roll back and retry to start again, or set the targets to ${held}%'s step by hand`;
+  const why = wanted > limit ? 'more than one step above them' : 'and its history records no decision to go there';
+  return `the status is at ${stepLabel(spec, status)} but the targets hold canary ${held}%, ${why}: trafficshift will not write ${wanted}%; roll back and retry to start again, or set the targets back by hand`;
 }
 
 function rollingBackEvent(status: MigrationPlanStatus, obs: Observations): Occurrence {

@@ -106,6 +106,23 @@ export function upwardLimit(spec: MigrationPlanSpec, targets: ReadonlyArray<{ ok
   return above.length > 0 ? Math.min(...above) : highest;
 }
 
+/** History events that record a decision to move traffic up to their weight. */
+export const ADVANCING_EVENTS: readonly string[] = ['Started', 'StepAdvanced', 'Switched', 'StepChanged'];
+
+/**
+ * Whether the plan's own history, since its latest start, records the decision to move traffic
+ * up to `weight`. A write up to a weight the controller decided earlier (one that did not land
+ * before a crash, say) needs this record; a status edited by hand has none.
+ */
+export function recordedAdvance(status: MigrationPlanStatus, weight: number): boolean {
+  const history = status.history ?? [];
+  let since = 0;
+  history.forEach((h, i) => {
+    if (h.event === 'Started') since = i;
+  });
+  return history.slice(since).some((h) => ADVANCING_EVENTS.includes(h.event) && h.weight === weight);
+}
+
 export function stepLabel(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined): string {
   if (spec.strategy === 'BlueGreen') return blueGreenSwitched(status) ? 'switched to canary 100%' : 'preview at canary 0%';
   const i = stepIndex(spec, status);

@@ -32,7 +32,8 @@ export interface Observations {
   generation: number; // metadata.generation of the plan
   targets: TargetObservation[]; // same order as spec.targets
   round?: AnalysisRound;
-  /** Raw annotation values; a request is pending iff value !== status.handledRequests[kind]. */
+  /** Raw annotation values; a request is pending iff its fingerprint (bounds.ts) differs from
+   * status.handledRequests[kind]. */
   requests: Partial<Record<RequestKind, PendingRequest>>;
   /** The spec failed validation: Failed + Stalled InvalidSpec, traffic is never moved. */
   specError?: { path: string; message: string };

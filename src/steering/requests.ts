@@ -1,6 +1,7 @@
 // Every way of steering a plan (REST, CLI, kubectl, an Alertmanager alert) ends in one of these
 // small patches: `spec.paused`, or a request annotation the controller acts on once. Status
 // belongs to the controller alone, so nothing here writes it.
+import { boundText, requestFingerprint } from '../engine/bounds';
 import { isNotFound, KubeError, type Kube, type KubeObject } from '../kube';
 import { GROUP, MigrationPlanStatus, PLURAL, REQUEST_ANNOTATIONS, VERSION, type RequestKind } from '../plan/schema';
 
@@ -49,8 +50,9 @@ export function setPaused(kube: Kube, plan: PlanRef, paused: boolean): Promise<K
  * it new; the controller shows the value as the reason.
  */
 export function requestValue(text: string, handled: string | undefined, now: Date): string {
-  const base = text.trim() === '' ? `requested at ${now.toISOString()}` : text.trim();
-  return base === handled ? `${base} (again at ${now.toISOString()})` : base;
+  // A reason from outside (an alert's name, a bot's message) is bounded before it is written.
+  const base = text.trim() === '' ? `requested at ${now.toISOString()}` : boundText(text.trim());
+  return requestFingerprint(base) === handled ? `${base} (again at ${now.toISOString()})` : base;
 }
 
 /** Sets a request annotation (`trafficshift.io/rollback`, `promote` or `retry`). `beforeWrite`
@@ -70,7 +72,7 @@ export async function request(
   const annotations = ((current['metadata'] as { annotations?: Record<string, string> } | undefined)?.annotations) ?? {};
   const pending = annotations[REQUEST_ANNOTATIONS[kind]];
   // The same request still waiting is not written twice: two clicks on "rollback" are one rollback.
-  if (pending !== undefined && pending !== handled && pending === text.trim()) return { value: pending, object: current };
+  if (pending !== undefined && requestFingerprint(pending) !== handled && pending === boundText(text.trim())) return { value: pending, object: current };
   const value = requestValue(text, handled, now);
   beforeWrite?.(value);
   const object = await patchPlan(kube, plan, { metadata: { annotations: { [REQUEST_ANNOTATIONS[kind]]: value } } });

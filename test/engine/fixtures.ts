@@ -73,6 +73,8 @@ export function atStep(step: number, weight: number, landedSec: number, extra: P
     canaryWeight: weight,
     stepStartedAt: iso(landedSec),
     lastRound: { at: iso(landedSec), verdict: 'Pass', message: 'all checks passed' },
+    // What the controller recorded when it decided this step.
+    history: [{ at: iso(landedSec), event: step === 0 ? 'Started' : 'StepAdvanced', weight, message: `step ${step + 1}` }],
     ...extra,
   };
 }

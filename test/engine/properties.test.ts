@@ -248,8 +248,17 @@ describe('engine properties', () => {
             ...(round ? { round } : {}),
           };
           const d = decide(plan, current, o);
-          const problem = movedUpTooFar(plan, o, d.actions.flatMap((a) => (a.kind === 'setWeight' ? [a] : [])));
+          const sets = d.actions.flatMap((a) => (a.kind === 'setWeight' ? [a] : []));
+          const problem = movedUpTooFar(plan, o, sets);
           if (problem) fail(`${problem}; status was ${JSON.stringify(current)}`);
+          // Up only by a decision the plan recorded: its history since the latest start names the weight.
+          const highest = Math.max(0, ...targets);
+          const history = d.status.history ?? [];
+          const since = history.map((h) => h.event).lastIndexOf('Started');
+          for (const s of sets.filter((x) => x.weight > highest)) {
+            const recorded = history.slice(Math.max(0, since)).some((h) => ['Started', 'StepAdvanced', 'Switched', 'StepChanged'].includes(h.event) && h.weight === s.weight);
+            if (!recorded) fail(`moved up to ${s.weight} with no decision recorded; status was ${JSON.stringify(current)}`);
+          }
           for (const a of d.actions) if (a.kind === 'setWeight') for (const t of a.targets) targets[t] = a.weight;
           current = d.status;
         }

@@ -411,7 +411,7 @@ const rows: Row[] = [
   },
   {
     name: 'BlueGreen switched, 100 not yet observed -> stays, repeats the write, not Succeeded',
-    spec: bg, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, bakeStartedAt: iso(1), lastRound: { at: iso(1), verdict: 'Pass' } },
+    spec: bg, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, bakeStartedAt: iso(1), lastRound: { at: iso(1), verdict: 'Pass' }, history: [{ at: iso(1), event: 'Switched', weight: 100, message: 'switched' }] },
     obs: obs(400, { targets: weights(0) }), phase: 'Progressing', writes: [[100, [0]]],
   },
   {
@@ -517,6 +517,11 @@ const rows: Row[] = [
       expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'StatusInconsistent', message: expect.stringContaining('will not write 100%') });
       expect(eventReasons(d)).toEqual(['StatusInconsistent']);
     },
+  },
+  {
+    name: 'a status moved by hand one step on, past a promotion gate, with no StepAdvanced in its history -> Holding StatusInconsistent, nothing written',
+    status: { ...atStep(0, 5, 0), currentStep: 1 }, obs: obs(10, { targets: weights(5, 5) }), phase: 'Holding', writes: [],
+    then: (d) => expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'StatusInconsistent', message: expect.stringContaining('history records no decision') }),
   },
   {
     name: 'at step 3 (50) after a person lowered every target to 0 by hand -> Holding StatusInconsistent, traffic is not raised again',
