@@ -1,0 +1,171 @@
+// Careless and hostile plans never strand traffic: a spec broken mid-migration still rolls back
+// and still restores stable on deletion; a wait far past Node's timer range costs nothing; a
+// stable route deleted under a running plan does not leave its canary carrying traffic; a
+// rollback reason too large for a status still rolls back; a status written by hand never moves
+// traffic up. Everything goes through the kubeconfig, so the file runs unchanged on a real
+// kube-apiserver; the one test that needs the in-process server's fault injection says so.
+import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { CheckServer } from '../support/checkServer';
+import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
+import { CATCH_UP_MS } from '../support/deadlines';
+import {
+  condition,
+  createPlan,
+  deletePlan,
+  inProcessOnly,
+  liveWeight,
+  makeTarget,
+  observeFor,
+  patchSpec,
+  planExists,
+  planRef,
+  request,
+  waitForPhase,
+  waitForStatus,
+  waitForWeight,
+  webhookAnalysis,
+} from '../support/plans';
+import { REFS, type WeightRecorder } from '../support/targets';
+import { MESSAGE_LIMIT } from '../../src/engine/bounds';
+
+let cluster: TestCluster;
+let checks: CheckServer;
+let checkUrl: string;
+let controller: ControllerProcess;
+const recorders: WeightRecorder[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster('hardening');
+  checks = new CheckServer();
+  checkUrl = await checks.start();
+  controller = await startControllerProcess(cluster);
+});
+
+afterAll(async () => {
+  for (const r of recorders) r.stop();
+  await controller?.stop();
+  await checks?.stop();
+  await cluster?.close();
+});
+
+async function target(provider: Parameters<typeof makeTarget>[1], base: string): Promise<Awaited<ReturnType<typeof makeTarget>>> {
+  const made = await makeTarget(cluster, provider, base);
+  recorders.push(made.recorder);
+  return made;
+}
+
+/** A plan that holds its first step (10) until promoted. */
+async function planAtFirstStep(name: string, provider: Parameters<typeof makeTarget>[1] = 'nginx'): Promise<Awaited<ReturnType<typeof makeTarget>>> {
+  const made = await target(provider, name);
+  await createPlan(cluster, name, { targets: [made.target], steps: [{ weight: 10, pause: {} }, { weight: 100 }], analysis: webhookAnalysis(checkUrl) });
+  await waitForPhase(cluster, name, 'WaitingForPromotion');
+  await waitForWeight(cluster, made.target, 10);
+  return made;
+}
+
+describe('a spec broken mid-migration (interval: -5s)', () => {
+  it('is Stalled InvalidSpec with the field path, holds the weight, and still rolls back on request', async () => {
+    const name = 'broken-rollback';
+    const { target: t } = await planAtFirstStep(name);
+    await patchSpec(cluster, name, { analysis: { interval: '-5s' } });
+    const stalled = await waitForStatus(cluster, name, (s) => condition(s, 'Stalled')?.reason === 'InvalidSpec', 'Stalled InvalidSpec');
+    expect(condition(stalled, 'Stalled')?.message).toContain('spec.analysis.interval');
+    expect(await liveWeight(cluster, t)).toBe(10);
+
+    await request(cluster, name, 'rollback', 'broken spec drill');
+    const done = await waitForPhase(cluster, name, 'RolledBack');
+    expect(done.rollback?.reason).toBe('broken spec drill');
+    expect(await liveWeight(cluster, t)).toBe(0);
+  });
+
+  it('still restores stable when the plan is deleted, before the plan goes', async () => {
+    const name = 'broken-delete';
+    const { target: t, recorder } = await planAtFirstStep(name, 'gatewayAPI');
+    await patchSpec(cluster, name, { analysis: { interval: '-5s' } });
+    await waitForStatus(cluster, name, (s) => condition(s, 'Stalled')?.reason === 'InvalidSpec', 'Stalled InvalidSpec');
+    await deletePlan(cluster, name);
+    await waitFor(async () => !(await planExists(cluster, name)), CATCH_UP_MS * 2, `plan ${name} gone`);
+    expect(await liveWeight(cluster, t)).toBe(0);
+    expect(recorder.weights).toEqual([0, 10, 0]);
+  });
+});
+
+it('a 720h pause waits without spinning: the controller stays idle (CPU from its own /metrics)', async () => {
+  const name = 'long-pause';
+  const { target: t } = await target('smi', name);
+  await createPlan(cluster, name, { targets: [t], steps: [{ weight: 10, pause: '720h' }, { weight: 100 }], successCriteria: { bakeTime: '720h' } });
+  await waitForStatus(cluster, name, (s) => s?.phase === 'Progressing' && s.stepStartedAt !== undefined, 'the first step landed');
+  const cpu = async (): Promise<number> => {
+    const text = await (await fetch(`${controller.url}/metrics`)).text();
+    return Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+  };
+  const before = await cpu();
+  await observeFor(5_000);
+  const used = (await cpu()) - before;
+  // A timer that overflows fires every millisecond: half a core or more, 2.5 s of CPU here. An
+  // idle controller uses a few hundredths. CPU time, not wall time, so a loaded machine does not
+  // move it much.
+  expect(used).toBeLessThan(1);
+  expect(await liveWeight(cluster, t)).toBe(10);
+  const status = await waitForStatus(cluster, name, (s) => s?.phase === 'Progressing', 'still pausing');
+  expect(condition(status, 'Progressing')?.message).toContain('pausing until');
+});
+
+it('a stable Ingress deleted under a running plan: deleting the plan puts the canary Ingress back to 0 before the finalizer goes', async () => {
+  const name = 'stable-gone';
+  const { target: t, recorder } = await planAtFirstStep(name, 'nginx');
+  await cluster.kube.delete({ ...REFS.ingresses, namespace: cluster.namespace, name });
+  await waitForStatus(cluster, name, (s) => condition(s, 'Stalled')?.reason === 'TargetNotFound', 'Stalled TargetNotFound');
+  await deletePlan(cluster, name);
+  await waitFor(async () => !(await planExists(cluster, name)), CATCH_UP_MS * 2, `plan ${name} gone`);
+  expect(await liveWeight(cluster, t)).toBe(0);
+  expect(recorder.weights).toEqual([0, 10, 0]);
+});
+
+describe('a rollback reason of 200 KB (an alert or a bot that says too much)', () => {
+  it('rolls back, and the status carries a bounded reason', async () => {
+    const name = 'huge-reason';
+    const { target: t } = await planAtFirstStep(name, 'istio');
+    const reason = `latency doubled ${'x'.repeat(200_000)}`;
+    await request(cluster, name, 'rollback', reason);
+    const done = await waitForPhase(cluster, name, 'RolledBack');
+    expect(await liveWeight(cluster, t)).toBe(0);
+    expect(done.rollback?.reason.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+    expect(done.rollback?.reason.startsWith('latency doubled xxx')).toBe(true);
+    expect(done.handledRequests?.rollback).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(JSON.stringify(done).length).toBeLessThan(50_000);
+  });
+
+  inProcessOnly()('(in-process only) with every status write refused (413), traffic still goes back to stable', async () => {
+    const name = 'status-refused';
+    const { target: t } = await planAtFirstStep(name, 'smi');
+    const refused = cluster.local?.faults.inject({
+      match: { verb: 'update', resource: 'migrationplans', subresource: 'status', name },
+      respond: { status: 413, message: 'Request entity too large: limit is 3145728' },
+    });
+    try {
+      await request(cluster, name, 'rollback', 'status cannot be written');
+      await waitForWeight(cluster, t, 0);
+      expect(refused?.hits).toBeGreaterThan(0);
+    } finally {
+      refused?.remove();
+    }
+    await waitForPhase(cluster, name, 'RolledBack');
+    expect(await liveWeight(cluster, t)).toBe(0);
+  });
+});
+
+it('a status written by hand (currentStep: 9999) never moves traffic up: Stalled StatusInconsistent, the weight stays', async () => {
+  const name = 'forged-status';
+  const { target: t, recorder } = await planAtFirstStep(name, 'gatewayAPI');
+  await cluster.kube.mergePatch(planRef(cluster, name), { status: { currentStep: 9999, phase: 'Progressing' } }, { subresource: 'status' });
+  const stalled = await waitForStatus(cluster, name, (s) => condition(s, 'Stalled')?.reason === 'StatusInconsistent', 'Stalled StatusInconsistent');
+  expect(stalled.phase).toBe('Holding');
+  await observeFor(3_000);
+  expect(await liveWeight(cluster, t)).toBe(10);
+  expect(recorder.weights).toEqual([0, 10]);
+  // The way out is the ordinary one: roll back, and traffic goes home.
+  await request(cluster, name, 'rollback', 'status was edited');
+  await waitForPhase(cluster, name, 'RolledBack');
+  expect(await liveWeight(cluster, t)).toBe(0);
+});
