@@ -38,13 +38,12 @@ const TARGETS: Array<{ group: string; resource: string; file: string }> = [
 ];
 
 const NEEDS: readonly Need[] = [
-  // Plans: a fresh read before each reconcile, the informers (controller and /metrics feed),
+  // Plans: a fresh read before each reconcile, the controller's informer (the one watch of plans;
+  // the alerts route and /metrics read its cache),
   // the finalizer (merge patch on, JSON patch off) and the rollback annotation an alert sets.
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'get', file: 'src/controller/reconcile.ts', evidence: 'raw = await deps.kube.get(ref)' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'list', file: 'src/cli/commands/controller.ts', evidence: 'await kube.list({ group: GROUP, version: VERSION, plural: PLURAL' },
-  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'list', file: 'src/api/alerts.ts', evidence: 'await deps.kube.list(ref)' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'watch', file: 'src/controller/controller.ts', evidence: 'kubeSource(this.kube, this.options.kubeConfig, scoped(PLAN_RESOURCE))' },
-  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'watch', file: 'src/api/planMetrics.ts', evidence: 'kubeSource(options.kube, options.kubeConfig, ref)' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'deps.kube.mergePatch(ref' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'deps.kube.jsonPatch(ref' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/steering/requests.ts', evidence: 'kube.mergePatch(planRef(plan)' },
