@@ -60,7 +60,7 @@ export function alertRoutes(deps: AppDeps): Router {
       matches.map(async (m) => {
         const plan = { namespace: m.namespace, name: m.name };
         const { value } = await requestRollback(deps.kube, plan, m.reason, new Date(receivedAt), (v) => deps.controller.noteRequest(plan, 'rollback', v, receivedAt));
-        deps.controller.enqueue(plan);
+        deps.controller.enqueue(plan, { urgent: true });
         deps.log?.warn('alert rolls back plan', { plan: m.name, namespace: m.namespace, reason: value });
         return { namespace: m.namespace, name: m.name, reason: value };
       }),

@@ -8,7 +8,8 @@ import type { Logger } from 'winston';
 import { createAnalysisRunner, type AnalysisRunner } from '../checks';
 import { Kube, microTime, isNotFound, type KubeObject, type ResourceRef } from '../kube';
 import { createProvider, targetObjects } from '../providers';
-import { GROUP, PLURAL, VERSION, type RequestKind, type Target } from '../plan/schema';
+import { requestFingerprint } from '../engine/bounds';
+import { FINALIZER, GROUP, PLURAL, REQUEST_ANNOTATIONS, VERSION, type RequestKind, type Target } from '../plan/schema';
 import { kubeCredentialReader } from './credentials';
 import { KubeEventSink } from './events';
 import { Informer, objectKey, type KubeObject as CachedObject } from './informer';
@@ -168,7 +169,7 @@ export class Controller {
     this.planInformer = new Informer<CachedObject>(kubeSource(this.kube, this.options.kubeConfig, scoped(PLAN_RESOURCE)), {
       resyncMs,
       // Deletions too: the reconcile finds the plan gone and forgets it.
-      onChange: (key) => this.queue?.add(key),
+      onChange: (key, obj) => this.queue?.add(key, { urgent: obj !== undefined && needsUrgentWork(obj) }),
       onError: (error, retryInMs) => this.log.warn('plan watch failed', { error: String(error), retryInMs }),
     });
     await this.planInformer.start();
@@ -210,9 +211,10 @@ export class Controller {
     if (this.requestTimes.size > 10_000) this.requestTimes.delete(this.requestTimes.keys().next().value as string);
   }
 
-  /** Asks for a reconcile of one plan now (e.g. after the REST API changed it). */
-  enqueue(plan: PlanRef): void {
-    this.queue?.add(`${plan.namespace}/${plan.name}`);
+  /** Asks for a reconcile of one plan now (e.g. after the REST API changed it); `urgent` for a
+   * rollback, which then goes ahead of routine work. */
+  enqueue(plan: PlanRef, options: { urgent?: boolean } = {}): void {
+    this.queue?.add(`${plan.namespace}/${plan.name}`, options);
   }
 
   /** The plans as the watch last saw them (none before the first list), for readers that must not
@@ -227,13 +229,14 @@ export class Controller {
     this.options.metrics?.leading(true);
     this.log.info('leading: reconciling plans', { identity: this.identity });
     this.queue = new WorkQueue({
-      concurrency: this.options.concurrency ?? 8,
+      concurrency: this.options.concurrency ?? ROUTINE_CONCURRENCY,
+      urgentConcurrency: URGENT_CONCURRENCY,
       // A plan that must roll back retries a failing API server every few seconds at worst;
       // client-go's much longer caps would let a 500 storm keep bad traffic flowing.
       backoffMaxMs: 5_000,
-      reconcile: async (key, signal) => {
+      reconcile: async (key, signal, preempt) => {
         const plan = planRef(key);
-        const result = await reconcilePlan(this.deps, plan, signal);
+        const result = await reconcilePlan(this.deps, plan, signal, preempt);
         if (result.gone) {
           this.targetIndex.remove(key);
           return undefined;
@@ -285,6 +288,22 @@ export class Controller {
     this.targetInformers.set(kind, informer);
     void informer.start();
   }
+}
+
+/** Plans reconciled at once for routine work: rounds are mostly waiting on checks' HTTP answers. */
+export const ROUTINE_CONCURRENCY = 16;
+/** Workers only rollbacks and deletions may use, so routine work never delays them. */
+export const URGENT_CONCURRENCY = 8;
+
+/** A plan whose next reconcile puts traffic back on stable: a rollback request not yet handled,
+ * or a deletion that waits on our finalizer. Read from the cached object, so cheap. */
+export function needsUrgentWork(obj: CachedObject): boolean {
+  const meta = obj.metadata as { deletionTimestamp?: string; finalizers?: string[]; annotations?: Record<string, string> };
+  if (meta.deletionTimestamp !== undefined && (meta.finalizers ?? []).includes(FINALIZER)) return true;
+  const requested = meta.annotations?.[REQUEST_ANNOTATIONS.rollback];
+  if (requested === undefined) return false;
+  const handled = (obj as { status?: { handledRequests?: { rollback?: string } } }).status?.handledRequests?.rollback;
+  return requestFingerprint(requested) !== handled;
 }
 
 function requestKey(plan: PlanRef, kind: RequestKind, value: string): string {

@@ -6,10 +6,11 @@
 // the step once; it never finds targets ahead of the status, so it never writes a step twice.
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
-import { analysisDue, decide, type Action, type Decision, type Observations, type TargetObservation } from '../engine';
+import { analysisDue, decide, pendingRequest, type Action, type Decision, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner } from '../checks';
 import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
 import type { TrafficProvider } from '../providers';
+import { Preempted } from './workQueue';
 import {
   FINALIZER,
   GROUP,
@@ -80,10 +81,12 @@ export function planResource(namespace: string, name?: string): ResourceRef {
     : { group: GROUP, version: VERSION, plural: PLURAL, namespace, name };
 }
 
-export async function reconcilePlan(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal): Promise<ReconcileResult> {
+/** `preempt` fires when urgent work (a rollback, a deletion) arrives for this plan while it runs:
+ * a check round under way is dropped, and the queue runs the plan again at once. */
+export async function reconcilePlan(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal, preempt: AbortSignal = new AbortController().signal): Promise<ReconcileResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await reconcileOnce(deps, plan, signal);
+      return await reconcileOnce(deps, plan, signal, preempt);
     } catch (error) {
       if (isConflict(error) && attempt < CONFLICT_RETRIES && !signal.aborted) continue;
       throw error;
@@ -124,7 +127,7 @@ async function readTargets(providers: readonly TrafficProvider[]): Promise<Targe
   return Promise.all(providers.map((p) => p.read()));
 }
 
-async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal): Promise<ReconcileResult> {
+async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal, preempt: AbortSignal): Promise<ReconcileResult> {
   const ref = planResource(plan.namespace, plan.name);
   let raw: KubeObject;
   try {
@@ -158,14 +161,19 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     ...(deleting ? { deleting: true } : {}),
   };
 
-  if (spec && !deleting && analysisDue(spec, status, observations.now)) {
+  // A rollback waits for nothing: with one pending, no check round runs first.
+  const rollbackPending = pendingRequest(observations, status ?? {}, 'rollback') !== undefined;
+  if (spec && !deleting && !rollbackPending && analysisDue(spec, status, observations.now)) {
     const round = await deps.analysis.runRound({
       plan,
       spec,
       step: status?.currentStep ?? 0,
       weight: status?.canaryWeight ?? 0,
-      signal,
+      signal: AbortSignal.any([signal, preempt]),
     });
+    // Urgent work arrived meanwhile: what the round says no longer matters, and its aborted
+    // checks must not count as errors.
+    if (preempt.aborted) throw new Preempted();
     observations.round = round;
     observations.now = deps.now();
   }

@@ -2,6 +2,12 @@
 // that is already waiting is not queued twice, and a key that changes while it is being
 // reconciled runs once more afterwards. Failed keys come back with per-key exponential backoff;
 // keys may also ask to be evaluated again at a time (the engine's next step or check round).
+//
+// Two lanes. Urgent work (a rollback request, a firing alert, a deletion) goes ahead of routine
+// work (check rounds, steps) and has workers of its own that routine work cannot take, so a
+// thousand plans waiting on slow checks never delay a rollback. An urgent add for a key that is
+// running routine work preempts it: its `preempt` signal fires, the reconcile drops what it was
+// waiting for (a check round) and the key runs again at once, urgently.
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -22,12 +28,24 @@ export interface ReconcileOutcome {
   requeueAfterMs?: number;
 }
 
-export type ReconcileFn = (key: string, signal: AbortSignal) => Promise<ReconcileOutcome | void>;
+/** `signal`: stop before the next write (shutdown, a lost lease). `preempt`: urgent work arrived
+ * for this key; stop waiting for anything slow and return (or throw Preempted) soon. */
+export type ReconcileFn = (key: string, signal: AbortSignal, preempt: AbortSignal) => Promise<ReconcileOutcome | void>;
+
+/** Thrown by a reconcile that gave up its routine work for urgent work on the same key. */
+export class Preempted extends Error {
+  override readonly name = 'Preempted';
+  constructor() {
+    super('preempted by urgent work on the same plan');
+  }
+}
 
 export interface WorkQueueOptions {
   reconcile: ReconcileFn;
-  /** How many keys reconcile at once; one slow plan must not hold up the others. */
+  /** How many keys reconcile routine work at once; one slow plan must not hold up the others. */
   concurrency: number;
+  /** Workers only urgent work may use, on top of `concurrency`. */
+  urgentConcurrency?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   timers?: Timers;
@@ -44,11 +62,14 @@ interface Scheduled {
   handle: unknown;
 }
 
+type Lane = 'urgent' | 'routine';
+
 export class WorkQueue {
-  private readonly waiting = new Set<string>();
-  private readonly order: string[] = [];
-  private readonly running = new Set<string>();
-  private readonly dirty = new Set<string>();
+  private readonly waiting = new Map<string, Lane>();
+  private readonly order: Record<Lane, string[]> = { urgent: [], routine: [] };
+  /** Running keys, with the lane they run in and how to preempt them. */
+  private readonly running = new Map<string, { lane: Lane; preempt: AbortController }>();
+  private readonly dirty = new Map<string, Lane>();
   private readonly failures = new Map<string, number>();
   private readonly scheduled = new Map<string, Scheduled>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -78,17 +99,27 @@ export class WorkQueue {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Reconcile the key as soon as a worker is free. */
-  add(key: string): void {
+  /** Reconcile the key as soon as a worker is free; `urgent` puts it ahead of routine work. */
+  add(key: string, options: { urgent?: boolean } = {}): void {
     if (this.stopped) return;
-    if (this.running.has(key)) {
-      this.dirty.add(key);
+    const lane: Lane = options.urgent ? 'urgent' : 'routine';
+    const run = this.running.get(key);
+    if (run) {
+      this.dirty.set(key, lane === 'urgent' || this.dirty.get(key) === 'urgent' ? 'urgent' : 'routine');
+      if (lane === 'urgent' && run.lane === 'routine') run.preempt.abort(new Preempted());
       return;
     }
-    if (this.waiting.has(key)) return;
-    this.waiting.add(key);
-    this.order.push(key);
+    const queued = this.waiting.get(key);
+    if (queued === 'urgent' || queued === lane) return;
+    if (queued === 'routine') this.removeFromOrder('routine', key);
+    this.waiting.set(key, lane);
+    this.order[lane].push(key);
     this.pump();
+  }
+
+  private removeFromOrder(lane: Lane, key: string): void {
+    const i = this.order[lane].indexOf(key);
+    if (i >= 0) this.order[lane].splice(i, 1);
   }
 
   /** Reconcile the key after `ms`, unless it is already due earlier. */
@@ -129,7 +160,11 @@ export class WorkQueue {
     this.scheduled.delete(key);
     this.failures.delete(key);
     this.dirty.delete(key);
-    if (this.waiting.delete(key)) this.order.splice(this.order.indexOf(key), 1);
+    const lane = this.waiting.get(key);
+    if (lane !== undefined) {
+      this.waiting.delete(key);
+      this.removeFromOrder(lane, key);
+    }
   }
 
   /** When the key is next scheduled (epoch ms), for tests and status. */
@@ -137,8 +172,8 @@ export class WorkQueue {
     return this.scheduled.get(key)?.at;
   }
 
-  get size(): { waiting: number; running: number; scheduled: number } {
-    return { waiting: this.waiting.size, running: this.running.size, scheduled: this.scheduled.size };
+  get size(): { waiting: number; running: number; scheduled: number; urgentWaiting: number } {
+    return { waiting: this.waiting.size, running: this.running.size, scheduled: this.scheduled.size, urgentWaiting: this.order.urgent.length };
   }
 
   /** Resolves once nothing is waiting or running (timers may still be set). */
@@ -151,27 +186,45 @@ export class WorkQueue {
 
   private pump(): void {
     if (!this.started || this.stopped) return;
-    while (this.running.size < this.options.concurrency && this.order.length > 0) {
-      const key = this.order.shift() as string;
-      this.waiting.delete(key);
-      this.running.add(key);
-      const run = this.runOne(key).finally(() => {
-        this.inFlight.delete(run);
-        this.running.delete(key);
-        if (this.dirty.delete(key)) this.add(key);
-        this.pump();
-      });
-      this.inFlight.add(run);
+    const routineSlots = this.options.concurrency;
+    const allSlots = routineSlots + (this.options.urgentConcurrency ?? 0);
+    // Urgent work first, in every free worker; routine work only in its own share.
+    while (this.running.size < allSlots && this.order.urgent.length > 0) this.startOne(this.order.urgent.shift() as string, 'urgent');
+    while (this.routineRunning() < routineSlots && this.running.size < allSlots && this.order.routine.length > 0) {
+      this.startOne(this.order.routine.shift() as string, 'routine');
     }
   }
 
-  private async runOne(key: string): Promise<void> {
+  private routineRunning(): number {
+    let n = 0;
+    for (const r of this.running.values()) if (r.lane === 'routine') n++;
+    return n;
+  }
+
+  private startOne(key: string, lane: Lane): void {
+    this.waiting.delete(key);
+    const preempt = new AbortController();
+    this.running.set(key, { lane, preempt });
+    const run = this.runOne(key, preempt.signal).finally(() => {
+      this.inFlight.delete(run);
+      this.running.delete(key);
+      const again = this.dirty.get(key);
+      this.dirty.delete(key);
+      if (again !== undefined) this.add(key, { urgent: again === 'urgent' });
+      this.pump();
+    });
+    this.inFlight.add(run);
+  }
+
+  private async runOne(key: string, preempt: AbortSignal): Promise<void> {
     try {
-      const outcome = await this.options.reconcile(key, this.abort.signal);
+      const outcome = await this.options.reconcile(key, this.abort.signal, preempt);
       this.failures.delete(key);
       if (outcome?.requeueAfterMs !== undefined) this.addAfter(key, outcome.requeueAfterMs);
     } catch (error) {
       if (this.stopped) return;
+      // Not a failure: the key runs again at once, urgently (it was marked dirty).
+      if (error instanceof Preempted || preempt.aborted) return;
       const attempt = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, attempt);
       const base = this.options.backoffBaseMs ?? 200;

@@ -2,5 +2,6 @@
 // for anyone who needs to know what the targets should hold.
 export { decide } from './decide';
 export { analysisDue } from './timing';
+export { pendingRequest } from './events';
 export { desiredWeight } from './steps';
 export type { Action, AnalysisRound, CheckOutcome, Decision, Observations, PendingRequest, TargetObservation } from './types';

@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS, WorkQueue, type Timers } from '../../src/controller/workQueue';
+import { MAX_TIMER_MS, Preempted, WorkQueue, type Timers } from '../../src/controller/workQueue';
 
 /** Manual timers: tests advance time explicitly, so nothing here depends on the wall clock. */
 class ManualTimers implements Timers {
@@ -246,5 +246,93 @@ describe('WorkQueue graceful stop', () => {
     await new Promise((r) => setImmediate(r));
     await q.stop(true);
     expect(abortedBeforeEnd).toBe(false);
+  });
+
+  describe('urgent work (rollbacks, deletions)', () => {
+    /** A queue whose reconciles wait until the test releases them, recording what ran and when. */
+    function gated(options: { concurrency: number; urgentConcurrency?: number }) {
+      const gates = new Map<string, () => void>();
+      const started: string[] = [];
+      const errors: string[] = [];
+      const preempts = new Map<string, AbortSignal>();
+      const q = new WorkQueue({
+        ...options,
+        timers: new ManualTimers(),
+        onError: (key) => errors.push(key),
+        reconcile: (key, _signal, preempt) => {
+          started.push(key);
+          preempts.set(key, preempt);
+          return new Promise<void>((resolve, reject) => {
+            gates.set(key, resolve);
+            preempt.addEventListener('abort', () => reject(new Preempted()), { once: true });
+          });
+        },
+      });
+      q.start();
+      const release = async (key: string): Promise<void> => {
+        gates.get(key)?.();
+        gates.delete(key);
+        await new Promise((r) => setImmediate(r));
+      };
+      const tick = () => new Promise((r) => setImmediate(r));
+      return { q, started, errors, preempts, release, tick };
+    }
+
+    it('runs at once in a worker of its own while every routine worker is busy', async () => {
+      const { q, started, tick } = gated({ concurrency: 2, urgentConcurrency: 1 });
+      q.add('slow-1');
+      q.add('slow-2');
+      q.add('slow-3');
+      q.add('rollback', { urgent: true });
+      await tick();
+      expect(started).toStrictEqual(['slow-1', 'slow-2', 'rollback']);
+      expect(q.size).toMatchObject({ running: 3, waiting: 1 });
+    });
+
+    it('goes ahead of routine work that waited longer', async () => {
+      const { q, started, release, tick } = gated({ concurrency: 1 });
+      q.add('a');
+      q.add('b');
+      q.add('c', { urgent: true });
+      await tick();
+      expect(started).toStrictEqual(['a']);
+      await release('a');
+      expect(started).toStrictEqual(['a', 'c']);
+      await release('c');
+      expect(started).toStrictEqual(['a', 'c', 'b']);
+    });
+
+    it('routine work never takes the urgent workers', async () => {
+      const { q, started, tick } = gated({ concurrency: 1, urgentConcurrency: 3 });
+      for (const k of ['a', 'b', 'c']) q.add(k);
+      await tick();
+      expect(started).toStrictEqual(['a']);
+    });
+
+    it('preempts routine work running for the same key: the key runs again at once, urgently, with no backoff and no error', async () => {
+      const { q, started, errors, preempts, tick } = gated({ concurrency: 1, urgentConcurrency: 1 });
+      q.add('plan');
+      q.add('other');
+      await tick();
+      expect(preempts.get('plan')?.aborted).toBe(false);
+      q.add('plan', { urgent: true });
+      await tick();
+      await tick();
+      // The urgent rerun first, then the routine work that waited for the freed worker.
+      expect(started).toStrictEqual(['plan', 'plan', 'other']);
+      expect(errors).toStrictEqual([]);
+      expect(q.scheduledAt('plan')).toBeUndefined();
+    });
+
+    it('an urgent add does not preempt urgent work already running for the key', async () => {
+      const { q, started, preempts, release, tick } = gated({ concurrency: 1, urgentConcurrency: 1 });
+      q.add('plan', { urgent: true });
+      await tick();
+      q.add('plan', { urgent: true });
+      await tick();
+      expect(preempts.get('plan')?.aborted).toBe(false);
+      await release('plan');
+      expect(started).toStrictEqual(['plan', 'plan']);
+    });
   });
 });

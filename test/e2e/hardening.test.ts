@@ -26,6 +26,7 @@ import {
   webhookAnalysis,
 } from '../support/plans';
 import { REFS, type WeightRecorder } from '../support/targets';
+import { ROUTINE_CONCURRENCY } from '../../src/controller/controller';
 import { MESSAGE_LIMIT } from '../../src/engine/bounds';
 
 let cluster: TestCluster;
@@ -168,4 +169,51 @@ it('a status written by hand (currentStep: 9999) never moves traffic up: Stalled
   await request(cluster, name, 'rollback', 'status was edited');
   await waitForPhase(cluster, name, 'RolledBack');
   expect(await liveWeight(cluster, t)).toBe(0);
+});
+
+describe('a rollback waits for nothing (run last: it leaves every routine worker stuck on a hung check)', () => {
+  /** A check that answers after two minutes: a rollback that waited for one would take that long. */
+  const HANG_MS = 120_000;
+  /** A rollback lands in tens of milliseconds; this deadline holds on a loaded machine and is still
+   * far below HANG_MS, so passing it proves the rollback did not wait behind a hung check. */
+  const ROLLBACK_DEADLINE_MS = 20_000;
+  let hung: CheckServer;
+  let hungUrl: string;
+
+  beforeAll(async () => {
+    hung = new CheckServer();
+    hung.delayMs = HANG_MS;
+    hungUrl = await hung.start();
+  });
+  afterAll(async () => hung?.stop());
+
+  it('not behind its own slow check: a round under way is dropped for the rollback', async () => {
+    const name = 'own-slow-check';
+    const { target: t } = await target('istio', name);
+    const before = hung.inFlight;
+    await createPlan(cluster, name, { targets: [t], steps: [{ weight: 10 }, { weight: 100 }], analysis: { interval: '1s', checks: [{ name: 'slow', webhook: { url: hungUrl, timeout: '5m' }, max: 1 }] } });
+    await waitForWeight(cluster, t, 10);
+    // Its own round is now waiting on the hung check.
+    await waitFor(() => hung.inFlight > before, CATCH_UP_MS * 2, 'its round waiting on the slow check');
+    await request(cluster, name, 'rollback', 'its own check hangs');
+    await waitForWeight(cluster, t, 0, ROLLBACK_DEADLINE_MS);
+    await waitForPhase(cluster, name, 'RolledBack');
+  });
+
+  it('not behind other plans: with every routine worker stuck on a slow check, another plan rolls back at once', async () => {
+    const victim = 'victim';
+    const { target: t } = await planAtFirstStep(victim, 'gatewayAPI');
+    // More slow plans than the controller has routine workers: every one of them is stuck.
+    const busy = Array.from({ length: 20 }, (_, i) => `busy-${i}`);
+    for (const name of busy) {
+      const { target: bt } = await target('smi', name);
+      await createPlan(cluster, name, { targets: [bt], steps: [{ weight: 5 }, { weight: 100 }], analysis: { interval: '1s', checks: [{ name: 'slow', webhook: { url: hungUrl, timeout: '5m' }, max: 1 }] } });
+    }
+    await waitFor(() => hung.inFlight >= ROUTINE_CONCURRENCY, CATCH_UP_MS * 2, 'every routine worker waiting on a slow check');
+
+    await request(cluster, victim, 'rollback', 'while the others are stuck');
+    await waitForWeight(cluster, t, 0, ROLLBACK_DEADLINE_MS);
+    expect(hung.inFlight).toBeGreaterThanOrEqual(ROUTINE_CONCURRENCY);
+    await waitForPhase(cluster, victim, 'RolledBack');
+  });
 });

@@ -19,6 +19,10 @@ export class CheckServer {
   calls = 0;
   /** When set, decides the value per request (e.g. fail once a plan reaches a step). */
   valueFor: ((request: CheckRequest) => number) | undefined;
+  /** When set, holds the answer this long: a slow check (stop() hangs up on whatever is held). */
+  delayMs = 0;
+  /** Requests received and not answered yet. */
+  inFlight = 0;
   private server: http.Server | undefined;
 
   async start(): Promise<string> {
@@ -34,8 +38,17 @@ export class CheckServer {
           // not JSON: answer with the fixed value
         }
         const value = this.valueFor ? this.valueFor({ ...body, url: req.url ?? '' }) : this.value;
-        res.writeHead(this.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ value }));
+        const answer = (): void => {
+          this.inFlight--;
+          if (res.destroyed) return;
+          res.writeHead(this.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ value }));
+        };
+        this.inFlight++;
+        if (this.delayMs > 0) {
+          const timer = setTimeout(answer, this.delayMs);
+          res.on('close', () => clearTimeout(timer));
+        } else answer();
       });
     });
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));

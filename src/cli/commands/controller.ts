@@ -12,7 +12,7 @@ import { TrafficshiftMetrics } from '../../api/metrics';
 import { feedPlanMetrics } from '../../api/planMetrics';
 import { packageVersion } from '../../api/version';
 import { AllowedHosts, createAnalysisRunner, InvalidAllowedHost, setProcessOutboundPolicy, type OutboundPolicy } from '../../checks';
-import { Controller, kubeSecretReader } from '../../controller/controller';
+import { Controller, kubeSecretReader, ROUTINE_CONCURRENCY, URGENT_CONCURRENCY } from '../../controller/controller';
 import { createLogger, type LogFormat } from '../../controller/logger';
 import { Kube, KubeConfigError, loadKubeConfig, toKubeError, type KubeConfigSources } from '../../kube';
 import { parseDuration } from '../../plan/duration';
@@ -309,7 +309,11 @@ export function controllerCommand(ctx: CliContext): Command {
     .addOption(new Option('--renew-deadline <duration>', 'the leader stops writing when it could not renew for this long (below --lease-duration)').default(10_000, '10s').argParser(parseLeaseTiming))
     .addOption(new Option('--retry-period <duration>', 'how often to try to take or renew the Lease').default(2_000, '2s').argParser(parseLeaseTiming))
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
-    .addOption(new Option('--concurrency <n>', 'plans reconciled at once').default(8).argParser(parseConcurrency))
+    .addOption(
+      new Option('--concurrency <n>', `plans reconciled at once for routine work (check rounds, steps); rollbacks and deletions have ${URGENT_CONCURRENCY} workers of their own on top`)
+        .default(ROUTINE_CONCURRENCY)
+        .argParser(parseConcurrency),
+    )
     .addOption(new Option('--resync <duration>', 'reconcile every plan at least this often, repairing hand edits of targets').default(30_000, '30s').argParser(parseResync))
     .addOption(
       new Option(
