@@ -8,5 +8,5 @@ export { createWebhookProvider, type WebhookPayload } from './webhook';
 export { renderTemplate, TEMPLATE_DOCS, RATE_WINDOW, TemplateNotApplicable, type TemplateDoc, type TemplateName } from './templates';
 export { thresholdText, judge } from './thresholds';
 export { checkTimeout, checkTimeoutMs, DEFAULT_CHECK_TIMEOUT_MS, CheckTimedOut, RoundAborted, readBody, BodyTooLarge, MAX_BODY_BYTES, describeFetchFailure, excerpt, messageOf } from './http';
-export { AllowedHosts, InvalidAllowedHost, ALLOWED_HOSTS_FLAG, isInClusterHost, refuseDestination, processOutboundPolicy, setProcessOutboundPolicy, type OutboundPolicy } from './outbound';
+export { AllowedHosts, InvalidAllowedHost, ALLOWED_HOSTS_FLAG, isInClusterHost, refuseDestination, ALLOW_ALL_HOSTS, type OutboundPolicy } from './outbound';
 export { redactUrl, secretUrlPlaceholder, REDACTED, type SecretUrl } from './redact';

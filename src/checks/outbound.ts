@@ -102,24 +102,8 @@ export interface OutboundPolicy {
   allowedHosts?: AllowedHosts;
 }
 
-let processPolicy: OutboundPolicy = {};
-
-/**
- * Sets the policy that providers and the notifier use when none is injected. `trafficshift
- * controller` sets it once at start: the Controller builds its notifier itself, so the flag has
- * no other way to reach it. Returns a function that puts the previous policy back.
- */
-export function setProcessOutboundPolicy(policy: OutboundPolicy): () => void {
-  const previous = processPolicy;
-  processPolicy = policy;
-  return () => {
-    processPolicy = previous;
-  };
-}
-
-export function processOutboundPolicy(): OutboundPolicy {
-  return processPolicy;
-}
+/** No --allowed-hosts: every host may be called (the controller warns about it at start). */
+export const ALLOW_ALL_HOSTS: OutboundPolicy = Object.freeze({});
 
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4'); // also matches IPv4-mapped ::ffff:127.x.y.z

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Check, PrometheusSource } from '../plan/schema';
 import { BodyTooLarge, CheckTimedOut, checkTimeout, deadline, describeFetchFailure, excerpt, MAX_BODY_BYTES, messageOf, readBody } from './http';
-import { processOutboundPolicy, refuseDestination, type OutboundPolicy } from './outbound';
+import { ALLOW_ALL_HOSTS, refuseDestination, type OutboundPolicy } from './outbound';
 import { redactUrl } from './redact';
 import { renderTemplate } from './templates';
 import type { CheckProvider, Measurement, RoundContext, SecretReader } from './types';
@@ -142,7 +142,7 @@ async function readJson(res: Response, maxBodyBytes: number): Promise<{ json: un
 export function createPrometheusProvider(deps: {
   secrets: SecretReader;
   fetch?: typeof fetch;
-  /** Default: the process policy `trafficshift controller` sets from its flags. */
+  /** Where it may call (--allowed-hosts); default: every host. */
   outbound?: OutboundPolicy;
   maxBodyBytes?: number;
 }): CheckProvider {
@@ -165,7 +165,7 @@ export function createPrometheusProvider(deps: {
       }
       // Before reading any Secret: a refused destination must not even learn whether it exists.
       const refused = refuseDestination(url, {
-        policy: deps.outbound ?? processOutboundPolicy(),
+        policy: deps.outbound ?? ALLOW_ALL_HOSTS,
         ...(credentialsOf(source) === undefined ? {} : { credentials: credentialsOf(source) }),
         credentialsOverHttp: { allowed: source.allowCredentialsOverHttp === true, field: 'analysis.prometheus.allowCredentialsOverHttp' },
       });

@@ -55,7 +55,7 @@ export function createAnalysisRunner(deps: {
   now?: () => number;
   fetch?: typeof fetch;
   metrics?: CheckMetrics;
-  /** Where checks may call; default: the process policy `trafficshift controller` sets. */
+  /** Where checks may call (--allowed-hosts); default: every host. */
   outbound?: OutboundPolicy;
   /** The most of an answer read; default MAX_BODY_BYTES (1 MiB). */
   maxBodyBytes?: number;

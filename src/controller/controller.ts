@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
-import { createAnalysisRunner, type AnalysisRunner } from '../checks';
+import { createAnalysisRunner, type AnalysisRunner, type OutboundPolicy } from '../checks';
 import { Kube, microTime, isNotFound, type KubeObject, type ResourceRef } from '../kube';
 import { createProvider, targetObjects } from '../providers';
 import { requestFingerprint } from '../engine/bounds';
@@ -48,6 +48,8 @@ export interface ControllerOptions {
   analysis?: AnalysisRunner;
   metrics?: ControllerMetrics;
   now?: () => number;
+  /** Where checks and notifications may call (--allowed-hosts); every host when absent. */
+  outbound?: OutboundPolicy;
 }
 
 const PLAN_RESOURCE: ResourceRef = { group: GROUP, version: VERSION, plural: PLURAL };
@@ -141,11 +143,12 @@ export class Controller {
     this.now = options.now ?? Date.now;
     this.identity = options.leaderElection?.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
     const secrets = kubeSecretReader(this.kube);
-    this.notifier = new WebhookNotifier({ secrets, log: this.log });
+    const outbound = options.outbound === undefined ? {} : { outbound: options.outbound };
+    this.notifier = new WebhookNotifier({ secrets, log: this.log, ...outbound });
     this.deps = {
       kube: this.kube,
       providerFor: (namespace, target) => createProvider(this.kube, namespace, target),
-      analysis: options.analysis ?? createAnalysisRunner({ secrets, now: this.now }),
+      analysis: options.analysis ?? createAnalysisRunner({ secrets, now: this.now, ...outbound }),
       events: new KubeEventSink(this.kube, this.now),
       notifier: this.notifier,
       log: this.log,

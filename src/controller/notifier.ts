@@ -10,7 +10,7 @@ import {
   excerpt,
   MAX_BODY_BYTES,
   messageOf,
-  processOutboundPolicy,
+  ALLOW_ALL_HOSTS,
   readBody,
   redactUrl,
   refuseDestination,
@@ -39,7 +39,7 @@ export interface WebhookNotifierOptions {
   log: Logger;
   timeoutMs?: number;
   fetch?: typeof fetch;
-  /** Where notifications may go; default: the process policy `trafficshift controller` sets. */
+  /** Where notifications may go (--allowed-hosts); default: every host. */
   outbound?: OutboundPolicy;
   /** The most of a reply read; default MAX_BODY_BYTES (1 MiB). */
   maxBodyBytes?: number;
@@ -107,7 +107,7 @@ export class WebhookNotifier implements Notifier {
       } catch {
         throw new NotDelivered(`${shown} is not a URL`);
       }
-      const refused = refuseDestination(url, { policy: this.options.outbound ?? processOutboundPolicy(), ...(ref === undefined ? {} : { credentials: 'a URL from a Secret' }) });
+      const refused = refuseDestination(url, { policy: this.options.outbound ?? ALLOW_ALL_HOSTS, ...(ref === undefined ? {} : { credentials: 'a URL from a Secret' }) });
       if (refused !== undefined) throw new NotDelivered(refused);
       const response = await doFetch(url, {
         method: 'POST',

@@ -1,6 +1,7 @@
 // The Prometheus provider against a loopback server that answers like /api/v1/query, with the
 // response shapes of Prometheus' HTTP API documentation.
-import { AllowedHosts, setProcessOutboundPolicy } from '../../src/checks/outbound';
+import { AllowedHosts } from '../../src/checks/outbound';
+import { createAnalysisRunner } from '../../src/checks';
 import { createPrometheusProvider, CredentialUnavailable, queryUrl } from '../../src/checks/prometheus';
 import { renderTemplate } from '../../src/checks/templates';
 import type { RoundContext, SecretReader } from '../../src/checks/types';
@@ -247,15 +248,10 @@ describe('where the provider may call, and what it sends', () => {
     expect(await createPrometheusProvider({ secrets: noSecrets, outbound: { allowedHosts: AllowedHosts.parse('10.0.0.0/8,127.0.0.0/8') } }).evaluate(errorRate, ctx)).toStrictEqual({ value: 0.5, result: 'Pass' });
   });
 
-  it('without an injected policy, the process policy (set by `trafficshift controller`) applies', async () => {
-    const restore = setProcessOutboundPolicy({ allowedHosts: AllowedHosts.parse('prom.example.com') });
-    try {
-      const m = await createPrometheusProvider({ secrets: noSecrets }).evaluate(errorRate, contextFor({ address: prom.url }, [errorRate]));
-      expect(m.result).toBe('Error');
-      expect(m.message).toContain('--allowed-hosts');
-    } finally {
-      restore();
-    }
+  it('the policy reaches the provider through the runner that builds it', async () => {
+    const runner = createAnalysisRunner({ secrets: noSecrets, outbound: { allowedHosts: AllowedHosts.parse('prom.example.com') } });
+    const round = await runner.runRound({ plan: { namespace: 'shop', name: 'checkout' }, spec: contextFor({ address: prom.url }, [errorRate]).spec, step: 0, weight: 10, signal: new AbortController().signal });
+    expect(round.outcomes[0]).toMatchObject({ result: 'Error', message: expect.stringContaining('--allowed-hosts') });
     expect(prom.received).toHaveLength(0);
   });
 

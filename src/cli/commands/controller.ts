@@ -11,7 +11,7 @@ import { createApp } from '../../api/app';
 import { TrafficshiftMetrics } from '../../api/metrics';
 import { feedPlanMetrics } from '../../api/planMetrics';
 import { packageVersion } from '../../api/version';
-import { AllowedHosts, createAnalysisRunner, InvalidAllowedHost, setProcessOutboundPolicy, type OutboundPolicy } from '../../checks';
+import { AllowedHosts, createAnalysisRunner, InvalidAllowedHost, type OutboundPolicy } from '../../checks';
 import { Controller, kubeSecretReader, ROUTINE_CONCURRENCY, URGENT_CONCURRENCY } from '../../controller/controller';
 import { createLogger, type LogFormat } from '../../controller/logger';
 import { Kube, KubeConfigError, loadKubeConfig, toKubeError, type KubeConfigSources } from '../../kube';
@@ -165,16 +165,6 @@ function outboundPolicy(flags: Pick<ControllerFlags, 'allowedHosts'>): OutboundP
  * server. Resolves to the exit code: 0 after a clean stop, 1 when it could not start.
  */
 export async function runController(flags: ControllerFlags, ctx: CliContext, stop: AbortSignal, deps: ControllerRunDeps = {}): Promise<number> {
-  // The Controller builds its notifier itself; the process policy is how --allowed-hosts reaches it.
-  const restoreOutbound = setProcessOutboundPolicy(outboundPolicy(flags));
-  try {
-    return await runControllerProcess(flags, ctx, stop, deps);
-  } finally {
-    restoreOutbound();
-  }
-}
-
-async function runControllerProcess(flags: ControllerFlags, ctx: CliContext, stop: AbortSignal, deps: ControllerRunDeps): Promise<number> {
   const log = deps.log ?? createLogger(flags.logFormat);
   const env = deps.env ?? process.env;
   let kubeConfig: KubeConfig;
@@ -207,6 +197,7 @@ async function runControllerProcess(flags: ControllerFlags, ctx: CliContext, sto
         }
       : {}),
     metrics: metrics.controller,
+    outbound,
     concurrency: flags.concurrency,
     resyncMs: flags.resync,
     log,
