@@ -3,45 +3,33 @@
 // - only Secrets labelled trafficshift.io/credential: "true" are read; an unlabelled one and a
 //   missing one read the same in the status, and the value goes nowhere;
 // - an answer of 100 MB is an Error, read no further than 1 MiB.
-import { startCluster, type TestCluster } from '../support/cluster';
-import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
-import { createPlan, makeTarget, waitForStatus } from '../support/plans';
+import { useE2eRun } from '../support/e2e';
+import { createPlan, waitForStatus } from '../support/plans';
 import { startLoopback, streamBytes, json, type Loopback, type Streamed } from '../checks/loopback';
-import type { WeightRecorder } from '../support/targets';
 import type { CheckStatus, MigrationPlanStatus } from '../../src/plan/schema';
 
 const TOKEN = 's3cret-token-value';
 const SECRETS = { group: '', version: 'v1', plural: 'secrets' };
 
-let cluster: TestCluster;
-let controller: ControllerProcess;
+const run = useE2eRun('security');
 let prometheus: Loopback;
-const recorders: WeightRecorder[] = [];
 
 beforeAll(async () => {
-  cluster = await startCluster('security');
   // A Prometheus that answers every instant query with one series of value 0.
   prometheus = await startLoopback((_req, res) => json(res, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '0'] }] } }));
-  controller = await startControllerProcess(cluster);
 });
 
-afterAll(async () => {
-  for (const r of recorders) r.stop();
-  await controller?.stop();
-  await prometheus?.close();
-  await cluster?.close();
-});
+afterAll(async () => prometheus?.close());
 
 async function secret(name: string, labels: Record<string, string> = {}): Promise<void> {
-  await cluster.kube.create({ ...SECRETS, namespace: cluster.namespace }, {
+  await run.cluster.kube.create({ ...SECRETS, namespace: run.cluster.namespace }, {
     apiVersion: 'v1', kind: 'Secret', metadata: { name, labels }, type: 'Opaque', data: { token: Buffer.from(TOKEN).toString('base64') },
   });
 }
 
 async function planWithToken(name: string, secretName: string): Promise<void> {
-  const made = await makeTarget(cluster, 'nginx', name);
-  recorders.push(made.recorder);
-  await createPlan(cluster, name, {
+  const made = await run.target('nginx', name);
+  await createPlan(run.cluster, name, {
     targets: [made.target],
     steps: [{ weight: 10, pause: {} }, { weight: 100 }],
     analysis: {
@@ -59,8 +47,8 @@ describe('Secrets a plan names', () => {
     await secret('unlabelled-token');
     await planWithToken('unlabelled', 'unlabelled-token');
     await planWithToken('missing', 'no-such-secret');
-    const unlabelled = await waitForStatus(cluster, 'unlabelled', (s) => firstCheck(s)?.result === 'Error', 'the check in Error');
-    const missing = await waitForStatus(cluster, 'missing', (s) => firstCheck(s)?.result === 'Error', 'the check in Error');
+    const unlabelled = await waitForStatus(run.cluster, 'unlabelled', (s) => firstCheck(s)?.result === 'Error', 'the check in Error');
+    const missing = await waitForStatus(run.cluster, 'missing', (s) => firstCheck(s)?.result === 'Error', 'the check in Error');
     expect(firstCheck(unlabelled)?.message).toContain('secret "unlabelled-token" is not a trafficshift credential');
     // The same words, but for the name: nothing tells the author whether the Secret exists.
     expect(firstCheck(missing)?.message?.replaceAll('no-such-secret', 'X')).toBe(firstCheck(unlabelled)?.message?.replaceAll('unlabelled-token', 'X'));
@@ -71,7 +59,7 @@ describe('Secrets a plan names', () => {
   it('a Secret labelled trafficshift.io/credential: "true" is read, and its value goes only to the check, never into the status', async () => {
     await secret('labelled-token', { 'trafficshift.io/credential': 'true' });
     await planWithToken('labelled', 'labelled-token');
-    const passing = await waitForStatus(cluster, 'labelled', (s) => firstCheck(s)?.result === 'Pass', 'the check passing');
+    const passing = await waitForStatus(run.cluster, 'labelled', (s) => firstCheck(s)?.result === 'Pass', 'the check passing');
     expect(prometheus.received.some((r) => r.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
     expect(JSON.stringify(passing)).not.toContain(TOKEN);
   });
@@ -83,14 +71,13 @@ it('a webhook check that answers 100 MB is an Error, read no further than its 1 
     streams.push(streamBytes(res, 100 * 1024 * 1024, { 'content-type': 'application/json' }));
   });
   try {
-    const made = await makeTarget(cluster, 'gatewayAPI', 'flood');
-    recorders.push(made.recorder);
-    await createPlan(cluster, 'flood', {
+    const made = await run.target('gatewayAPI', 'flood');
+    await createPlan(run.cluster, 'flood', {
       targets: [made.target],
       steps: [{ weight: 10, pause: {} }, { weight: 100 }],
       analysis: { interval: '1s', checks: [{ name: 'smoke', webhook: { url: `${flood.url}/check`, timeout: '30s' }, max: 1 }] },
     });
-    const status = await waitForStatus(cluster, 'flood', (s) => firstCheck(s)?.result === 'Error', 'the check in Error');
+    const status = await waitForStatus(run.cluster, 'flood', (s) => firstCheck(s)?.result === 'Error', 'the check in Error');
     expect(firstCheck(status)?.message).toMatch(/1 ?MiB/);
     const first = await streams[0];
     expect(first?.finished).toBe(false);
