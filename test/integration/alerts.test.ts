@@ -22,6 +22,9 @@ import { haveBinaries, itWithBinaries, startTestPrometheus, waitForQuery } from 
 import type { WeightRecorder } from '../support/targets';
 import { pollPhase, pollStatus, stopPolling } from './scenario';
 
+/** A third of the 30 s analysis interval: well before the next round could have acted. */
+const RECOVERY_BOUND_SECONDS = 10;
+
 const itWithPrometheus = itWithBinaries('prometheus');
 const itWithAlertmanager = itWithBinaries('prometheus', 'alertmanager');
 
@@ -185,10 +188,12 @@ describe('rollback by Alertmanager', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ rolledBack: [{ namespace: c.namespace, name }] });
 
-      const done = await pollPhase(c, name, 'RolledBack', 10_000);
+      const done = await pollPhase(c, name, 'RolledBack', 30_000);
       expect(done.rollback?.reason).toContain('CanaryBroken');
-      // Measured from the alert's receipt to every target at 0.
-      expect(done.rollback?.recoverySeconds).toBeLessThan(1);
+      // Measured from the alert's receipt to every target at 0. How fast is `make bench`'s
+      // business (tens of milliseconds); this bound says only that the rollback did not wait for
+      // the next round 30 s away, and holds on a 2-core machine running two suites at once.
+      expect(done.rollback?.recoverySeconds).toBeLessThan(RECOVERY_BOUND_SECONDS);
       expect(Date.parse(done.rollback?.triggeredAt ?? '')).toBeGreaterThanOrEqual(postedAt - 1000);
       // No analysis round ran: the alert alone did it.
       expect(done.lastRound?.at).toBe(gate.lastRound?.at);
@@ -205,7 +210,7 @@ describe('rollback by Alertmanager', () => {
       canary.behave({ errorRatio: 0.5 });
       const done = await pollPhase(c, ALERTED, 'RolledBack', 30_000);
       expect(done.rollback?.reason).toContain(ALERT);
-      expect(done.rollback?.recoverySeconds).toBeLessThan(1);
+      expect(done.rollback?.recoverySeconds).toBeLessThan(RECOVERY_BOUND_SECONDS);
       // The plan's own check never ran again after the gate: it could not have caught this.
       expect(done.lastRound?.at).toBe(gate.lastRound?.at);
       await waitFor(() => recorder.current === 0, 5000, 'the watch to see 0');
