@@ -74,10 +74,12 @@ it('stalls with TargetInvalid when the HTTPRoute has no rule with both backends,
     message: expect.stringMatching(new RegExp(`HTTPRoute ${cluster.namespace}/${name}.*backendRefs.*monolith.*checkout-svc`)),
   });
 
-  await cluster.kube.mergePatch({ ...REFS.httproutes, namespace: cluster.namespace, name }, { spec: { rules: [{ backendRefs: bothBackends }] } });
+  // Watching before the fix: the controller may write 50 before a recorder started later could
+  // read the 0 the fixed route first holds.
   const recorder = new WeightRecorder(cluster, target);
   await recorder.start();
   recorders.push(recorder);
+  await cluster.kube.mergePatch({ ...REFS.httproutes, namespace: cluster.namespace, name }, { spec: { rules: [{ backendRefs: bothBackends }] } });
   await waitForPhase(cluster, name, 'Succeeded');
   await waitForWeight(cluster, target, 100);
   expect(recorder.weights).toEqual([0, 50, 100]);
