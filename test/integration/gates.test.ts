@@ -103,7 +103,9 @@ beforeAll(async () => {
     const c = cluster as TestCluster;
     const held: MigrationPlanStatus[] = [];
     const seen = await runPlan('warning', (canary) => ({
-      steps: [{ weight: 20 }, { weight: 100 }],
+      // The pause keeps an early round that happened to see no error (little traffic yet, on a
+      // loaded machine) from advancing the plan before the breach shows: holding is what is tested.
+      steps: [{ weight: 20, pause: '15s' }, { weight: 100 }],
       analysis: analysis([
         { name: 'error-rate', query: errorRateQuery(canary), max: 0.05, severity: 'warning' },
         { name: 'latency-p99', query: latencyP99Query(canary), max: 0.5 },
