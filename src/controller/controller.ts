@@ -8,7 +8,7 @@ import type { Logger } from 'winston';
 import { createAnalysisRunner, type AnalysisRunner, type OutboundPolicy } from '../checks';
 import { Kube, microTime, isNotFound, type KubeObject, type ResourceRef } from '../kube';
 import { createProvider, targetObjects } from '../providers';
-import { requestFingerprint } from '../engine/bounds';
+import { isHandled } from '../engine/bounds';
 import { FINALIZER, GROUP, PLURAL, REQUEST_ANNOTATIONS, VERSION, type RequestKind, type Target } from '../plan/schema';
 import { kubeCredentialReader } from './credentials';
 import { KubeEventSink } from './events';
@@ -306,7 +306,7 @@ export function needsUrgentWork(obj: CachedObject): boolean {
   const requested = meta.annotations?.[REQUEST_ANNOTATIONS.rollback];
   if (requested === undefined) return false;
   const handled = (obj as { status?: { handledRequests?: { rollback?: string } } }).status?.handledRequests?.rollback;
-  return requestFingerprint(requested) !== handled;
+  return !isHandled(requested, handled);
 }
 
 function requestKey(plan: PlanRef, kind: RequestKind, value: string): string {

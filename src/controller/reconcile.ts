@@ -221,7 +221,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
  * out anyway, and the status error is then retried. Writing 0 before the status is safe: the
  * trigger (a request, an alert, a deletion, a failing check) is still there on the next
  * reconcile, and a status that lags behind the targets never moves traffic up (engine/steps.ts
- * upwardLimit). A conflict is the normal race with a person's edit: it is retried at once.
+ * refusedUpwardMove). A conflict is the normal race with a person's edit: it is retried at once.
  */
 async function rollBackDespiteStatus(
   deps: ReconcileDeps,

@@ -172,8 +172,8 @@ export class WorkQueue {
     return this.scheduled.get(key)?.at;
   }
 
-  get size(): { waiting: number; running: number; scheduled: number; urgentWaiting: number } {
-    return { waiting: this.waiting.size, running: this.running.size, scheduled: this.scheduled.size, urgentWaiting: this.order.urgent.length };
+  get size(): { waiting: number; running: number; scheduled: number } {
+    return { waiting: this.waiting.size, running: this.running.size, scheduled: this.scheduled.size };
   }
 
   /** Resolves once nothing is waiting or running (timers may still be set). */

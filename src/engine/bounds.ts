@@ -24,6 +24,11 @@ export function requestFingerprint(value: string): string {
   return value.length <= REQUEST_VALUE_LIMIT ? value : `sha256:${createHash('sha256').update(value).digest('hex')}`;
 }
 
+/** Whether status.handledRequests records `value` as handled (`handled` is what it holds). */
+export function isHandled(value: string, handled: string | undefined): boolean {
+  return requestFingerprint(value) === handled;
+}
+
 /** Every free-text field of a status the engine produced, bounded. */
 export function boundStatus(status: MigrationPlanStatus): void {
   if (status.rollback) status.rollback.reason = boundText(status.rollback.reason);

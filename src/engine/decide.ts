@@ -7,7 +7,7 @@ import { applyEffect, MOVING_EFFECTS } from './effects';
 import { deriveEvent, pendingRequest, type Occurrence } from './events';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
-import { desiredWeight, hasChecks, isActive, isRollingBack, recordedAdvance, stepIndex, stepLabel, toIso, toMs, upwardLimit } from './steps';
+import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepIndex, stepLabel, toIso, toMs } from './steps';
 import { nextEvaluationAt } from './timing';
 import { transitionFor, type Announcement, type Transition } from './transitions';
 import type { Action, Decision, Observations } from './types';
@@ -21,7 +21,7 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   const observed = agreedWeight(obs);
   if (observed !== undefined) status.canaryWeight = observed;
   const actions: Action[] = [];
-  // Straight into the history: what is noted here is read by the rules below (steps.ts recordedAdvance).
+  // Straight into the history: what is noted here is read by the rules below (steps.ts refusedUpwardMove).
   const note = (event: string, message: string, weight = status.canaryWeight ?? 0): void => {
     const entry: HistoryEntry = { at: toIso(obs.now), event, weight, message };
     status.history = appendHistory(status.history, [entry]);
@@ -97,7 +97,7 @@ function restartEditedStep(spec: MigrationPlanSpec, status: MigrationPlanStatus,
   const weight = desiredWeight(spec, status);
   if (obs.targets.every((t) => t.ok && t.weight === weight)) return;
   delete status.stepStartedAt;
-  // The record that makes the new weight a decision of the plan (steps.ts recordedAdvance).
+  // The record that makes the new weight a decision of the plan (steps.ts refusedUpwardMove).
   note('StepChanged', `the spec changed ${stepLabel(spec, status)}: starting the step again`, weight);
 }
 
@@ -183,14 +183,9 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
   // every target in view, because targets move in lockstep.
   if (!rollingBack && (spec === undefined || obs.targets.some((t) => !t.ok))) return undefined;
   const weight = rollingBack || spec === undefined ? 0 : desiredWeight(spec, status);
-  // Traffic goes up only by a decision: one made in this call, or one the plan's history records,
-  // and never by more than one step, whatever the status says (steps.ts).
+  // Up only by a decision and one step at a time, whatever the status says (steps.ts).
   const decidedHere = (row.effects ?? []).some((e) => MOVING_EFFECTS.includes(e));
-  const highest = Math.max(0, ...obs.targets.flatMap((t) => (t.ok ? [t.weight] : [])));
-  if (!rollingBack && spec !== undefined && weight > highest) {
-    if (weight > (upwardLimit(spec, obs.targets) ?? 0)) return undefined;
-    if (!decidedHere && !recordedAdvance(status, weight)) return undefined;
-  }
+  if (!rollingBack && spec !== undefined && refusedUpwardMove(spec, status, obs.targets, weight, decidedHere)) return undefined;
   // A target that exists but cannot be read (a hand edit nginx cannot use, say) still takes a
   // rollback: providers write stable 100 / canary 0 over whatever is there, and a rollback must
   // land on every target, as must a route still carrying canary traffic without something it

@@ -16,11 +16,10 @@ import {
   pauseOf,
   stepIndex,
   stepLabel,
-  recordedAdvance,
+  refusedUpwardMove,
   toMs,
-  upwardLimit,
 } from './steps';
-import { requestFingerprint } from './bounds';
+import { isHandled } from './bounds';
 import type { Observations } from './types';
 
 export const ENGINE_EVENTS = [
@@ -67,7 +66,7 @@ export interface Occurrence {
 
 export function pendingRequest(obs: Observations, status: MigrationPlanStatus, kind: RequestKind): { value: string; requestedAt?: number } | undefined {
   const request = obs.requests[kind];
-  if (request === undefined || requestFingerprint(request.value) === status.handledRequests?.[kind]) return undefined;
+  if (request === undefined || isHandled(request.value, status.handledRequests?.[kind])) return undefined;
   return request;
 }
 
@@ -136,13 +135,12 @@ function onlyNoDataHolds(spec: MigrationPlanSpec, status: MigrationPlanStatus): 
 /** Why the status cannot be where the targets are, when it asks for more than one step above
  * them: edited by hand, or overtaken by a person who lowered a route. */
 function inconsistency(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): string | undefined {
-  const limit = upwardLimit(spec, obs.targets);
+  if (!obs.targets.some((t) => t.ok)) return undefined;
   const wanted = desiredWeight(spec, status);
-  const highest = Math.max(0, ...obs.targets.flatMap((t) => (t.ok ? [t.weight] : [])));
-  if (limit === undefined || wanted <= highest) return undefined;
-  if (wanted <= limit && recordedAdvance(status, wanted)) return undefined;
+  const refused = refusedUpwardMove(spec, status, obs.targets, wanted);
+  if (refused === undefined) return undefined;
   const held = [...new Set(obs.targets.flatMap((t) => (t.ok ? [t.weight] : [])))].join('/');
-  const why = wanted > limit ? 'more than one step above them' : 'and its history records no decision to go there';
+  const why = refused === 'pastNextStep' ? 'more than one step above them' : 'and its history records no decision to go there';
   return `the status is at ${stepLabel(spec, status)} but the targets hold canary ${held}%, ${why}: trafficshift will not write ${wanted}%; roll back and retry to start again, or set the targets back by hand`;
 }
 

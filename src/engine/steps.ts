@@ -92,35 +92,40 @@ export function desiredWeight(spec: MigrationPlanSpec, status: MigrationPlanStat
   }
 }
 
-/**
- * The highest weight a write may move the targets up to: the first step above the highest weight
- * any target holds now. Traffic goes up one step per write, whatever the status claims: a status
- * edited by hand (currentStep: 9999), or one that lags behind a person who lowered a route by
- * hand, can never send traffic past the next step. Undefined when no target could be read.
- */
-export function upwardLimit(spec: MigrationPlanSpec, targets: ReadonlyArray<{ ok: boolean; weight?: number }>): number | undefined {
-  const held = targets.flatMap((t) => (t.ok && t.weight !== undefined ? [t.weight] : []));
-  if (held.length === 0) return undefined;
-  const highest = Math.max(...held);
-  const above = spec.steps.map((s) => s.weight).filter((w) => w > highest);
-  return above.length > 0 ? Math.min(...above) : highest;
-}
-
 /** History events that record a decision to move traffic up to their weight. */
-export const ADVANCING_EVENTS: readonly string[] = ['Started', 'StepAdvanced', 'Switched', 'StepChanged'];
+const ADVANCING_EVENTS: readonly string[] = ['Started', 'StepAdvanced', 'Switched', 'StepChanged'];
 
-/**
- * Whether the plan's own history, since its latest start, records the decision to move traffic
- * up to `weight`. A write up to a weight the controller decided earlier (one that did not land
- * before a crash, say) needs this record; a status edited by hand has none.
- */
-export function recordedAdvance(status: MigrationPlanStatus, weight: number): boolean {
+/** Whether the plan's own history, since its latest start, records the decision to go to `weight`. */
+function recordedAdvance(status: MigrationPlanStatus, weight: number): boolean {
   const history = status.history ?? [];
   let since = 0;
   history.forEach((h, i) => {
     if (h.event === 'Started') since = i;
   });
   return history.slice(since).some((h) => ADVANCING_EVENTS.includes(h.event) && h.weight === weight);
+}
+
+/**
+ * Why traffic may not go up to `weight` from what the targets hold, or undefined when it may (or
+ * it is no move up). Traffic goes up one step at a time (to the first step above the highest
+ * weight a target holds), and only by a decision: one made in this very call (`decidedNow`), or
+ * one the plan's history records since its latest start (a write that did not land before a
+ * crash). A status edited by hand (currentStep: 9999), or one that lags behind a person who
+ * lowered a route, has neither, so it never moves traffic up.
+ */
+export function refusedUpwardMove(
+  spec: MigrationPlanSpec,
+  status: MigrationPlanStatus,
+  targets: ReadonlyArray<{ ok: boolean; weight?: number }>,
+  weight: number,
+  decidedNow = false,
+): 'pastNextStep' | 'notRecorded' | undefined {
+  const held = targets.flatMap((t) => (t.ok && t.weight !== undefined ? [t.weight] : []));
+  const highest = Math.max(0, ...held);
+  if (weight <= highest) return undefined;
+  const nextStep = Math.min(...spec.steps.map((s) => s.weight).filter((w) => w > highest));
+  if (held.length === 0 || weight > nextStep) return 'pastNextStep';
+  return decidedNow || recordedAdvance(status, weight) ? undefined : 'notRecorded';
 }
 
 export function stepLabel(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined): string {

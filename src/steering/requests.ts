@@ -1,7 +1,7 @@
 // Every way of steering a plan (REST, CLI, kubectl, an Alertmanager alert) ends in one of these
 // small patches: `spec.paused`, or a request annotation the controller acts on once. Status
 // belongs to the controller alone, so nothing here writes it.
-import { boundText, requestFingerprint } from '../engine/bounds';
+import { boundText, isHandled } from '../engine/bounds';
 import { isNotFound, KubeError, type Kube, type KubeObject } from '../kube';
 import { GROUP, MigrationPlanStatus, PLURAL, REQUEST_ANNOTATIONS, VERSION, type RequestKind } from '../plan/schema';
 
@@ -52,7 +52,7 @@ export function setPaused(kube: Kube, plan: PlanRef, paused: boolean): Promise<K
 export function requestValue(text: string, handled: string | undefined, now: Date): string {
   // A reason from outside (an alert's name, a bot's message) is bounded before it is written.
   const base = text.trim() === '' ? `requested at ${now.toISOString()}` : boundText(text.trim());
-  return requestFingerprint(base) === handled ? `${base} (again at ${now.toISOString()})` : base;
+  return isHandled(base, handled) ? `${base} (again at ${now.toISOString()})` : base;
 }
 
 /** Sets a request annotation (`trafficshift.io/rollback`, `promote` or `retry`). `beforeWrite`
@@ -72,7 +72,7 @@ export async function request(
   const annotations = ((current['metadata'] as { annotations?: Record<string, string> } | undefined)?.annotations) ?? {};
   const pending = annotations[REQUEST_ANNOTATIONS[kind]];
   // The same request still waiting is not written twice: two clicks on "rollback" are one rollback.
-  if (pending !== undefined && requestFingerprint(pending) !== handled && pending === boundText(text.trim())) return { value: pending, object: current };
+  if (pending !== undefined && !isHandled(pending, handled) && pending === boundText(text.trim())) return { value: pending, object: current };
   const value = requestValue(text, handled, now);
   beforeWrite?.(value);
   const object = await patchPlan(kube, plan, { metadata: { annotations: { [REQUEST_ANNOTATIONS[kind]]: value } } });
