@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { z } from 'zod';
 import type { CheckMetrics, PlanRef } from '../checks';
 import type { ControllerMetrics } from '../controller/controller';
-import { objectKey } from '../controller/informer';
+import { planKey } from '../plan/ref';
 import { CHECK_RESULTS, PHASES, type CheckResultKind } from '../plan/schema';
 
 export const METRIC_NAMES = {
@@ -172,18 +172,18 @@ export class TrafficshiftMetrics {
    * time, weight writes), so a dashboard does not show it forever and cardinality follows the
    * live plans. */
   forgetPlan(plan: PlanRef): void {
-    const series = this.series.get(objectKey(plan));
+    const series = this.series.get(planKey(plan));
     const labels = { namespace: plan.namespace, plan: plan.name };
     for (const phase of PHASES) this.planPhase.remove({ ...labels, phase });
     this.rollbackRecovery.remove(labels);
     for (const check of series?.checks ?? []) this.removeCheck(plan, check);
     for (const provider of series?.providers ?? []) this.weightWrites.remove({ ...labels, provider });
-    this.series.delete(objectKey(plan));
+    this.series.delete(planKey(plan));
   }
 
   /** Drops the series of the checks a plan no longer has (renamed or removed from its spec). */
   forgetChecksExcept(plan: PlanRef, current: ReadonlySet<string>): void {
-    const checks = this.series.get(objectKey(plan))?.checks;
+    const checks = this.series.get(planKey(plan))?.checks;
     for (const check of [...(checks ?? [])]) {
       if (current.has(check)) continue;
       this.removeCheck(plan, check);
@@ -192,7 +192,7 @@ export class TrafficshiftMetrics {
   }
 
   private track(plan: PlanRef): PlanSeries {
-    const key = objectKey(plan);
+    const key = planKey(plan);
     let series = this.series.get(key);
     if (!series) this.series.set(key, (series = { plan: { namespace: plan.namespace, name: plan.name }, checks: new Set(), providers: new Set() }));
     return series;

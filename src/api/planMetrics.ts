@@ -5,7 +5,8 @@
 // go, and so do those of a check its plan no longer has, including a check a round still in
 // flight reported after the plan changed.
 import { z } from 'zod';
-import { objectKey, type KubeObject } from '../controller/informer';
+import type { KubeObject } from '../controller/informer';
+import { planKey } from '../plan/ref';
 import type { TrafficshiftMetrics } from './metrics';
 
 export interface PlanMetricsFeedOptions {
@@ -52,7 +53,7 @@ export class PlanMetricsFeed {
       if (!parsed.success) continue;
       const { metadata, spec, status } = parsed.data;
       const plan = { namespace: metadata.namespace, name: metadata.name };
-      const key = objectKey(plan);
+      const key = planKey(plan);
       live.add(key);
       let seen = this.recorded.get(key);
       if (!seen || seen.resourceVersion === undefined || seen.resourceVersion !== metadata.resourceVersion) {
@@ -62,7 +63,7 @@ export class PlanMetricsFeed {
       }
       metrics.forgetChecksExcept(plan, seen.checks);
     }
-    for (const plan of metrics.trackedPlans()) if (!live.has(objectKey(plan))) metrics.forgetPlan(plan);
+    for (const plan of metrics.trackedPlans()) if (!live.has(planKey(plan))) metrics.forgetPlan(plan);
     for (const key of [...this.recorded.keys()]) if (!live.has(key)) this.recorded.delete(key);
   }
 }

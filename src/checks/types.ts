@@ -8,10 +8,8 @@ import type { AnalysisRound, CheckOutcome } from '../engine/types';
 // A round is what the engine observes, so its shape is the engine's.
 export type { AnalysisRound, CheckOutcome };
 
-export interface PlanRef {
-  name: string;
-  namespace: string;
-}
+export type { PlanRef } from '../plan/ref';
+import type { PlanRef } from '../plan/ref';
 
 export interface RoundContext {
   plan: PlanRef;

@@ -8,17 +8,14 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { analysisDue, decide, pendingRequest, type Action, type Decision, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner } from '../checks';
-import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
+import { isConflict, isNotFound, type Kube, type KubeObject } from '../kube';
 import type { TrafficProvider } from '../providers';
 import { Preempted } from './workQueue';
 import {
   FINALIZER,
-  GROUP,
   MigrationPlanStatus,
   ObjectMeta,
-  PLURAL,
   REQUEST_ANNOTATIONS,
-  VERSION,
   type MigrationPlanSpec,
   type NotificationEvent,
   type RequestKind,
@@ -26,10 +23,8 @@ import {
 } from '../plan/schema';
 import { readSpec } from '../plan/validate';
 
-export interface PlanRef {
-  namespace: string;
-  name: string;
-}
+export type { PlanRef } from '../plan/ref';
+import { planResource, type PlanRef } from '../plan/ref';
 
 export interface EventSink {
   record(plan: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
@@ -75,11 +70,6 @@ const MAX_PASSES = 4;
 /** Conflicts are normal (a person patched the plan meanwhile): retry at once with a fresh read. */
 const CONFLICT_RETRIES = 3;
 
-export function planResource(namespace: string, name?: string): ResourceRef {
-  return name === undefined
-    ? { group: GROUP, version: VERSION, plural: PLURAL, namespace }
-    : { group: GROUP, version: VERSION, plural: PLURAL, namespace, name };
-}
 
 /** `preempt` fires when urgent work (a rollback, a deletion) arrives for this plan while it runs:
  * a check round under way is dropped, and the queue runs the plan again at once. */
@@ -128,7 +118,7 @@ async function readTargets(providers: readonly TrafficProvider[]): Promise<Targe
 }
 
 async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal, preempt: AbortSignal): Promise<ReconcileResult> {
-  const ref = planResource(plan.namespace, plan.name);
+  const ref = planResource(plan);
   let raw: KubeObject;
   try {
     raw = await deps.kube.get(ref);

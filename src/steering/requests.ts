@@ -3,12 +3,8 @@
 // belongs to the controller alone, so nothing here writes it.
 import { boundText, isHandled } from '../engine/bounds';
 import { isNotFound, KubeError, type Kube, type KubeObject } from '../kube';
-import { GROUP, MigrationPlanStatus, PLURAL, REQUEST_ANNOTATIONS, VERSION, type RequestKind } from '../plan/schema';
-
-export interface PlanRef {
-  namespace: string;
-  name: string;
-}
+import { planResource, type PlanRef } from '../plan/ref';
+import { MigrationPlanStatus, REQUEST_ANNOTATIONS, type RequestKind } from '../plan/schema';
 
 export class PlanNotFound extends Error {
   readonly status = 404;
@@ -18,13 +14,9 @@ export class PlanNotFound extends Error {
   }
 }
 
-export function planRef(plan: PlanRef): { group: string; version: string; plural: string; namespace: string; name: string } {
-  return { group: GROUP, version: VERSION, plural: PLURAL, namespace: plan.namespace, name: plan.name };
-}
-
 async function patchPlan(kube: Kube, plan: PlanRef, patch: KubeObject): Promise<KubeObject> {
   try {
-    return await kube.mergePatch(planRef(plan), patch);
+    return await kube.mergePatch(planResource(plan), patch);
   } catch (error) {
     if (isNotFound(error)) throw new PlanNotFound(plan, { cause: error });
     throw error;
@@ -33,7 +25,7 @@ async function patchPlan(kube: Kube, plan: PlanRef, patch: KubeObject): Promise<
 
 export async function getPlan(kube: Kube, plan: PlanRef): Promise<KubeObject> {
   try {
-    return await kube.get(planRef(plan));
+    return await kube.get(planResource(plan));
   } catch (error) {
     if (isNotFound(error)) throw new PlanNotFound(plan, { cause: error });
     throw error;
