@@ -1,13 +1,13 @@
-// The reconcile driver: record what was observed (the weights, a landed step, an analysis round,
-// a promote request), derive the one event this reconcile is about, apply its row of the
-// transition table, then turn the resulting status into writes, Events, conditions and history.
+// The reconcile driver: record what was observed (the weights, a landed step, an analysis round),
+// derive the one event this reconcile is about, apply its row of the transition table, then turn
+// the resulting status into writes, Events, conditions and history.
 import type { HistoryEntry, MigrationPlanSpec, MigrationPlanStatus, Phase } from '../plan/schema';
-import { boundAction, boundStatus, requestFingerprint } from './bounds';
+import { boundAction, boundStatus } from './bounds';
 import { applyEffect, MOVING_EFFECTS } from './effects';
-import { deriveEvent, pendingRequest, type Occurrence } from './events';
+import { deriveEvent, type Occurrence } from './events';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
-import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepIndex, stepLabel, toIso, toMs } from './steps';
+import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepLabel, toIso, toMs } from './steps';
 import { nextEvaluationAt } from './timing';
 import { transitionFor, type Announcement, type Transition } from './transitions';
 import type { Action, Decision, Observations } from './types';
@@ -31,7 +31,6 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
     if (previous?.observedGeneration !== undefined && previous.observedGeneration !== obs.generation) restartEditedStep(validSpec, status, obs, note);
     markLanded(validSpec, status, obs);
     recordRound(validSpec, status, obs);
-    handlePromote(validSpec, status, obs, note, actions);
   }
 
   const occurrence = deriveEvent(validSpec, status, obs);
@@ -115,28 +114,6 @@ function recordRound(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: 
   status.lastRound = { at: toIso(obs.round.completedAt), verdict: evaluation.verdict, message: evaluation.message };
 }
 
-/** promote waives the current step's pause (gate or duration); it never overrides a hold or pause. */
-function handlePromote(
-  spec: MigrationPlanSpec,
-  status: MigrationPlanStatus,
-  obs: Observations,
-  note: (event: string, message: string) => void,
-  actions: Action[],
-): void {
-  const request = pendingRequest(obs, status, 'promote');
-  if (request === undefined) return;
-  status.handledRequests = { ...status.handledRequests, promote: requestFingerprint(request.value) };
-  const phase = status.phase ?? 'Pending';
-  if (isActive(phase) && !obs.deleting) {
-    status.promotedStep = stepIndex(spec, status);
-    const message = `promoted ${stepLabel(spec, status)}: its pause is waived`;
-    note('Promoted', message);
-    actions.push({ kind: 'event', type: 'Normal', reason: 'Promoted', message });
-  } else {
-    note('PromoteIgnored', `promote ignored: the plan is ${phase}`);
-  }
-}
-
 function announcementMessage(announce: Announcement, occurrence: Occurrence, spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, phase: Phase): string {
   const where = spec !== undefined && phase !== 'Failed' ? stepLabel(spec, status) : '';
   switch (announce.name) {
@@ -154,6 +131,10 @@ function announcementMessage(announce: Announcement, occurrence: Occurrence, spe
       return phase === 'Succeeded'
         ? `rollback "${occurrence.message}" ignored: the plan Succeeded, which is final`
         : `rollback "${occurrence.message}" ignored: the plan is already ${phase}`;
+    case 'Promoted':
+      return `promoted ${where}: its pause is waived`;
+    case 'PromoteIgnored':
+      return `promote "${occurrence.message}" ignored: only a running or paused plan can be promoted (the plan is ${phase})`;
     case 'RetryIgnored':
       return `retry "${occurrence.message}" ignored: only a RolledBack or Failed plan can be retried (the plan is ${phase})`;
     case 'Retrying':

@@ -64,6 +64,10 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     if (request === undefined) return;
     status.handledRequests = { ...status.handledRequests, [request.kind]: requestFingerprint(request.value) };
   },
+  promote({ spec, status }) {
+    if (spec === undefined) return;
+    status.promotedStep = stepIndex(spec, status);
+  },
   resetForRetry({ status }) {
     status.currentStep = 0;
     delete status.stepStartedAt;

@@ -28,6 +28,7 @@ export const ENGINE_EVENTS = [
   'RollbackRequested', // a pending rollback request (annotation)
   'ChecksFailed', // a critical check reached its failureLimit and rollback is automatic
   'RetryRequested', // a pending retry request
+  'PromoteRequested', // a pending promote request: waives the current step's pause
   'TargetMissing', // some target is not found or not valid
   'StatusInconsistent', // the status asks for more than one step above what the targets hold
   'SpecFixedUnstarted', // Failed, the spec is valid again, no traffic had moved
@@ -98,6 +99,8 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
   }
   const retry = pendingRequest(obs, status, 'retry');
   if (retry) return { on: 'RetryRequested', reason: 'RetryRequested', message: retry.value, request: { kind: 'retry', value: retry.value } };
+  const promote = pendingRequest(obs, status, 'promote');
+  if (promote) return { on: 'PromoteRequested', reason: 'Promoted', message: promote.value, request: { kind: 'promote', value: promote.value } };
   const broken = obs.targets.findIndex((t) => !t.ok);
   const brokenTarget = obs.targets[broken];
   if (brokenTarget && !brokenTarget.ok) {

@@ -20,6 +20,7 @@ export type Effect =
   | 'beginRollback' // status.rollback = {reason, triggeredAt}; every target goes to 0
   | 'completeRollback' // completedAt, recoverySeconds, and an Event if the RTO was missed
   | 'consumeRequest' // handledRequests[kind] = value, so the annotation does not fire again
+  | 'promote' // promotedStep = currentStep: the step's pause (a gate or a duration) is waived
   | 'resetForRetry'; // back to step 0 with no rounds, bake or promotion; history and rollback stay
 
 export interface Announcement {
@@ -77,6 +78,10 @@ export const TRANSITIONS: readonly Transition[] = [
   // ---- retry: the only way out of a rollback ----
   { from: ['RolledBack', 'Failed'], on: 'RetryRequested', to: 'Pending', effects: ['consumeRequest', 'resetForRetry'], announce: { name: 'Retrying', type: 'Normal' }, again: true },
   { from: ['Pending', ...ACTIVE, 'RollingBack', 'Succeeded'], on: 'RetryRequested', to: 'same', effects: ['consumeRequest'], announce: { name: 'RetryIgnored', type: 'Normal' }, again: true },
+
+  // ---- promote: waives the current step's pause; never a hold, spec.paused or a check ----
+  { from: ACTIVE, on: 'PromoteRequested', to: 'same', effects: ['consumeRequest', 'promote'], announce: { name: 'Promoted', type: 'Normal' }, again: true },
+  { from: ['Pending', 'RollingBack', 'RolledBack', 'Succeeded', 'Failed'], on: 'PromoteRequested', to: 'same', effects: ['consumeRequest'], announce: { name: 'PromoteIgnored', type: 'Normal' }, again: true },
 
   // ---- a target is missing or invalid: nothing moves (a rollback still writes 0 to the others) ----
   { from: ['Pending', 'Paused', 'Failed', 'RollingBack', 'RolledBack', 'Succeeded'], on: 'TargetMissing', to: 'same' },

@@ -14,7 +14,10 @@ interface Row {
   obs: Observations;
   phase: Phase;
   writes?: Array<[number, number[]]>;
-  then?: (d: Decision) => void;
+  /** The row is a request the engine records first and then acts on: its first decision writes
+   * nothing and asks to be called again at once; phase, writes and `then` judge the second. */
+  recordsFirst?: { event: string };
+  then?: (d: Decision, first?: Decision) => void;
 }
 
 const plan = canary();
@@ -252,9 +255,9 @@ const rows: Row[] = [
     then: (d) => expect(notifications(d)).toEqual(['WaitingForPromotion']),
   },
   {
-    name: 'WaitingForPromotion, promote request -> consumed, the step completes and the bake starts',
+    name: 'WaitingForPromotion, promote request -> Promoted (consumed), then the step completes and the bake starts',
     status: atStep(3, 100, 0, { phase: 'WaitingForPromotion', lastRound: { at: iso(30), verdict: 'Pass' } }),
-    obs: obs(40, { targets: weights(100, 100), requests: { promote: { value: 'alice-1' } } }), phase: 'Progressing', writes: [],
+    obs: obs(40, { targets: weights(100, 100), requests: { promote: { value: 'alice-1' } } }), phase: 'Progressing', writes: [], recordsFirst: { event: 'Promoted' },
     then: (d) => {
       expect(d.status.handledRequests?.promote).toBe('alice-1');
       expect(d.status.promotedStep).toBe(3);
@@ -262,8 +265,9 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'Progressing at step 1 (pause 1m), promote request -> waives the pause and advances',
+    name: 'Progressing at step 1 (pause 1m), promote request -> Promoted, then the pause is waived and it advances',
     status: atStep(0, 5, 0, { lastRound: { at: iso(30), verdict: 'Pass' } }), obs: obs(40, { targets: weights(5, 5), requests: { promote: { value: 'p' } } }), phase: 'Progressing', writes: [[25, [0, 1]]],
+    recordsFirst: { event: 'Promoted' },
   },
   {
     name: 'Pending (paused), promote request -> consumed and ignored with a history note',
@@ -401,7 +405,7 @@ const rows: Row[] = [
   {
     name: 'BlueGreen WaitingForPromotion, promote -> switches to 100',
     spec: bgGate, status: { phase: 'WaitingForPromotion', currentStep: 0, canaryWeight: 0, stepStartedAt: iso(0), lastRound: { at: iso(30), verdict: 'Pass' } },
-    obs: obs(35, { targets: weights(0), requests: { promote: { value: 'go' } } }), phase: 'Progressing', writes: [[100, [0]]],
+    obs: obs(35, { targets: weights(0), requests: { promote: { value: 'go' } } }), phase: 'Progressing', writes: [[100, [0]]], recordsFirst: { event: 'Promoted' },
   },
   {
     name: 'BlueGreen preview with pause 5m not over -> holds the preview',
@@ -646,11 +650,19 @@ const rows: Row[] = [
 describe('transitions', () => {
   it.each(rows)('$name', (row) => {
     const spec = 'spec' in row ? row.spec : plan;
-    const d = decide(spec, row.status, row.obs);
+    let d = decide(spec, row.status, row.obs);
+    let first: Decision | undefined;
+    if (row.recordsFirst) {
+      first = d;
+      expect(eventReasons(first)).toContain(row.recordsFirst.event);
+      expect(writes(first)).toEqual([]);
+      expect(first.nextEvaluationAt).toBe(row.obs.now);
+      d = decide(spec, first.status, row.obs);
+    }
     expect(d.status.phase).toBe(row.phase);
     expect(d.status.observedGeneration).toBe(row.obs.generation);
     if (row.writes) expect(writes(d)).toEqual(row.writes);
-    row.then?.(d);
+    row.then?.(d, first);
   });
 });
 
