@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decide } from '../engine';
-import { Controller } from '../controller/controller';
+import { Controller, controllerKube } from '../controller/controller';
 import { silentLogger } from '../controller/logger';
 import { Kube, loadKubeConfig, type ResourceRef } from '../kube';
 import { LocalKube } from '../localkube';
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const kube = new Kube(kubeConfig);
   const ns = 'bench';
   await kube.create(REFS.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  const controller = new Controller({ kubeConfig, namespace: ns, log: silentLogger() });
+  const controller = new Controller({ kube: controllerKube(kubeConfig), namespace: ns, log: silentLogger() });
   await controller.start();
   try {
     console.log('\nrollback: rollback request -> every target at canary 0 (controller + in-process API server over HTTP), 15 runs each');

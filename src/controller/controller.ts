@@ -9,7 +9,7 @@ import { createAnalysisRunner, type AnalysisRunner, type OutboundPolicy } from '
 import { Kube, microTime, isNotFound, type KubeObject, type ResourceRef } from '../kube';
 import { createProvider, targetObjects } from '../providers';
 import { isHandled } from '../engine/bounds';
-import { FINALIZER, GROUP, PLURAL, REQUEST_ANNOTATIONS, VERSION, type RequestKind, type Target } from '../plan/schema';
+import { FINALIZER, REQUEST_ANNOTATIONS, type RequestKind, type Target } from '../plan/schema';
 import { kubeCredentialReader } from './credentials';
 import { KubeEventSink } from './events';
 import { Informer, objectKey, type KubeObject as CachedObject } from './informer';
@@ -17,8 +17,10 @@ import { kubeSource } from './kubeSource';
 import { LeaderElector, type LeaseRecord, type LeaseStore } from './leaderElection';
 import { silentLogger } from './logger';
 import { WebhookNotifier, type SecretValueReader } from './notifier';
-import { reconcilePlan, LostLeadership, type PlanRef, type ReconcileDeps } from './reconcile';
+import { reconcilePlan, LostLeadership, type ReconcileDeps } from './reconcile';
+import { parsePlanKey, planKey, plansResource, type PlanRef } from '../plan/ref';
 import { WorkQueue } from './workQueue';
+import { ChangeSignal, type PlanFeed } from '../steering/feed';
 
 export interface LeaderElectionOptions {
   /** Namespace of the Lease (the controller's own namespace in a cluster). */
@@ -37,7 +39,8 @@ export interface ControllerMetrics {
 }
 
 export interface ControllerOptions {
-  kubeConfig: KubeConfig;
+  /** The process's one client (controllerKube); the controller's watches and writes go through it. */
+  kube: Kube;
   /** Watch one namespace only; all namespaces when absent. */
   namespace?: string;
   leaderElection?: LeaderElectionOptions;
@@ -51,8 +54,6 @@ export interface ControllerOptions {
   /** Where checks and notifications may call (--allowed-hosts); every host when absent. */
   outbound?: OutboundPolicy;
 }
-
-const PLAN_RESOURCE: ResourceRef = { group: GROUP, version: VERSION, plural: PLURAL };
 
 /** Which plans move which target objects, so a change to a target wakes exactly those plans. */
 class TargetIndex {
@@ -87,9 +88,10 @@ function resourceKey(ref: ResourceRef): string {
   return `${ref.plural}.${ref.group}`;
 }
 
-function planRef(key: string): PlanRef {
-  const slash = key.indexOf('/');
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+/** The client a controller process writes with: its writes show as trafficshift-controller in
+ * managedFields, and no call may hang longer than a rollback can wait. */
+export function controllerKube(kubeConfig: KubeConfig): Kube {
+  return new Kube(kubeConfig, { fieldManager: 'trafficshift-controller', requestTimeoutMs: 15_000 });
 }
 
 /** Credentials a plan names: only Secrets labelled trafficshift.io/credential (credentials.ts). */
@@ -127,6 +129,8 @@ export class Controller {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly targetIndex = new TargetIndex();
+  /** Wakes REST requests that wait on a plan (rollback?wait=30s). */
+  private readonly planChanges = new ChangeSignal();
   private readonly requestTimes = new Map<string, number>();
   private readonly notifier: WebhookNotifier;
   private readonly deps: ReconcileDeps;
@@ -138,7 +142,7 @@ export class Controller {
   private stopped = false;
 
   constructor(private readonly options: ControllerOptions) {
-    this.kube = new Kube(options.kubeConfig, { fieldManager: 'trafficshift-controller', requestTimeoutMs: 15_000 });
+    this.kube = options.kube;
     this.log = options.log ?? silentLogger();
     this.now = options.now ?? Date.now;
     this.identity = options.leaderElection?.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
@@ -167,12 +171,14 @@ export class Controller {
   /** Starts watching; resolves once the plan cache has synced (and, without election, leads). */
   async start(): Promise<void> {
     const ns = this.options.namespace;
-    const scoped = (ref: ResourceRef): ResourceRef => (ns === undefined ? ref : { ...ref, namespace: ns });
     const resyncMs = this.options.resyncMs ?? 30_000;
-    this.planInformer = new Informer<CachedObject>(kubeSource(this.kube, this.options.kubeConfig, scoped(PLAN_RESOURCE)), {
+    this.planInformer = new Informer<CachedObject>(kubeSource(this.kube, plansResource(ns)), {
       resyncMs,
       // Deletions too: the reconcile finds the plan gone and forgets it.
-      onChange: (key, obj) => this.queue?.add(key, { urgent: obj !== undefined && needsUrgentWork(obj) }),
+      onChange: (key, obj) => {
+        this.queue?.add(key, { urgent: obj !== undefined && needsUrgentWork(obj) });
+        this.planChanges.notify();
+      },
       onError: (error, retryInMs) => this.log.warn('plan watch failed', { error: String(error), retryInMs }),
     });
     await this.planInformer.start();
@@ -217,13 +223,22 @@ export class Controller {
   /** Asks for a reconcile of one plan now (e.g. after the REST API changed it); `urgent` for a
    * rollback, which then goes ahead of routine work. */
   enqueue(plan: PlanRef, options: { urgent?: boolean } = {}): void {
-    this.queue?.add(`${plan.namespace}/${plan.name}`, options);
+    this.queue?.add(planKey(plan), options);
   }
 
   /** The plans as the watch last saw them (none before the first list), for readers that must not
    * list from the API server on every request: the alert webhook and the plan metrics. */
   cachedPlans(): readonly CachedObject[] {
     return this.planInformer?.list() ?? [];
+  }
+
+  /** One plan from the cache, and word of its changes, for a REST request that waits on it. */
+  planFeed(plan: PlanRef): PlanFeed {
+    const key = planKey(plan);
+    return {
+      current: () => this.planInformer?.get(key) as KubeObject | undefined,
+      nextChange: (signal) => this.planChanges.next(signal),
+    };
   }
 
   private lead(): void {
@@ -238,7 +253,7 @@ export class Controller {
       // client-go's much longer caps would let a 500 storm keep bad traffic flowing.
       backoffMaxMs: 5_000,
       reconcile: async (key, signal, preempt) => {
-        const plan = planRef(key);
+        const plan = parsePlanKey(key);
         const result = await reconcilePlan(this.deps, plan, signal, preempt);
         if (result.gone) {
           this.targetIndex.remove(key);
@@ -272,7 +287,7 @@ export class Controller {
         this.watchTargets({ group: ref.group, version: ref.version, plural: ref.plural });
       }
     }
-    this.targetIndex.set(`${plan.namespace}/${plan.name}`, keys);
+    this.targetIndex.set(planKey(plan), keys);
   }
 
   /** Starts one informer per target kind on first use, so a hand edit wakes its plans at once. */
@@ -280,7 +295,7 @@ export class Controller {
     const kind = resourceKey(ref);
     if (this.targetInformers.has(kind)) return;
     const ns = this.options.namespace;
-    const informer = new Informer<CachedObject>(kubeSource(this.kube, this.options.kubeConfig, ns === undefined ? ref : { ...ref, namespace: ns }), {
+    const informer = new Informer<CachedObject>(kubeSource(this.kube, ns === undefined ? ref : { ...ref, namespace: ns }), {
       resyncMs: 0,
       onChange: (key, _obj, change) => {
         if (change === 'resync') return;
@@ -310,5 +325,5 @@ export function needsUrgentWork(obj: CachedObject): boolean {
 }
 
 function requestKey(plan: PlanRef, kind: RequestKind, value: string): string {
-  return `${plan.namespace}/${plan.name}/${kind}/${value}`;
+  return `${planKey(plan)}/${kind}/${value}`;
 }

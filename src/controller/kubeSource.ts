@@ -1,7 +1,7 @@
 // The informer's list and watch over the API server: lists through the one client module, and
 // watches through client-node's Watch with bookmarks and a server-side timeout, so a watch is
 // renewed regularly even when nothing changes.
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node';
 import { Kube, resourcePath, describeRef, type ResourceRef } from '../kube';
 import type { ListAndWatchSource, WatchEvent, WatchEventType } from './informer';
 
@@ -9,17 +9,21 @@ const EVENT_TYPES = new Set<WatchEventType>(['ADDED', 'MODIFIED', 'DELETED', 'BO
 
 export interface KubeSourceOptions {
   labelSelector?: string;
+  /** e.g. `metadata.name=checkout`, to watch one object. */
+  fieldSelector?: string;
   /** Server-side watch timeout; the informer rewatches from the last resourceVersion. */
   watchTimeoutSeconds?: number;
 }
 
-export function kubeSource(kube: Kube, kubeConfig: KubeConfig, ref: ResourceRef, options: KubeSourceOptions = {}): ListAndWatchSource {
+export function kubeSource(kube: Kube, ref: ResourceRef, options: KubeSourceOptions = {}): ListAndWatchSource {
   const path = resourcePath(ref);
   return {
     description: describeRef(ref),
     async list() {
-      const opts = options.labelSelector ? { labelSelector: options.labelSelector } : {};
-      return kube.list(ref, opts);
+      return kube.list(ref, {
+        ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+        ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
+      });
     },
     watch(resourceVersion, onEvent: (event: WatchEvent) => void, signal) {
       return new Promise<void>((resolve, reject) => {
@@ -46,7 +50,8 @@ export function kubeSource(kube: Kube, kubeConfig: KubeConfig, ref: ResourceRef,
         };
         if (resourceVersion) query['resourceVersion'] = resourceVersion;
         if (options.labelSelector) query['labelSelector'] = options.labelSelector;
-        new Watch(kubeConfig)
+        if (options.fieldSelector) query['fieldSelector'] = options.fieldSelector;
+        new Watch(kube.kubeConfig)
           .watch(
             path,
             query,

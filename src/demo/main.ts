@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from 'winston';
-import { Controller } from '../controller/controller';
+import { Controller, controllerKube } from '../controller/controller';
 import { createLogger, silentLogger } from '../controller/logger';
 import { Kube, loadKubeConfig } from '../kube';
 import { LocalKube } from '../localkube';
@@ -231,7 +231,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
     out.write(`  routes      per migration: an ingress-nginx canary pair and a Gateway API HTTPRoute\n`);
 
-    const controller = new Controller({ kubeConfig, namespace: NAMESPACE, resyncMs: 5000, log: options.log ?? silentLogger() });
+    const controller = new Controller({ kube: controllerKube(kubeConfig), namespace: NAMESPACE, resyncMs: 5000, log: options.log ?? silentLogger() });
     await controller.start();
     teardown.add(() => controller.stop());
     for (const m of plans) for (const o of m.objects) await kube.create(o.ref, o.body);

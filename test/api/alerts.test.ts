@@ -66,7 +66,7 @@ beforeAll(async () => {
   const broken = plan('broken', { migration: 'broken' });
   (broken['spec'] as { steps: unknown }).steps = [{ weight: 50 }, { weight: 10 }, { weight: 100 }];
   await cluster.kube.create({ ...REFS.plans, namespace: cluster.namespace }, broken);
-  cache = new Informer<CachedObject>(kubeSource(cluster.kube, cluster.kubeConfig, { ...REFS.plans, namespace: cluster.namespace }), { onChange: () => undefined, resyncMs: 0 });
+  cache = new Informer<CachedObject>(kubeSource(cluster.kube, { ...REFS.plans, namespace: cluster.namespace }), { onChange: () => undefined, resyncMs: 0 });
   await cache.start();
   routeKube = new Kube(cluster.kubeConfig, { fieldManager: 'trafficshift-controller' });
   listCalls = jest.spyOn(routeKube, 'list').mockRejectedValue(new Error('the alerts route listed plans from the API server'));

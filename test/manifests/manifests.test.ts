@@ -42,11 +42,11 @@ const NEEDS: readonly Need[] = [
   // the alerts route and /metrics read its cache),
   // the finalizer (merge patch on, JSON patch off) and the rollback annotation an alert sets.
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'get', file: 'src/controller/reconcile.ts', evidence: 'raw = await deps.kube.get(ref)' },
-  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'list', file: 'src/cli/commands/controller.ts', evidence: 'await kube.list({ group: GROUP, version: VERSION, plural: PLURAL' },
-  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'watch', file: 'src/controller/controller.ts', evidence: 'kubeSource(this.kube, this.options.kubeConfig, scoped(PLAN_RESOURCE))' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'list', file: 'src/cli/commands/controller.ts', evidence: 'await kube.list(plansResource(namespace))' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'watch', file: 'src/controller/controller.ts', evidence: 'kubeSource(this.kube, plansResource(ns))' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'deps.kube.mergePatch(ref' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'deps.kube.jsonPatch(ref' },
-  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/steering/requests.ts', evidence: 'kube.mergePatch(planRef(plan)' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/steering/requests.ts', evidence: 'kube.mergePatch(planResource(plan)' },
   // Status: written whole (PUT) with resourceVersion as the lock.
   { group: 'trafficshift.io', resource: 'migrationplans/status', verb: 'update', file: 'src/controller/reconcile.ts', evidence: "deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' })" },
   // Targets: read, watched (a hand edit wakes the plan), patched with weights.

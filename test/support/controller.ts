@@ -1,4 +1,4 @@
-import { Controller, type ControllerOptions } from '../../src/controller/controller';
+import { Controller, controllerKube, type ControllerOptions } from '../../src/controller/controller';
 import { createLogger, silentLogger } from '../../src/controller/logger';
 import type { TestCluster } from './cluster';
 
@@ -6,7 +6,7 @@ import type { TestCluster } from './cluster';
  * TRAFFICSHIFT_TEST_LOGS=1 to see its logs. */
 export async function startController(cluster: TestCluster, options: Partial<ControllerOptions> = {}): Promise<Controller> {
   const controller = new Controller({
-    kubeConfig: cluster.kubeConfig,
+    kube: controllerKube(cluster.kubeConfig),
     namespace: cluster.namespace,
     resyncMs: 2_000,
     log: process.env['TRAFFICSHIFT_TEST_LOGS'] ? createLogger('text', 'debug') : silentLogger(),

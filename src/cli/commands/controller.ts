@@ -6,17 +6,14 @@ import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'winston';
-import { alertRoutes } from '../../api/alerts';
-import { createApp } from '../../api/app';
-import { TrafficshiftMetrics } from '../../api/metrics';
-import { feedPlanMetrics } from '../../api/planMetrics';
-import { packageVersion } from '../../api/version';
-import { AllowedHosts, createAnalysisRunner, InvalidAllowedHost, type OutboundPolicy } from '../../checks';
-import { Controller, kubeSecretReader, ROUTINE_CONCURRENCY, URGENT_CONCURRENCY } from '../../controller/controller';
+import { AllowedHosts, InvalidAllowedHost, type OutboundPolicy } from '../../checks';
+import { composeControllerProcess } from '../../compose';
+import { ROUTINE_CONCURRENCY, URGENT_CONCURRENCY, type Controller } from '../../controller/controller';
 import { createLogger, type LogFormat } from '../../controller/logger';
-import { Kube, KubeConfigError, loadKubeConfig, toKubeError, type KubeConfigSources } from '../../kube';
-import { parseDuration } from '../../plan/duration';
+import { KubeConfigError, loadKubeConfig, toKubeError, type Kube, type KubeConfigSources } from '../../kube';
+import { aborted, parseBoolean, parseDurationFlag, parsePort } from '../flags';
 import { GROUP, PLURAL, VERSION } from '../../plan/schema';
+import { plansResource } from '../../plan/ref';
 import type { CliContext } from '../context';
 
 export interface ControllerFlags {
@@ -60,27 +57,10 @@ export class ControllerStartError extends Error {
 
 const DEFAULT_LEASE_NAME = 'trafficshift-controller';
 
-export function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`"${text}" is not a port (0-65535; 0 picks a free one)`);
-  return port;
-}
-
 function parseConcurrency(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${text}" is not a whole number of at least 1`);
   return n;
-}
-
-function parseDurationFlag(text: string, minMs: number, what: string): number {
-  let ms: number;
-  try {
-    ms = parseDuration(text);
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-  }
-  if (ms < minMs) throw new InvalidArgumentError(`"${text}" is too short: ${what}`);
-  return ms;
 }
 
 const parseResync = (text: string): number => parseDurationFlag(text, 1000, 'resync every 1s or less often');
@@ -95,12 +75,6 @@ export function parseAllowedHosts(text: string): AllowedHosts {
   }
 }
 
-function parseBoolean(text: string): boolean {
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  throw new InvalidArgumentError(`"${text}" is not true or false`);
-}
-
 /** --lease-namespace, else the pod's own namespace, else the kubeconfig context's, else default. */
 export function leaseNamespace(flags: Pick<ControllerFlags, 'leaseNamespace'>, kubeConfig: KubeConfig, env: Readonly<Record<string, string | undefined>>): string {
   if (flags.leaseNamespace) return flags.leaseNamespace;
@@ -113,7 +87,7 @@ export function leaseNamespace(flags: Pick<ControllerFlags, 'leaseNamespace'>, k
 async function preflight(kube: Kube, server: string, namespace: string | undefined): Promise<void> {
   const scope = namespace === undefined ? 'in all namespaces' : `in namespace ${namespace}`;
   try {
-    await kube.list({ group: GROUP, version: VERSION, plural: PLURAL, ...(namespace === undefined ? {} : { namespace }) });
+    await kube.list(plansResource(namespace));
   } catch (error) {
     const e = toKubeError(error);
     if (e.status === 0) throw new ControllerStartError(`cannot reach the Kubernetes API server at ${server}: ${e.message}`, { cause: e });
@@ -148,14 +122,6 @@ async function closeServer(server: http.Server): Promise<void> {
   await closed;
 }
 
-/** Resolves when `signal` aborts. */
-export function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
-
 function outboundPolicy(flags: Pick<ControllerFlags, 'allowedHosts'>): OutboundPolicy {
   return flags.allowedHosts === undefined ? {} : { allowedHosts: flags.allowedHosts };
 }
@@ -177,39 +143,26 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
     return 1;
   }
   const apiServer = kubeConfig.getCurrentCluster()?.server ?? '(no server)';
-  const kube = new Kube(kubeConfig, { fieldManager: 'trafficshift-controller', requestTimeoutMs: 15_000 });
-  const version = packageVersion();
-  const metrics = new TrafficshiftMetrics({ version });
-  const outbound = outboundPolicy(flags);
-  const controller = new Controller({
-    kubeConfig,
+  const leaderElection = flags.leaderElect
+    ? {
+        namespace: leaseNamespace(flags, kubeConfig, env),
+        name: flags.leaseName,
+        ...((flags.identity ?? env['POD_NAME']) ? { identity: (flags.identity ?? env['POD_NAME']) as string } : {}),
+        leaseDurationMs: flags.leaseDuration,
+        renewDeadlineMs: flags.renewDeadline,
+        retryPeriodMs: flags.retryPeriod,
+      }
+    : undefined;
+  const parts = composeControllerProcess(kubeConfig, {
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
-    ...(flags.leaderElect
-      ? {
-          leaderElection: {
-            namespace: leaseNamespace(flags, kubeConfig, env),
-            name: flags.leaseName,
-            ...((flags.identity ?? env['POD_NAME']) ? { identity: (flags.identity ?? env['POD_NAME']) as string } : {}),
-            leaseDurationMs: flags.leaseDuration,
-            renewDeadlineMs: flags.renewDeadline,
-            retryPeriodMs: flags.retryPeriod,
-          },
-        }
-      : {}),
-    metrics: metrics.controller,
-    outbound,
+    ...(leaderElection ? { leaderElection } : {}),
+    outbound: outboundPolicy(flags),
     concurrency: flags.concurrency,
     resyncMs: flags.resync,
     log,
-    analysis: createAnalysisRunner({ secrets: kubeSecretReader(kube), metrics: metrics.checks, outbound }),
   });
-  // The plan metrics read the controller's plan cache at each scrape: one watch of plans per process.
-  feedPlanMetrics(metrics, () => controller.cachedPlans());
-  let ready = false;
-  const server = http.createServer(createApp(
-      { controller, kube, registry: metrics.registry, ready: () => ready, log, ...(flags.namespace ? { namespace: flags.namespace } : {}) },
-      [alertRoutes],
-    ));
+  const { kube, controller, version } = parts;
+  const server = http.createServer(parts.app);
 
   try {
     await preflight(kube, apiServer, flags.namespace);
@@ -241,7 +194,7 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
   void controller.start().then(
     () => {
       if (done.signal.aborted) return;
-      ready = true;
+      parts.setReady(true);
       log.info('plan cache synced: ready', { leader: controller.isLeader });
       deps.onReady?.(controller);
     },
@@ -253,9 +206,10 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
   await aborted(done.signal);
 
   log.info('stopping: finishing the writes in flight and releasing the lease');
-  ready = false;
+  parts.setReady(false);
   await controller.stop();
   await closeServer(server);
+  kube.close();
   if (startFailure !== undefined) {
     ctx.stderr.write(`error: the controller failed to start: ${startFailure instanceof Error ? startFailure.message : String(startFailure)}\n`);
     return 1;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { runLocalKube } from '../../localkube';
 import type { CliContext } from '../context';
-import { aborted, parsePort } from './controller';
+import { aborted, parsePort } from '../flags';
 
 export interface LocalkubeFlags {
   port: number;
