@@ -14,6 +14,9 @@ import {
   PatchStrategy,
   ServerConfiguration,
 } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { z } from 'zod';
 import { KubeError, toKubeError } from './errors';
 
@@ -91,6 +94,7 @@ export class Kube {
   private readonly fieldManager: string;
   private readonly requestTimeoutMs: number;
   private readonly http = new IsomorphicFetchHttpLibrary();
+  private readonly agents = new KeepAliveAgents();
 
   constructor(readonly kubeConfig: KubeConfig, options: KubeOptions = {}) {
     this.fieldManager = options.fieldManager ?? 'trafficshift';
@@ -164,6 +168,11 @@ export class Kube {
     );
   }
 
+  /** Closes the kept-alive connections; for a process that is done with this client. */
+  close(): void {
+    this.agents.close();
+  }
+
   private object(raw: unknown): KubeObject {
     const parsed = JsonObject.safeParse(raw);
     if (!parsed.success) throw badResponse('response', 'an object', raw);
@@ -193,6 +202,8 @@ export class Kube {
       }
       ctx.setSignal(timeout);
       await this.kubeConfig.applySecurityAuthentication(ctx);
+      const agent = this.agents.reuse(ctx.getAgent());
+      if (agent !== undefined) ctx.setAgent(agent);
       const response = await this.http.send(ctx).toPromise();
       status = response.httpStatusCode;
       headers = response.headers;
@@ -230,4 +241,50 @@ function collection(ref: ResourceRef): ResourceRef {
 
 function badResponse(what: string, expected: string, raw: unknown): KubeError {
   return new KubeError(0, 'ClientError', `${what}: expected ${expected}, got ${JSON.stringify(raw)?.slice(0, 200)}`);
+}
+
+/** The agent options that decide which server a connection may be reused for. */
+const CONNECTION_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+
+/**
+ * client-node builds a new agent, without keep-alive, for every request, so each call paid a new
+ * TCP connection and, over TLS, a full handshake: a rollback of three targets paid it for every
+ * read and write. This keeps one keep-alive agent per set of connection options instead. The
+ * options are read from client-node's fresh agent each time, so a rotated certificate or CA file
+ * gets a new agent (and the old one's connections close). Proxy agents are passed through.
+ */
+class KeepAliveAgents {
+  private current: { fingerprint: string; agent: http.Agent } | undefined;
+
+  reuse<A extends http.Agent | https.Agent | undefined>(fresh: A): A | http.Agent {
+    if (fresh === undefined || (fresh.constructor !== https.Agent && fresh.constructor !== http.Agent)) return fresh;
+    const isHttps = fresh.constructor === https.Agent;
+    const options = (fresh as http.Agent & { options?: Record<string, unknown> }).options ?? {};
+    const fingerprint = fingerprintOf(isHttps, options);
+    if (this.current?.fingerprint !== fingerprint) {
+      this.current?.agent.destroy();
+      const picked: Record<string, unknown> = {};
+      for (const key of CONNECTION_OPTIONS) if (options[key] !== undefined) picked[key] = options[key];
+      const settings = { ...picked, keepAlive: true, maxSockets: 64, maxFreeSockets: 16 };
+      this.current = { fingerprint, agent: isHttps ? new https.Agent(settings) : new http.Agent(settings) };
+    }
+    return this.current.agent;
+  }
+
+  close(): void {
+    this.current?.agent.destroy();
+    this.current = undefined;
+  }
+}
+
+function fingerprintOf(isHttps: boolean, options: Record<string, unknown>): string {
+  const hash = createHash('sha256').update(isHttps ? 'https' : 'http');
+  for (const key of CONNECTION_OPTIONS) {
+    const value = options[key];
+    hash.update(`\0${key}=`);
+    if (value === undefined) continue;
+    if (Buffer.isBuffer(value)) hash.update(value);
+    else hash.update(typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  return hash.digest('hex');
 }
