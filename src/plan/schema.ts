@@ -21,6 +21,7 @@ export const REQUEST_ANNOTATIONS = {
   retry: `${GROUP}/retry`,
 } as const;
 export type RequestKind = keyof typeof REQUEST_ANNOTATIONS;
+export const REQUEST_KINDS: readonly RequestKind[] = ['rollback', 'promote', 'retry'];
 
 export const FINALIZER = `${GROUP}/restore-stable`;
 
