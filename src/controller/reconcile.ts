@@ -4,6 +4,7 @@
 // then decide again on what the targets now hold. A controller killed between the two writes
 // comes back to a status that already names the step, finds the targets short of it, and writes
 // the step once; it never finds targets ahead of the status, so it never writes a step twice.
+// A rollback is the exception: stable first, then the status (isStableFirst).
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { analysisDue, decide, pendingRequest, type Action, type Decision, type Observations, type TargetObservation } from '../engine';
@@ -170,22 +171,24 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
 
   let decision = decide(spec, status, observations);
   for (let pass = 1; ; pass++) {
+    const writes = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight');
+    const stableFirst = isStableFirst(decision, writes);
+    if (stableFirst) {
+      fence(deps, signal);
+      observations.targets = await applyWeights(deps, plan, decision.status.currentStep, providers, observations.targets, writes);
+    }
     if (!isDeepStrictEqual(decision.status, status)) {
       fence(deps, signal);
-      try {
-        raw = await deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
-      } catch (error) {
-        await rollBackDespiteStatus(deps, plan, providers, observations.targets, decision, error);
-        throw error;
-      }
+      raw = await deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
       status = decision.status;
     }
     await emit(deps, raw, plan, spec, status, decision.actions);
 
-    const writes = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight');
     if (writes.length === 0 || pass >= MAX_PASSES) break;
-    fence(deps, signal);
-    observations.targets = await applyWeights(deps, plan, status?.currentStep, providers, observations.targets, writes);
+    if (!stableFirst) {
+      fence(deps, signal);
+      observations.targets = await applyWeights(deps, plan, status?.currentStep, providers, observations.targets, writes);
+    }
     delete observations.round;
     observations.now = deps.now();
     decision = decide(spec, status, observations);
@@ -206,27 +209,18 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
 }
 
 /**
- * A status that cannot be written (refused as too large or invalid, a failing API server) must
- * never keep traffic on the canary: when the decision is a rollback, its writes of canary 0 go
- * out anyway, and the status error is then retried. Writing 0 before the status is safe: the
- * trigger (a request, an alert, a deletion, a failing check) is still there on the next
- * reconcile, and a status that lags behind the targets never moves traffic up (engine/steps.ts
- * refusedUpwardMove). A conflict is the normal race with a person's edit: it is retried at once.
+ * A rollback puts traffic back on stable before it writes anything else: the targets first, then
+ * the status and the Events. That takes the status write and the Event off the path between a
+ * rollback request and stable traffic, and a status that cannot be written (refused as too large
+ * or invalid, a failing API server) never keeps traffic on the canary. Writing 0 before the
+ * status is safe: the trigger (a request, an alert, a deletion, a failing check) is still there on
+ * the next reconcile, and a status that lags behind the targets never moves traffic up
+ * (engine/steps.ts refusedUpwardMove). Every other write keeps the order status first, targets
+ * second, so a crash between the two never writes a step twice.
  */
-async function rollBackDespiteStatus(
-  deps: ReconcileDeps,
-  plan: PlanRef,
-  providers: readonly TrafficProvider[],
-  current: readonly TargetObservation[],
-  decision: Decision,
-  error: unknown,
-): Promise<void> {
+function isStableFirst(decision: Decision, writes: ReadonlyArray<Extract<Action, { kind: 'setWeight' }>>): boolean {
   const phase = decision.status.phase;
-  if (isConflict(error) || (phase !== 'RollingBack' && phase !== 'RolledBack')) return;
-  const zeros = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight' && a.weight === 0);
-  if (zeros.length === 0) return;
-  deps.log.warn('status write failed during a rollback: writing stable first', { plan: plan.name, namespace: plan.namespace, error: String(error) });
-  await applyWeights(deps, plan, decision.status.currentStep, providers, current, zeros).catch(() => undefined);
+  return (phase === 'RollingBack' || phase === 'RolledBack') && writes.length > 0 && writes.every((w) => w.weight === 0);
 }
 
 /** One PATCH per target, all at once; a target whose write fails is read again. */
