@@ -2,7 +2,7 @@
 // small patches: `spec.paused`, or a request annotation the controller acts on once. Status
 // belongs to the controller alone, so nothing here writes it.
 import { boundText, isHandled } from '../engine/bounds';
-import { isNotFound, KubeError, type Kube, type KubeObject } from '../kube';
+import { isConflict, isNotFound, KubeError, type Kube, type KubeObject } from '../kube';
 import { planResource, type PlanRef } from '../plan/ref';
 import { MigrationPlanStatus, REQUEST_ANNOTATIONS, type RequestKind } from '../plan/schema';
 
@@ -49,7 +49,9 @@ export function requestValue(text: string, handled: string | undefined, now: Dat
 
 /** Sets a request annotation (`trafficshift.io/rollback`, `promote` or `retry`). `beforeWrite`
  * sees the value first, so a caller can note when the request was made before the controller
- * can possibly act on it. */
+ * can possibly act on it. `cached` (the plan as a watch last saw it) saves the read: the patch
+ * then carries its resourceVersion as a precondition, and a stale copy (409) falls back to a
+ * fresh read, so the value is never judged against an old status. */
 export async function request(
   kube: Kube,
   plan: PlanRef,
@@ -57,8 +59,29 @@ export async function request(
   text: string,
   now: Date = new Date(),
   beforeWrite?: (value: string) => void,
+  cached?: KubeObject,
 ): Promise<{ value: string; object: KubeObject }> {
-  const current = await getPlan(kube, plan);
+  const resourceVersion = (cached?.['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion;
+  if (cached !== undefined && resourceVersion !== undefined) {
+    try {
+      return await writeRequest(kube, plan, kind, text, now, cached, resourceVersion, beforeWrite);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+  }
+  return writeRequest(kube, plan, kind, text, now, await getPlan(kube, plan), undefined, beforeWrite);
+}
+
+async function writeRequest(
+  kube: Kube,
+  plan: PlanRef,
+  kind: RequestKind,
+  text: string,
+  now: Date,
+  current: KubeObject,
+  resourceVersion: string | undefined,
+  beforeWrite?: (value: string) => void,
+): Promise<{ value: string; object: KubeObject }> {
   const status = MigrationPlanStatus.safeParse(current['status'] ?? {});
   const handled = status.success ? status.data.handledRequests?.[kind] : undefined;
   const annotations = ((current['metadata'] as { annotations?: Record<string, string> } | undefined)?.annotations) ?? {};
@@ -67,7 +90,7 @@ export async function request(
   if (pending !== undefined && !isHandled(pending, handled) && pending === boundText(text.trim())) return { value: pending, object: current };
   const value = requestValue(text, handled, now);
   beforeWrite?.(value);
-  const object = await patchPlan(kube, plan, { metadata: { annotations: { [REQUEST_ANNOTATIONS[kind]]: value } } });
+  const object = await patchPlan(kube, plan, { metadata: { ...(resourceVersion === undefined ? {} : { resourceVersion }), annotations: { [REQUEST_ANNOTATIONS[kind]]: value } } });
   return { value, object };
 }
 
@@ -77,9 +100,10 @@ export function requestRollback(
   reason: string,
   now?: Date,
   beforeWrite?: (value: string) => void,
+  cached?: KubeObject,
 ): Promise<{ value: string; object: KubeObject }> {
   if (reason.trim() === '') throw new KubeError(400, 'BadRequest', 'a rollback needs a reason');
-  return request(kube, plan, 'rollback', reason, now, beforeWrite);
+  return request(kube, plan, 'rollback', reason, now, beforeWrite, cached);
 }
 
 export function requestPromote(kube: Kube, plan: PlanRef, now: Date = new Date()): Promise<{ value: string; object: KubeObject }> {

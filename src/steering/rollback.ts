@@ -55,7 +55,7 @@ export async function rollBackAndWait(kube: Kube, feed: PlanFeed, plan: PlanRef,
   }
   // A rollback under way is not asked for twice (the engine would ignore the second): wait for it.
   const inFlight = phaseBefore === 'RollingBack';
-  const value = inFlight ? (before.rollback?.reason ?? reason) : (await requestRollback(kube, plan, reason, options.now?.(), options.beforeWrite)).value;
+  const value = inFlight ? (before.rollback?.reason ?? reason) : (await requestRollback(kube, plan, reason, options.now?.(), options.beforeWrite, feed.current())).value;
   const handledHere = (obj: KubeObject | undefined): MigrationPlanStatus | undefined => {
     const status = statusOf(obj);
     return inFlight || isHandled(value, status.handledRequests?.rollback) ? status : undefined;
