@@ -2,7 +2,9 @@
 // - engine: the cost of one decide() call (pure CPU), for a 1-target and a 5-target plan;
 // - rollback: time from a rollback request to every target holding 0, through the real
 //   controller and the in-process API server over HTTP, for 1, 3 and 5 targets in lockstep;
-// - steady state: heap and RSS with many plans under watch.
+// - steady state: heap and RSS with many plans under watch;
+// - steering (steering.ts): REST rollback of a 3-target plan against the same 3 PATCHes sent
+//   straight, over TLS, and the wall time of the `trafficshift rollback` command.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +16,7 @@ import { Kube, loadKubeConfig, type ResourceRef } from '../kube';
 import { LocalKube } from '../localkube';
 import { MigrationPlanSpec, type MigrationPlanStatus } from '../plan/schema';
 import { requestRollback } from '../steering/requests';
+import { benchSteering } from './steering';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -135,6 +138,15 @@ async function main(): Promise<void> {
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+
+  const steering = await benchSteering(15, 5);
+  console.log(`\nsteering: rollback of a ${3}-target plan until a watch sees every target at 0, over TLS with token auth (${steering.server}), 15 runs each, interleaved`);
+  const rest = median(steering.rest);
+  const direct = median(steering.direct);
+  console.log(`  REST POST …/rollback (controller process, TokenReview + SubjectAccessReview on): median ${fmt(rest, 'ms')}  max ${fmt(Math.max(...steering.rest), 'ms')}`);
+  console.log(`  the same 3 PATCHes sent straight by one client:                              median ${fmt(direct, 'ms')}  max ${fmt(Math.max(...steering.direct), 'ms')}`);
+  console.log(`  ratio REST / straight: ${(rest / direct).toFixed(2)} (goal: at most 1.5)`);
+  console.log(`  \`trafficshift rollback\` command, Node start-up to exit (waits for RolledBack): median ${fmt(median(steering.cli), 'ms')}  over ${steering.cli.length} runs`);
 }
 
 main().catch((error: unknown) => {

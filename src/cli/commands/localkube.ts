@@ -9,13 +9,15 @@ import { aborted, parsePort } from '../flags';
 export interface LocalkubeFlags {
   port: number;
   kubeconfigOut: string;
+  /** HTTPS with a CA made at start (in the kubeconfig), as clusters serve. */
+  tls?: boolean;
 }
 
 /** Serves until `stop` aborts; resolves to the exit code. */
 export async function runLocalkube(flags: LocalkubeFlags, ctx: CliContext, stop: AbortSignal): Promise<number> {
   let server;
   try {
-    server = await runLocalKube({ port: flags.port, kubeconfigPath: flags.kubeconfigOut });
+    server = await runLocalKube({ port: flags.port, kubeconfigPath: flags.kubeconfigOut, ...(flags.tls ? { tls: true } : {}) });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'EADDRINUSE' ? `port ${flags.port} is already in use (--port)` : error instanceof Error ? error.message : String(error);
@@ -50,6 +52,7 @@ export function localkubeCommand(ctx: CliContext): Command {
     .description('run an in-process Kubernetes API server (with the MigrationPlan and route CRDs) and write a kubeconfig for it')
     .addOption(new Option('--port <port>', 'port to listen on, on 127.0.0.1 (0 picks a free one)').default(0).argParser(parsePort))
     .option('--kubeconfig-out <file>', 'where to write the kubeconfig', 'localkube.kubeconfig')
+    .option('--tls', 'serve HTTPS with a certificate authority made at start, written into the kubeconfig (kubectl then sends its token)')
     .action(async (flags: LocalkubeFlags) => {
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();
