@@ -397,7 +397,7 @@ export class Api {
     }
     errs.push(...labelErrors(obj.metadata.labels));
     if (schema) errs.push(...this.schemaErrors(obj, schema));
-    else errs.push(...builtinValidation(type.kind, obj));
+    else errs.push(...builtinValidation(type.kind, obj, existing));
     if (existing?.metadata.deletionTimestamp) {
       const before = new Set((existing.metadata.finalizers as string[] | undefined) ?? []);
       const added = ((obj.metadata.finalizers as string[] | undefined) ?? []).filter((f) => !before.has(f));

@@ -2,7 +2,7 @@
 // typed fields (MicroTime with exactly six fractional digits, int32, strings in labels), name
 // rules, and the defaults a Service or Namespace gets.
 import { randomInt } from 'node:crypto';
-import { FieldError } from './errors';
+import { FieldError, GoLiteral, goStringSlice } from './errors';
 import { isJsonObject, Json, JsonObject } from './patch';
 
 const RFC3339_MICRO = '2006-01-02T15:04:05.000000Z07:00';
@@ -32,12 +32,23 @@ export function timeError(s: string): string | undefined {
 }
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_SUBDOMAIN_DETAIL = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
+const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+/** path.IsValidPathSegmentName: RBAC names may hold ':' (system:discovery), never '/' or '%'. */
+function pathSegmentErrors(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  return ['/', '%'].filter((c) => name.includes(c)).map((c) => `may not contain '${c}'`);
+}
+
 export function nameErrors(kind: string, name: string): FieldError[] {
   const field = 'metadata.name';
+  if (RBAC_KINDS.has(kind)) return pathSegmentErrors(name).map((detail) => ({ reason: 'FieldValueInvalid', field, value: name, detail }));
   if (kind === 'Namespace') {
     if (name.length > 63) return [{ reason: 'FieldValueInvalid', field, value: name, detail: 'must be no more than 63 characters' }];
     if (!DNS1123_LABEL.test(name)) {
@@ -54,7 +65,7 @@ export function nameErrors(kind: string, name: string): FieldError[] {
   }
   if (name.length > 253) return [{ reason: 'FieldValueInvalid', field, value: name, detail: 'must be no more than 253 characters' }];
   if (!DNS1123_SUBDOMAIN.test(name)) {
-    return [{ reason: 'FieldValueInvalid', field, value: name, detail: "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')" }];
+    return [{ reason: 'FieldValueInvalid', field, value: name, detail: DNS1123_SUBDOMAIN_DETAIL }];
   }
   return [];
 }
@@ -77,8 +88,10 @@ export function labelErrors(labels: Json | undefined): FieldError[] {
 }
 
 /** Kind-specific validation after defaulting (the handful of rules clients trip over). */
-export function builtinValidation(kind: string, obj: JsonObject): FieldError[] {
+export function builtinValidation(kind: string, obj: JsonObject, existing?: JsonObject): FieldError[] {
   const spec = isJsonObject(obj.spec) ? obj.spec : {};
+  if (kind === 'Role' || kind === 'ClusterRole') return policyRuleErrors(obj.rules, kind === 'Role');
+  if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') return bindingErrors(kind, obj, existing);
   if (kind === 'Service') {
     const type = spec.type ?? 'ClusterIP';
     const ports = Array.isArray(spec.ports) ? spec.ports : [];
@@ -109,6 +122,76 @@ export function builtinValidation(kind: string, obj: JsonObject): FieldError[] {
     return errs;
   }
   return [];
+}
+
+function strings(value: Json | undefined): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** ValidatePolicyRule for each rule (rbac validation.go). */
+function policyRuleErrors(rules: Json | undefined, namespaced: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  (Array.isArray(rules) ? rules : []).forEach((r, i) => {
+    const rule = isJsonObject(r) ? r : {};
+    const at = `rules[${i}]`;
+    if (strings(rule.verbs).length === 0) errs.push({ reason: 'FieldValueRequired', field: `${at}.verbs`, detail: 'verbs must contain at least one value' });
+    const urls = strings(rule.nonResourceURLs);
+    if (urls.length > 0) {
+      if (namespaced) errs.push({ reason: 'FieldValueInvalid', field: `${at}.nonResourceURLs`, value: goStringSlice(urls), detail: 'namespaced rules cannot apply to non-resource URLs' });
+      if (strings(rule.apiGroups).length > 0 || strings(rule.resources).length > 0 || strings(rule.resourceNames).length > 0) {
+        errs.push({ reason: 'FieldValueInvalid', field: `${at}.nonResourceURLs`, value: goStringSlice(urls), detail: 'rules cannot apply to both regular resources and non-resource URLs' });
+      }
+      return;
+    }
+    if (strings(rule.apiGroups).length === 0) errs.push({ reason: 'FieldValueRequired', field: `${at}.apiGroups`, detail: 'resource rules must supply at least one api group' });
+    if (strings(rule.resources).length === 0) errs.push({ reason: 'FieldValueRequired', field: `${at}.resources`, detail: 'resource rules must supply at least one resource' });
+  });
+  return errs;
+}
+
+function roleRefLiteral(ref: JsonObject): GoLiteral {
+  return new GoLiteral(`rbac.RoleRef{APIGroup:${JSON.stringify(String(ref.apiGroup ?? ''))}, Kind:${JSON.stringify(String(ref.kind ?? ''))}, Name:${JSON.stringify(String(ref.name ?? ''))}}`);
+}
+
+/** ValidateRoleBinding / ValidateClusterRoleBinding, and the roleRef that an update may not change. */
+function bindingErrors(kind: string, obj: JsonObject, existing: JsonObject | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  const ref = isJsonObject(obj.roleRef) ? obj.roleRef : {};
+  if (ref.apiGroup !== RBAC_GROUP) errs.push({ reason: 'FieldValueNotSupported', field: 'roleRef.apiGroup', value: String(ref.apiGroup ?? ''), detail: `supported values: "${RBAC_GROUP}"` });
+  const kinds = kind === 'RoleBinding' ? ['Role', 'ClusterRole'] : ['ClusterRole'];
+  if (!kinds.includes(String(ref.kind ?? ''))) {
+    errs.push({ reason: 'FieldValueNotSupported', field: 'roleRef.kind', value: String(ref.kind ?? ''), detail: `supported values: ${kinds.map((k) => JSON.stringify(k)).join(', ')}` });
+  }
+  const refName = String(ref.name ?? '');
+  if (!refName) errs.push({ reason: 'FieldValueRequired', field: 'roleRef.name' });
+  else errs.push(...pathSegmentErrors(refName).map((detail): FieldError => ({ reason: 'FieldValueInvalid', field: 'roleRef.name', value: refName, detail })));
+  (Array.isArray(obj.subjects) ? obj.subjects : []).forEach((sub, i) => {
+    const subject = isJsonObject(sub) ? sub : {};
+    const at = `subjects[${i}]`;
+    const name = String(subject.name ?? '');
+    const apiGroup = String(subject.apiGroup ?? '');
+    if (!name) errs.push({ reason: 'FieldValueRequired', field: `${at}.name` });
+    switch (subject.kind) {
+      case 'ServiceAccount':
+        if (name && !DNS1123_SUBDOMAIN.test(name)) {
+          errs.push({ reason: 'FieldValueInvalid', field: `${at}.name`, value: name, detail: DNS1123_SUBDOMAIN_DETAIL });
+        }
+        if (apiGroup) errs.push({ reason: 'FieldValueNotSupported', field: `${at}.apiGroup`, value: apiGroup, detail: 'supported values: ""' });
+        if (kind === 'ClusterRoleBinding' && !subject.namespace) errs.push({ reason: 'FieldValueRequired', field: `${at}.namespace` });
+        break;
+      case 'User':
+      case 'Group':
+        if (apiGroup !== RBAC_GROUP) errs.push({ reason: 'FieldValueNotSupported', field: `${at}.apiGroup`, value: apiGroup, detail: `supported values: "${RBAC_GROUP}"` });
+        break;
+      default:
+        errs.push({ reason: 'FieldValueNotSupported', field: `${at}.kind`, value: String(subject.kind ?? ''), detail: 'supported values: "ServiceAccount", "User", "Group"' });
+    }
+  });
+  const before = existing && isJsonObject(existing.roleRef) ? existing.roleRef : undefined;
+  if (before && (before.apiGroup !== ref.apiGroup || before.kind !== ref.kind || before.name !== ref.name)) {
+    errs.push({ reason: 'FieldValueInvalid', field: 'roleRef', value: roleRefLiteral(ref), detail: 'cannot change roleRef' });
+  }
+  return errs;
 }
 
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -183,4 +266,12 @@ export function applyBuiltinDefaults(kind: string, obj: JsonObject, existing: Js
     }
   }
   if (kind === 'Ingress' && !isJsonObject(obj.status)) obj.status = { loadBalancer: {} };
+  if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
+    // SetDefaults_RoleBinding and SetDefaults_Subject: a roleRef, a User and a Group are RBAC's
+    // (a ServiceAccount stays in the core group, written as no apiGroup at all).
+    if (isJsonObject(obj.roleRef) && !obj.roleRef.apiGroup) obj.roleRef.apiGroup = RBAC_GROUP;
+    for (const subject of Array.isArray(obj.subjects) ? obj.subjects : []) {
+      if (isJsonObject(subject) && !subject.apiGroup && (subject.kind === 'User' || subject.kind === 'Group')) subject.apiGroup = RBAC_GROUP;
+    }
+  }
 }

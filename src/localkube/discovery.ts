@@ -109,6 +109,10 @@ export function apiResourceList(registry: TypeRegistry, group: string, version: 
     if (t.statusSubresource) {
       resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
     }
+    for (const sub of t.subresources ?? []) {
+      // A subresource of another kind names its group and version (serviceaccounts/token is an authentication.k8s.io/v1 TokenRequest).
+      resources.push({ name: `${t.plural}/${sub.name}`, singularName: '', namespaced: t.namespaced, group: sub.group, version: sub.version, kind: sub.kind, verbs: sub.verbs });
+    }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
 }

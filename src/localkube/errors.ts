@@ -156,8 +156,19 @@ const REASON_TEXT: Record<FieldError['reason'], string> = {
   FieldValueDuplicate: 'Duplicate value',
 };
 
+/** A value printed as Go's %#v prints it (a slice or struct in a field error), given verbatim. */
+export class GoLiteral {
+  constructor(readonly text: string) {}
+}
+
+/** Go's `[]string{"a", "b"}`. */
+export function goStringSlice(values: string[]): GoLiteral {
+  return new GoLiteral(`[]string{${values.map((v) => JSON.stringify(v)).join(', ')}}`);
+}
+
 /** Go's field.Error prints strings quoted, numbers bare, nil as null. */
 export function renderValue(value: unknown): string {
+  if (value instanceof GoLiteral) return value.text;
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

@@ -44,6 +44,14 @@ const ingressBackend = s('IngressBackend', {
   resource: s('TypedLocalObjectReference', { apiGroup: 'string', kind: 'string', name: 'string' }),
 });
 
+const policyRule = s('PolicyRule', { verbs: list('string'), apiGroups: list('string'), resources: list('string'), resourceNames: list('string'), nonResourceURLs: list('string') });
+const subject = s('Subject', { kind: 'string', apiGroup: 'string', name: 'string', namespace: 'string' });
+const roleRef = s('RoleRef', { apiGroup: 'string', kind: 'string', name: 'string' });
+const resourceAttributes = s('ResourceAttributes', {
+  namespace: 'string', verb: 'string', group: 'string', version: 'string', resource: 'string', subresource: 'string', name: 'string', fieldSelector: 'any', labelSelector: 'any',
+});
+const nonResourceAttributes = s('NonResourceAttributes', { path: 'string', verb: 'string' });
+
 export const GO_TYPES: Record<string, Struct> = {
   Namespace: top('Namespace', {
     spec: s('NamespaceSpec', { finalizers: list('string') }),
@@ -89,13 +97,32 @@ export const GO_TYPES: Record<string, Struct> = {
   CustomResourceDefinition: top('CustomResourceDefinition', { spec: 'any', status: 'any' }),
   TokenReview: top('TokenReview', { spec: s('TokenReviewSpec', { token: 'string', audiences: list('string') }), status: 'any' }),
   SubjectAccessReview: top('SubjectAccessReview', {
-    spec: s('SubjectAccessReviewSpec', {
-      resourceAttributes: s('ResourceAttributes', { namespace: 'string', verb: 'string', group: 'string', version: 'string', resource: 'string', subresource: 'string', name: 'string', fieldSelector: 'any', labelSelector: 'any' }),
-      nonResourceAttributes: s('NonResourceAttributes', { path: 'string', verb: 'string' }),
-      user: 'string', groups: list('string'), extra: 'any', uid: 'string',
-    }),
+    spec: s('SubjectAccessReviewSpec', { resourceAttributes, nonResourceAttributes, user: 'string', groups: list('string'), extra: 'any', uid: 'string' }),
     status: 'any',
   }),
+  SelfSubjectAccessReview: top('SelfSubjectAccessReview', {
+    spec: s('SelfSubjectAccessReviewSpec', { resourceAttributes, nonResourceAttributes }),
+    status: 'any',
+  }),
+  SelfSubjectRulesReview: top('SelfSubjectRulesReview', { spec: s('SelfSubjectRulesReviewSpec', { namespace: 'string' }), status: 'any' }),
+  SelfSubjectReview: top('SelfSubjectReview', { status: 'any' }),
+  ServiceAccount: top('ServiceAccount', {
+    secrets: list(objectReference('ObjectReference')),
+    imagePullSecrets: list(s('LocalObjectReference', { name: 'string' })),
+    automountServiceAccountToken: 'bool',
+  }),
+  TokenRequest: top('TokenRequest', {
+    spec: s('TokenRequestSpec', {
+      audiences: list('string'),
+      expirationSeconds: 'int64',
+      boundObjectRef: s('BoundObjectReference', { kind: 'string', apiVersion: 'string', name: 'string', uid: 'string' }),
+    }),
+    status: s('TokenRequestStatus', { token: 'string', expirationTimestamp: 'time' }),
+  }),
+  Role: top('Role', { rules: list(policyRule) }),
+  ClusterRole: top('ClusterRole', { rules: list(policyRule), aggregationRule: s('AggregationRule', { clusterRoleSelectors: 'any' }) }),
+  RoleBinding: top('RoleBinding', { subjects: list(subject), roleRef }),
+  ClusterRoleBinding: top('ClusterRoleBinding', { subjects: list(subject), roleRef }),
 };
 
 /** A body that does not decode into the Go type: the server answers 400 with this text. */

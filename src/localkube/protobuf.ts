@@ -1,7 +1,8 @@
 // Just enough of the Kubernetes protobuf encoding to read the bodies kubectl's imperative
-// `create namespace|configmap|secret` commands send (client-go uses protobuf for built-in
-// types). The envelope is "k8s\0" + runtime.Unknown{typeMeta, raw}; `raw` is the object's
-// generated.proto message. Field numbers are from k8s.io/api/core/v1/generated.proto.
+// commands send (`create namespace|configmap|secret|serviceaccount|token|role|...`, `auth
+// can-i`: client-go uses protobuf for built-in types). The envelope is "k8s\0" +
+// runtime.Unknown{typeMeta, raw}; `raw` is the object's generated.proto message. Field numbers
+// are from k8s.io/api/{core,rbac,authentication,authorization}/v1/generated.proto.
 import { errors } from './errors';
 import { JsonObject, Json } from './patch';
 
@@ -59,6 +60,7 @@ type Decoder = (f: Field) => Json;
 const str: Decoder = (f) => (f.bytes ?? Buffer.alloc(0)).toString('utf8');
 const b64: Decoder = (f) => (f.bytes ?? Buffer.alloc(0)).toString('base64');
 const bool: Decoder = (f) => (f.varint ?? 0n) !== 0n;
+const int: Decoder = (f) => Number(f.varint ?? 0n);
 
 interface Spec {
   [number: number]: { name: string; decode: Decoder; repeated?: boolean; map?: Decoder };
@@ -99,6 +101,38 @@ const OBJECT_META: Spec = {
   14: { name: 'finalizers', decode: str, repeated: true },
 };
 
+const OBJECT_REFERENCE: Spec = {
+  1: { name: 'kind', decode: str }, 2: { name: 'namespace', decode: str }, 3: { name: 'name', decode: str }, 4: { name: 'uid', decode: str },
+  5: { name: 'apiVersion', decode: str }, 6: { name: 'resourceVersion', decode: str }, 7: { name: 'fieldPath', decode: str },
+};
+
+// k8s.io/api/rbac/v1/generated.proto
+const POLICY_RULE: Spec = {
+  1: { name: 'verbs', decode: str, repeated: true },
+  2: { name: 'apiGroups', decode: str, repeated: true },
+  3: { name: 'resources', decode: str, repeated: true },
+  4: { name: 'resourceNames', decode: str, repeated: true },
+  5: { name: 'nonResourceURLs', decode: str, repeated: true },
+};
+const SUBJECT: Spec = { 1: { name: 'kind', decode: str }, 2: { name: 'apiGroup', decode: str }, 3: { name: 'name', decode: str }, 4: { name: 'namespace', decode: str } };
+const ROLE_REF: Spec = { 1: { name: 'apiGroup', decode: str }, 2: { name: 'kind', decode: str }, 3: { name: 'name', decode: str } };
+const LABEL_SELECTOR: Spec = {
+  1: { name: 'matchLabels', decode: str, map: str },
+  2: { name: 'matchExpressions', decode: sub({ 1: { name: 'key', decode: str }, 2: { name: 'operator', decode: str }, 3: { name: 'values', decode: str, repeated: true } }), repeated: true },
+};
+const BINDING: Spec = {
+  1: { name: 'metadata', decode: sub(OBJECT_META) },
+  2: { name: 'subjects', decode: sub(SUBJECT), repeated: true },
+  3: { name: 'roleRef', decode: sub(ROLE_REF) },
+};
+
+// k8s.io/api/authorization/v1/generated.proto
+const RESOURCE_ATTRIBUTES: Spec = {
+  1: { name: 'namespace', decode: str }, 2: { name: 'verb', decode: str }, 3: { name: 'group', decode: str }, 4: { name: 'version', decode: str },
+  5: { name: 'resource', decode: str }, 6: { name: 'subresource', decode: str }, 7: { name: 'name', decode: str },
+};
+const NON_RESOURCE_ATTRIBUTES: Spec = { 1: { name: 'path', decode: str }, 2: { name: 'verb', decode: str } };
+
 const KINDS: Record<string, Spec> = {
   Namespace: { 1: { name: 'metadata', decode: sub(OBJECT_META) }, 2: { name: 'spec', decode: sub({ 1: { name: 'finalizers', decode: str, repeated: true } }) } },
   ConfigMap: {
@@ -114,6 +148,39 @@ const KINDS: Record<string, Spec> = {
     4: { name: 'stringData', decode: str, map: str },
     5: { name: 'immutable', decode: bool },
   },
+  // kubectl create serviceaccount|token|role|rolebinding|clusterrole|clusterrolebinding and
+  // kubectl auth can-i|whoami send these.
+  ServiceAccount: {
+    1: { name: 'metadata', decode: sub(OBJECT_META) },
+    2: { name: 'secrets', decode: sub(OBJECT_REFERENCE), repeated: true },
+    3: { name: 'imagePullSecrets', decode: sub({ 1: { name: 'name', decode: str } }), repeated: true },
+    4: { name: 'automountServiceAccountToken', decode: bool },
+  },
+  TokenRequest: {
+    1: { name: 'metadata', decode: sub(OBJECT_META) },
+    2: {
+      name: 'spec',
+      decode: sub({
+        1: { name: 'audiences', decode: str, repeated: true },
+        3: { name: 'boundObjectRef', decode: sub({ 1: { name: 'kind', decode: str }, 2: { name: 'apiVersion', decode: str }, 3: { name: 'name', decode: str }, 4: { name: 'uid', decode: str } }) },
+        4: { name: 'expirationSeconds', decode: int },
+      }),
+    },
+  },
+  Role: { 1: { name: 'metadata', decode: sub(OBJECT_META) }, 2: { name: 'rules', decode: sub(POLICY_RULE), repeated: true } },
+  ClusterRole: {
+    1: { name: 'metadata', decode: sub(OBJECT_META) },
+    2: { name: 'rules', decode: sub(POLICY_RULE), repeated: true },
+    3: { name: 'aggregationRule', decode: sub({ 1: { name: 'clusterRoleSelectors', decode: sub(LABEL_SELECTOR), repeated: true } }) },
+  },
+  RoleBinding: BINDING,
+  ClusterRoleBinding: BINDING,
+  SelfSubjectAccessReview: {
+    1: { name: 'metadata', decode: sub(OBJECT_META) },
+    2: { name: 'spec', decode: sub({ 1: { name: 'resourceAttributes', decode: sub(RESOURCE_ATTRIBUTES) }, 2: { name: 'nonResourceAttributes', decode: sub(NON_RESOURCE_ATTRIBUTES) } }) },
+  },
+  SelfSubjectRulesReview: { 1: { name: 'metadata', decode: sub(OBJECT_META) }, 2: { name: 'spec', decode: sub({ 1: { name: 'namespace', decode: str } }) } },
+  SelfSubjectReview: { 1: { name: 'metadata', decode: sub(OBJECT_META) } },
 };
 
 /** Decodes a protobuf body of a supported kind to its JSON form; 415 for anything else. */

@@ -50,6 +50,16 @@ export interface ResourceType {
   fieldLabels: readonly string[];
   /** Create-only virtual resources (reviews): never stored. */
   virtual?: boolean;
+  /** Subresources other than status, each of its own kind (serviceaccounts/token: TokenRequest). */
+  subresources?: Subresource[];
+}
+
+export interface Subresource {
+  name: string;
+  group: string;
+  version: string;
+  kind: string;
+  verbs: string[];
 }
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -71,7 +81,7 @@ function get(obj: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
-/** Age-like text for a timestamp, as kubectl's event printer shows "Last Seen". */
+/** Age-like text for a timestamp, as kubectl's event printer shows "Last Seen" (and the binding printers their Age). */
 function sinceCell(value: unknown): string {
   const t = typeof value === 'string' ? Date.parse(value) : NaN;
   return Number.isNaN(t) ? '<unknown>' : humanDuration(Date.now() - t);
@@ -81,6 +91,29 @@ function joinOrNone(values: unknown[]): string {
   const strings = values.filter((v) => v !== undefined && v !== null && v !== '').map(String);
   return strings.length ? strings.join(',') : '<none>';
 }
+
+/** rbac.SubjectsStrings: users, groups and service accounts (namespace/name) of a binding. */
+function subjectsOf(o: Record<string, unknown>, kind: string): string {
+  const subjects = (get(o, 'subjects') as Array<Record<string, unknown>> | undefined) ?? [];
+  return subjects
+    .filter((s) => s.kind === kind)
+    .map((s) => (kind === 'ServiceAccount' ? `${String(s.namespace ?? '')}/${String(s.name ?? '')}` : String(s.name ?? '')))
+    .join(', ');
+}
+
+/** The printer of RoleBindings and ClusterRoleBindings: Age comes before the wide columns. */
+function bindingColumns(): BuiltinColumn[] {
+  return [
+    { name: 'Name', type: 'string', format: 'name', cell: (o) => get(o, 'metadata.name') },
+    { name: 'Role', type: 'string', cell: (o) => `${String(get(o, 'roleRef.kind') ?? '')}/${String(get(o, 'roleRef.name') ?? '')}` },
+    { name: 'Age', type: 'string', cell: (o) => sinceCell(get(o, 'metadata.creationTimestamp')) },
+    { name: 'Users', type: 'string', priority: 1, cell: (o) => subjectsOf(o, 'User') },
+    { name: 'Groups', type: 'string', priority: 1, cell: (o) => subjectsOf(o, 'Group') },
+    { name: 'ServiceAccounts', type: 'string', priority: 1, cell: (o) => subjectsOf(o, 'ServiceAccount') },
+  ];
+}
+
+const RBAC_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 function builtin(partial: Omit<ResourceType, 'listKind' | 'categories' | 'verbs' | 'statusSubresource' | 'tracksGeneration' | 'fieldLabels' | 'shortNames'> & Partial<ResourceType>): ResourceType {
   return {
@@ -152,6 +185,13 @@ export function builtinResources(): ResourceType[] {
       ],
     }),
     builtin({
+      group: '', versions: ['v1'], plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true,
+      shortNames: ['sa'],
+      // The real printer declares a string column and fills it with the count.
+      columns: [{ name: 'Secrets', type: 'string', cell: (o) => ((o.secrets as unknown[] | undefined) ?? []).length }],
+      subresources: [{ name: 'token', group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }],
+    }),
+    builtin({
       group: 'networking.k8s.io', versions: ['v1'], plural: 'ingresses', singular: 'ingress', kind: 'Ingress', namespaced: true,
       shortNames: ['ing'], statusSubresource: true, tracksGeneration: true,
       columns: [
@@ -172,12 +212,42 @@ export function builtinResources(): ResourceType[] {
       columns: [{ name: 'Created At', type: 'date', cell: (o) => get(o, 'metadata.creationTimestamp') }],
     }),
     builtin({
+      group: 'rbac.authorization.k8s.io', versions: ['v1'], plural: 'clusterrolebindings', singular: 'clusterrolebinding',
+      kind: 'ClusterRoleBinding', namespaced: false, verbs: RBAC_VERBS, columnsComplete: true, columns: bindingColumns(),
+    }),
+    builtin({
+      group: 'rbac.authorization.k8s.io', versions: ['v1'], plural: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole',
+      namespaced: false, verbs: RBAC_VERBS,
+      columns: [{ name: 'Created At', type: 'date', cell: (o) => get(o, 'metadata.creationTimestamp') }],
+    }),
+    builtin({
+      group: 'rbac.authorization.k8s.io', versions: ['v1'], plural: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding',
+      namespaced: true, verbs: RBAC_VERBS, columnsComplete: true, columns: bindingColumns(),
+    }),
+    builtin({
+      group: 'rbac.authorization.k8s.io', versions: ['v1'], plural: 'roles', singular: 'role', kind: 'Role', namespaced: true,
+      verbs: RBAC_VERBS,
+      columns: [{ name: 'Created At', type: 'date', cell: (o) => get(o, 'metadata.creationTimestamp') }],
+    }),
+    builtin({
+      group: 'authentication.k8s.io', versions: ['v1'], plural: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview',
+      namespaced: false, verbs: ['create'], virtual: true,
+    }),
+    builtin({
       group: 'authentication.k8s.io', versions: ['v1'], plural: 'tokenreviews', singular: 'tokenreview', kind: 'TokenReview',
       namespaced: false, verbs: ['create'], virtual: true,
     }),
     builtin({
       group: 'authorization.k8s.io', versions: ['v1'], plural: 'subjectaccessreviews', singular: 'subjectaccessreview',
       kind: 'SubjectAccessReview', namespaced: false, verbs: ['create'], virtual: true,
+    }),
+    builtin({
+      group: 'authorization.k8s.io', versions: ['v1'], plural: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview',
+      kind: 'SelfSubjectRulesReview', namespaced: false, verbs: ['create'], virtual: true,
+    }),
+    builtin({
+      group: 'authorization.k8s.io', versions: ['v1'], plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview',
+      kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'], virtual: true,
     }),
   ];
 }

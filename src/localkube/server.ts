@@ -1,25 +1,33 @@
-// LocalKube: an in-process Kubernetes API server over plain HTTP on loopback. Clients reach it
-// exactly as they reach a real cluster (client-node with a kubeconfig, kubectl), so what works
-// here must work there. See README-like notes in index.ts for what is left out.
+// LocalKube: an in-process Kubernetes API server on loopback, over plain HTTP or (tls: true)
+// HTTPS with a CA of its own. Clients reach it exactly as they reach a real cluster (client-node
+// with a kubeconfig, kubectl), so what works here must work there. See README-like notes in
+// index.ts for what is left out.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo, Socket } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
 import * as yaml from 'js-yaml';
 import { Api, checkPatchType, FieldValidation, groupResource, Target } from './api';
-import { allowAll, AllowRule, Authenticator, Authorizer, forbidden, RequestAttributes, rulesAuthorizer, UserInfo } from './auth';
+import {
+  allowAll, AllowRule, API_AUDIENCES, Authenticator, Authorizer, BoundObject, DecidingAuthorizer, forbidden, impersonate, ImpersonationHeaders,
+  requestAttributes, RequestAttributes, rulesAuthorizer, ServiceAccountTokens, UserInfo,
+} from './auth';
 import { defaultCrdFiles, readCrdFile, resourceTypeFromCrd, validateCrd } from './crd';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, TypeRegistry, versionInfo } from './discovery';
-import { errors, StatusError } from './errors';
+import { errors, FieldError, StatusError } from './errors';
 import { Faults, FaultResponse } from './faults';
+import { decodeGo, DecodeError, GO_TYPES } from './gotypes';
 import { kubeconfigYaml } from './kubeconfig';
 import { openApiDocument } from './openapi';
 import { decodeProtobuf, PROTOBUF } from './protobuf';
 import { isJsonObject, JsonObject } from './patch';
+import { bootstrapPolicy, rbacAuthorizer, rbacRulesFor, RBAC_GROUP, RulesReview } from './rbac';
 import { apiVersionOf, builtinResources, resourceKey, ResourceType } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import { HistoryExpired, KubeObject, Store, StoredEvent } from './store';
 import { IncludeObject, toTable } from './table';
+import { DEFAULT_SERVING_HOSTS, generateServingCertificates, ServingCertificates } from './tls';
 
 export interface LocalKubeOptions {
   /** Loopback by default. */
@@ -35,12 +43,29 @@ export interface LocalKubeOptions {
   /** More bearer tokens and the users they authenticate as. */
   tokens?: Record<string, { username: string; uid?: string; groups?: string[] }>;
   /**
+   * Serve HTTPS with a CA and a serving certificate (127.0.0.1, ::1, localhost and the
+   * kubernetes.default names) generated at the first start and kept across restarts, as a real
+   * server keeps its PKI. `url` is then https://, the kubeconfig carries the CA, and `caPem`
+   * gives it to other clients. Default false: plain HTTP.
+   */
+  tls?: boolean;
+  /**
    * Requests without credentials run as system:anonymous (groups system:unauthenticated), as
    * with kube-apiserver's --anonymous-auth=true. Default true: kubectl sends no token to an
-   * http:// server. With false they get 401. A wrong token is always 401.
+   * http:// server. With false they get 401 (over TLS kubectl sends its token, so it works
+   * without). A wrong token is always 401.
    */
   anonymous?: boolean;
-  /** Decides every request (and SubjectAccessReviews). Takes precedence over `rules`. Default: allow all. */
+  /**
+   * 'RBAC': every request, non-resource paths included, is decided from the Role, ClusterRole,
+   * RoleBinding and ClusterRoleBinding objects in the store (system:masters always allowed), as
+   * kube-apiserver's --authorization-mode=RBAC; the bootstrap ClusterRoles (cluster-admin,
+   * system:discovery, system:basic-user, system:public-info-viewer) and their bindings exist
+   * from the start. Cannot be combined with `authorize` or `rules`. Unset: `authorize`, else
+   * `rules`, else allow everything; these decide resource requests only.
+   */
+  authorization?: 'AlwaysAllow' | 'RBAC';
+  /** Decides every resource request (and SubjectAccessReviews). Takes precedence over `rules`. Default: allow all. */
   authorize?: Authorizer;
   /** RBAC-like allow rules; system:masters is always allowed. Used when `authorize` is absent. */
   rules?: AllowRule[];
@@ -66,6 +91,13 @@ export interface RequestRecord {
   resource?: string;
 }
 
+/** alwaysAllowAuthorizer.RulesFor: every verb on everything. */
+const ALL_RULES: RulesReview = {
+  resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+  nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+  incomplete: false,
+};
+
 const ADMIN: UserInfo = { username: 'localkube-admin', groups: ['system:masters', 'system:authenticated'] };
 const MAX_BODY = 3 * 1024 * 1024;
 
@@ -90,7 +122,13 @@ export class LocalKube {
   private api?: Api;
   private registry = new TypeRegistry();
   private authenticator?: Authenticator;
-  private authorizer: Authorizer = allowAll;
+  private authorizer: DecidingAuthorizer = decideWith(allowAll);
+  /** RBAC decides non-resource requests (/api, /version...) too; the legacy authorizers never saw them. */
+  private authorizesNonResource = false;
+  /** What SelfSubjectRulesReviews answer. The AlwaysAllow authorizer lists everything; a custom one cannot say. */
+  private rulesFor: (user: UserInfo, namespace: string) => RulesReview = () => ALL_RULES;
+  private serviceAccountTokens?: ServiceAccountTokens;
+  private certificates?: ServingCertificates;
   private adminToken = '';
   private baseUrl = '';
   private readonly pendingCrds: unknown[] = [];
@@ -106,6 +144,13 @@ export class LocalKube {
 
   get token(): string {
     return this.adminToken;
+  }
+
+  /** The PEM of the CA that signed the serving certificate (tls: true), for clients to trust. */
+  get caPem(): string {
+    if (!this.options.tls) throw new Error('LocalKube serves plain HTTP: construct it with { tls: true } for a CA');
+    if (!this.certificates) throw new Error('LocalKube is not started: call start() first');
+    return this.certificates.caPem;
   }
 
   async start(): Promise<void> {
@@ -128,8 +173,19 @@ export class LocalKube {
     for (const [token, user] of Object.entries(this.options.tokens ?? {})) {
       tokens.set(token, { username: user.username, groups: [...(user.groups ?? []), 'system:authenticated'], ...(user.uid ? { uid: user.uid } : {}) });
     }
-    this.authenticator = new Authenticator(tokens, this.options.anonymous ?? true);
-    this.authorizer = this.options.authorize ?? (this.options.rules ? rulesAuthorizer(this.options.rules) : allowAll);
+    this.serviceAccountTokens = new ServiceAccountTokens((resource, namespace, name) => {
+      const uid = store.get(resourceKey('', resource), namespace, name)?.metadata.uid;
+      return typeof uid === 'string' ? uid : undefined;
+    }, now);
+    this.authenticator = new Authenticator(tokens, this.options.anonymous ?? true, this.serviceAccountTokens);
+    const rbac = this.options.authorization === 'RBAC';
+    if (this.options.authorization !== undefined && (this.options.authorize || this.options.rules)) {
+      throw new Error(`LocalKube: authorization: '${this.options.authorization}' cannot be combined with authorize or rules`);
+    }
+    this.authorizer = rbac ? rbacAuthorizer(store) : decideWith(this.options.authorize ?? (this.options.rules ? rulesAuthorizer(this.options.rules) : allowAll));
+    this.authorizesNonResource = rbac;
+    const everything = !rbac && !this.options.authorize && !this.options.rules;
+    this.rulesFor = rbac ? (user, namespace) => rbacRulesFor(store, user, namespace) : () => (everything ? ALL_RULES : { resourceRules: [], nonResourceRules: [], incomplete: true });
 
     const nsType = this.registry.find('', 'v1', 'namespaces') as ResourceType;
     for (const name of this.options.namespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -138,13 +194,27 @@ export class LocalKube {
     const files = this.options.crdFiles ?? defaultCrdFiles();
     for (const file of files) for (const crd of readCrdFile(file)) this.registerCrd(crd);
     for (const crd of [...(this.options.crds ?? []), ...this.pendingCrds.splice(0)]) this.registerCrd(crd);
+    if (rbac) {
+      const policy = bootstrapPolicy();
+      for (const [plural, objects] of [['clusterroles', policy.clusterRoles], ['clusterrolebindings', policy.clusterRoleBindings]] as const) {
+        const type = this.registry.find(RBAC_GROUP, 'v1', plural) as ResourceType;
+        for (const obj of objects) api.create({ type, version: 'v1', namespace: '', name: '', subresource: '' }, obj, { dryRun: false, fieldValidation: 'Strict' });
+      }
+    }
 
-    const server = http.createServer((req, res) => {
+    const host = this.options.host ?? '127.0.0.1';
+    if (this.options.tls && !this.certificates) {
+      this.certificates = await generateServingCertificates(isIP(host) && !DEFAULT_SERVING_HOSTS.includes(host) ? [...DEFAULT_SERVING_HOSTS, host] : DEFAULT_SERVING_HOSTS);
+    }
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       this.handle(req, res).catch((e: unknown) => {
         if (!res.headersSent) this.sendError(res, errors.internal(String(e)));
         else res.destroy();
       });
-    });
+    };
+    const certificates = this.certificates;
+    // Both kinds of server emit 'connection' with the raw TCP socket, which stop() destroys.
+    const server = this.options.tls && certificates ? https.createServer({ key: certificates.keyPem, cert: certificates.certPem }, handler) : http.createServer(handler);
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.setNoDelay(true);
@@ -153,14 +223,14 @@ export class LocalKube {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+      server.listen(this.options.port ?? 0, host, () => {
         server.off('error', reject);
         resolve();
       });
     });
     const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    this.baseUrl = `http://${host}:${address.port}`;
+    const bound = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.baseUrl = `${this.options.tls ? 'https' : 'http'}://${bound}:${address.port}`;
   }
 
   /** Closes every watch and connection, then the listener. */
@@ -175,12 +245,16 @@ export class LocalKube {
     this.baseUrl = '';
   }
 
-  kubeconfigYaml(namespace = 'default'): string {
-    return kubeconfigYaml(this.url, this.adminToken, namespace);
+  /** A kubeconfig for this server: the admin's token unless another (a ServiceAccount's) is given. */
+  kubeconfigYaml(namespace = 'default', token = this.adminToken): string {
+    return kubeconfigYaml(this.url, token, namespace, {
+      ...(this.options.tls ? { caPem: this.caPem } : {}),
+      ...(token === this.adminToken ? {} : { user: 'localkube-user' }),
+    });
   }
 
-  writeKubeconfig(file: string, namespace = 'default'): void {
-    fs.writeFileSync(file, this.kubeconfigYaml(namespace), { mode: 0o600 });
+  writeKubeconfig(file: string, namespace = 'default', token = this.adminToken): void {
+    fs.writeFileSync(file, this.kubeconfigYaml(namespace, token), { mode: 0o600 });
   }
 
   /**
@@ -275,13 +349,20 @@ export class LocalKube {
     const segments = url.pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
     const method = req.method ?? 'GET';
     try {
+      const user = impersonate((this.authenticator as Authenticator).authenticate(req.headers.authorization), impersonationHeaders(req), this.authorizer);
+      // Authorization comes before routing, as in kube-apiserver's handler chain: a user who may
+      // not ask gets 403 even for a resource that does not exist.
+      const info = requestAttributes(segments, method, url.searchParams, url.pathname);
+      if (info.path === undefined || this.authorizesNonResource) {
+        const decision = this.authorizer(user, info);
+        if (!decision.allowed) throw forbidden(user, info, decision.reason);
+      }
       if (['version', 'healthz', 'livez', 'readyz'].includes(segments[0] ?? '') && method === 'GET') {
         if (segments[0] === 'version') return this.sendJson(res, 200, versionInfo());
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('ok');
         return;
       }
-      const user = (this.authenticator as Authenticator).authenticate(req.headers.authorization);
       const route = this.route(segments, method, url.searchParams);
       if (route.kind === 'document') {
         if (method !== 'GET') throw errors.methodNotAllowed();
@@ -301,8 +382,7 @@ export class LocalKube {
         const proceed = await this.applyFault(fault, req, res, groupResource(target.type), target.name);
         if (!proceed) return;
       }
-      if (!this.authorizer(user, attrs)) throw forbidden(user, attrs);
-      await this.dispatch(req, res, url.searchParams, target, verb);
+      await this.dispatch(req, res, url.searchParams, target, verb, user);
     } catch (e) {
       if (e instanceof StatusError) return this.sendError(res, e);
       throw e;
@@ -338,7 +418,7 @@ export class LocalKube {
     let version: string;
     let tail: string[];
     if (root === 'api') {
-      if (rest.length === 0) return { kind: 'document', body: apiVersions(this.baseUrl.replace(/^http:\/\//, '')) };
+      if (rest.length === 0) return { kind: 'document', body: apiVersions(this.baseUrl.replace(/^https?:\/\//, '')) };
       if (rest[0] !== 'v1') throw errors.pathNotFound();
       group = '';
       version = 'v1';
@@ -381,13 +461,19 @@ export class LocalKube {
     const type = this.registry.find(group, version, plural);
     if (!type) throw errors.pathNotFound();
     if (namespace && !type.namespaced) throw errors.pathNotFound();
-    if (subresource && !(subresource === 'status' && type.statusSubresource)) throw errors.pathNotFound();
+    const extra = type.subresources?.find((sub) => sub.name === subresource);
+    if (subresource && !(subresource === 'status' && type.statusSubresource) && !extra) throw errors.pathNotFound();
     const target: Target = { type, version, namespace, name, subresource };
     const watch = query.get('watch') === 'true' || query.get('watch') === '1';
     let verb: string;
     if (name && !subresource && method === 'GET' && watch) {
       // The old single-object watch (GET {name}?watch=true): a watch filtered to that name.
       verb = 'watch';
+    } else if (name && extra) {
+      const verbs: Record<string, string> = { POST: 'create', GET: 'get', PUT: 'update', PATCH: 'patch' };
+      verb = verbs[method] ?? '';
+      if (!extra.verbs.includes(verb)) throw errors.methodNotAllowed();
+      return { kind: 'resource', target, verb };
     } else if (name) {
       const verbs: Record<string, string> = subresource
         ? { GET: 'get', PUT: 'update', PATCH: 'patch' }
@@ -405,7 +491,7 @@ export class LocalKube {
     return { kind: 'resource', target, verb };
   }
 
-  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, t: Target, verb: string): Promise<void> {
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, t: Target, verb: string, user: UserInfo): Promise<void> {
     const api = this.api as Api;
     const negotiated = negotiate(req.headers.accept);
     const format: Format = negotiated.kind === 'table' ? { kind: 'table', include: includeObjectOf(query) } : negotiated;
@@ -429,7 +515,8 @@ export class LocalKube {
         return this.serveWatch(req, res, t, query, format);
       case 'create': {
         const body = await readBody(req);
-        if (t.type.virtual) return this.sendJson(res, 201, this.review(t.type, parseBody(req, body)));
+        if (t.type.virtual) return this.sendJson(res, 201, this.review(t.type, parseBody(req, body), user));
+        if (t.subresource === 'token') return this.tokenRequest(res, t, parseBody(req, body), fieldValidation);
         const result = api.create(t, parseBody(req, body), { dryRun, fieldValidation });
         return this.sendObject(res, result.code, t, result.object, format, result.warnings);
       }
@@ -465,32 +552,119 @@ export class LocalKube {
     return (this.options.now ?? (() => new Date()))().getTime();
   }
 
-  private review(type: ResourceType, body: unknown): JsonObject {
+  private review(type: ResourceType, body: unknown, requester: UserInfo): JsonObject {
     const spec = isJsonObject(body) && isJsonObject(body.spec) ? body.spec : {};
     const apiVersion = apiVersionOf(type.group, type.versions[0] ?? 'v1');
+    const answer = (status: JsonObject, withSpec = true): JsonObject => ({ kind: type.kind, apiVersion, metadata: { creationTimestamp: null }, ...(withSpec ? { spec } : {}), status });
     if (type.kind === 'TokenReview') {
-      const user = typeof spec.token === 'string' ? (this.authenticator as Authenticator).userFor(spec.token) : undefined;
-      const status: JsonObject = user
-        ? { authenticated: true, user: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups } }
-        : { authenticated: false, user: {}, error: 'invalid bearer token' };
-      if (Array.isArray(spec.audiences)) status.audiences = spec.audiences;
-      return { kind: 'TokenReview', apiVersion, metadata: { creationTimestamp: null }, spec, status };
+      if (typeof spec.token !== 'string' || spec.token === '') throw errors.badRequest('token is required for TokenReview in authentication.k8s.io');
+      const audiences = Array.isArray(spec.audiences) && spec.audiences.length > 0 ? spec.audiences.map(String) : API_AUDIENCES;
+      const result = (this.authenticator as Authenticator).review(spec.token, audiences);
+      // authenticated and audiences are omitempty: a failed review has neither.
+      return answer('user' in result ? { authenticated: true, user: userInfoJson(result.user), audiences: result.audiences } : { user: {}, error: result.error });
     }
-    const username = typeof spec.user === 'string' ? spec.user : '';
-    const groups = Array.isArray(spec.groups) ? spec.groups.map(String) : [];
-    if (!username && groups.length === 0) {
-      throw new StatusError(422, 'Invalid', 'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified', {
-        group: 'authorization.k8s.io', kind: 'SubjectAccessReview', causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: "": at least one of user or group must be specified', field: 'spec.user' }],
-      });
+    if (type.kind === 'SelfSubjectReview') return answer({ userInfo: userInfoJson(requester) }, false);
+    if (type.kind === 'SelfSubjectRulesReview') {
+      const namespace = typeof spec.namespace === 'string' ? spec.namespace : '';
+      if (!namespace) throw errors.badRequest('no namespace on request');
+      return answer(this.rulesFor(requester, namespace) as unknown as JsonObject);
     }
-    const subject: UserInfo = { username, groups };
     const ra = isJsonObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
     const na = isJsonObject(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
+    let subject = requester;
+    if (type.kind === 'SubjectAccessReview') {
+      const username = typeof spec.user === 'string' ? spec.user : '';
+      const groups = Array.isArray(spec.groups) ? spec.groups.map(String) : [];
+      if (!username && groups.length === 0) {
+        throw errors.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [{ reason: 'FieldValueInvalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' }]);
+      }
+      subject = { username, groups, ...(typeof spec.uid === 'string' && spec.uid ? { uid: spec.uid } : {}) };
+    } else if (!ra === !na) {
+      throw errors.invalid(type.kind, type.group, '', [{ reason: 'FieldValueInvalid', field: 'spec.resourceAttributes', value: null, detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+    }
     const attrs: RequestAttributes = ra
       ? { verb: String(ra.verb ?? ''), group: String(ra.group ?? ''), resource: String(ra.resource ?? ''), subresource: String(ra.subresource ?? ''), namespace: String(ra.namespace ?? ''), name: String(ra.name ?? '') }
-      : { verb: String(na?.verb ?? ''), group: '', resource: '', subresource: '', namespace: '', name: String(na?.path ?? '') };
-    const allowed = this.authorizer(subject, attrs);
-    return { kind: 'SubjectAccessReview', apiVersion, metadata: { creationTimestamp: null }, spec, status: allowed ? { allowed: true } : { allowed: false } };
+      : { verb: String(na?.verb ?? ''), group: '', resource: '', subresource: '', namespace: '', name: '', path: String(na?.path ?? '') };
+    const decision = this.authorizer(subject, attrs);
+    // denied and reason are omitempty, as in SubjectAccessReviewStatus.
+    return answer({ allowed: decision.allowed, ...(decision.denied ? { denied: true } : {}), ...(decision.reason ? { reason: decision.reason } : {}) });
+  }
+
+  /**
+   * POST serviceaccounts/NAME/token: a TokenRequest answered as kube-apiserver's TokenREST does
+   * (name and namespace checks, 404 for a missing ServiceAccount, then defaults and validation,
+   * the token and its expiry in status).
+   */
+  private tokenRequest(res: http.ServerResponse, t: Target, body: unknown, fieldValidation: FieldValidation): void {
+    const store = this.requireStore();
+    const kind = 'TokenRequest';
+    const group = 'authentication.k8s.io';
+    const apiVersion = `${group}/v1`;
+    const cannot = (why: string): StatusError => errors.badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: ${why}`);
+    if (!isJsonObject(body)) throw errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
+    const request = structuredClone(body);
+    if (request.kind !== undefined && request.kind !== kind) throw cannot(`no kind "${String(request.kind)}" is registered for version "${String(request.apiVersion ?? apiVersion)}" in scheme`);
+    let unknown: string[];
+    try {
+      unknown = decodeGo(request, GO_TYPES[kind] as NonNullable<(typeof GO_TYPES)[string]>);
+    } catch (e) {
+      if (e instanceof DecodeError) throw cannot(e.message);
+      throw e;
+    }
+    if (unknown.length > 0 && fieldValidation === 'Strict') throw cannot(`strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+    if (unknown.length > 0 && fieldValidation === 'Warn') res.setHeader('Warning', unknown.map((u) => `299 - ${JSON.stringify(`unknown field "${u}"`)}`));
+    const meta = isJsonObject(request.metadata) ? request.metadata : {};
+    if (meta.name && meta.name !== t.name) {
+      throw errors.invalid(kind, group, t.name, [{ reason: 'FieldValueInvalid', field: 'metadata.name', value: meta.name, detail: 'must match the service account name if specified' }]);
+    }
+    if (meta.namespace && meta.namespace !== t.namespace) {
+      throw errors.invalid(kind, group, t.name, [{ reason: 'FieldValueInvalid', field: 'metadata.namespace', value: meta.namespace, detail: 'must match the service account namespace if specified' }]);
+    }
+    const account = store.get(resourceKey('', 'serviceaccounts'), t.namespace, t.name);
+    if (!account) throw errors.notFound({ group: '', resource: 'serviceaccounts' }, t.name);
+    const spec = isJsonObject(request.spec) ? request.spec : {};
+    const audiences = Array.isArray(spec.audiences) && spec.audiences.length > 0 ? spec.audiences.map(String) : API_AUDIENCES;
+    // SetDefaults_TokenRequestSpec: an hour.
+    const expirationSeconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
+    const invalid: FieldError[] = [];
+    if (expirationSeconds < 600) invalid.push({ reason: 'FieldValueInvalid', field: 'spec.expirationSeconds', value: expirationSeconds, detail: 'may not specify a duration less than 10 minutes' });
+    if (expirationSeconds > 2 ** 32) invalid.push({ reason: 'FieldValueInvalid', field: 'spec.expirationSeconds', value: expirationSeconds, detail: 'may not specify a duration larger than 2^32 seconds' });
+    if (invalid.length > 0) throw errors.invalid(kind, group, '', invalid);
+    const boundRef = isJsonObject(spec.boundObjectRef) ? spec.boundObjectRef : undefined;
+    const bound = boundRef ? this.boundObject(boundRef, t.namespace) : undefined;
+    const now = new Date(this.now());
+    const token = (this.serviceAccountTokens as ServiceAccountTokens).issue(
+      { namespace: t.namespace, name: t.name, uid: String(account.metadata.uid) }, audiences, expirationSeconds, now, bound,
+    );
+    const seconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const issuedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    this.sendJson(res, 201, {
+      kind,
+      apiVersion,
+      metadata: { ...meta, name: t.name, namespace: t.namespace, creationTimestamp: seconds(issuedAt) },
+      spec: { audiences, expirationSeconds, boundObjectRef: boundRef ?? null },
+      status: { token, expirationTimestamp: seconds(new Date(issuedAt.getTime() + expirationSeconds * 1000)) },
+    });
+  }
+
+  /** A TokenRequest's boundObjectRef. No Pods are served here, so a Pod is never found. */
+  private boundObject(ref: JsonObject, namespace: string): BoundObject {
+    const name = String(ref.name ?? '');
+    const apiVersion = String(ref.apiVersion ?? '');
+    const kind = String(ref.kind ?? '');
+    const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '';
+    if (group === '' && kind === 'Pod') throw errors.notFound({ group: '', resource: 'pods' }, name);
+    if (group !== '' || kind !== 'Secret') {
+      const version = apiVersion.includes('/') ? apiVersion.slice(apiVersion.lastIndexOf('/') + 1) : apiVersion;
+      throw errors.badRequest(`cannot bind token to object of type ${group}/${version}, Kind=${kind}`);
+    }
+    const secret = this.requireStore().get(resourceKey('', 'secrets'), namespace, name);
+    if (!secret) throw errors.notFound({ group: '', resource: 'secrets' }, name);
+    const uid = String(secret.metadata.uid);
+    if (typeof ref.uid === 'string' && ref.uid !== '' && ref.uid !== uid) {
+      throw errors.conflict({ group: '', resource: 'Secret' }, name, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    }
+    return { kind: 'Secret', name, uid };
   }
 
   private serveWatch(req: http.IncomingMessage, res: http.ServerResponse, t: Target, query: URLSearchParams, format: Format): void {
@@ -595,6 +769,21 @@ export class LocalKube {
     }
     this.sendJson(res, e.code, e.toStatus());
   }
+}
+
+function impersonationHeaders(req: http.IncomingMessage): ImpersonationHeaders {
+  // headersDistinct: several Impersonate-Group headers are several groups, not one joined by ", ".
+  return Object.fromEntries(Object.entries(req.headersDistinct).filter(([name]) => name.startsWith('impersonate-')));
+}
+
+/** A legacy yes/no authorizer as a deciding one: no reasons, never an explicit deny. */
+function decideWith(authorize: Authorizer): DecidingAuthorizer {
+  return (user, attrs) => ({ allowed: authorize(user, attrs) });
+}
+
+/** authentication/v1 UserInfo: uid and extra are omitempty. */
+function userInfoJson(user: UserInfo): JsonObject {
+  return { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) };
 }
 
 function partial(obj: KubeObject): JsonObject {

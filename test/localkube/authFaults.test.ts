@@ -41,12 +41,16 @@ describe('authentication and authorization', () => {
     expect(body.message).toBe('migrationplans.trafficshift.io "x" is forbidden: User "bob" cannot patch resource "migrationplans" in API group "trafficshift.io" in the namespace "shop"');
   });
 
-  it('answers TokenReviews from the token map', async () => {
+  it('answers TokenReviews from the token map, for the API server audience', async () => {
     const review = await raw(h.server, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'bob-token' } });
     expect(review.status).toBe(201);
-    expect(review.json.status).toStrictEqual({ authenticated: true, user: { username: 'bob', groups: ['sre', 'system:authenticated'] } });
+    expect(review.json.status).toStrictEqual({ authenticated: true, user: { username: 'bob', groups: ['sre', 'system:authenticated'] }, audiences: ['https://kubernetes.default.svc.cluster.local'] });
+    // authenticated is omitempty: a failed review does not carry it.
     const unknown = await raw(h.server, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { spec: { token: 'nope' } });
-    expect((unknown.json.status as Record<string, unknown>).authenticated).toBe(false);
+    expect(unknown.json.status).toStrictEqual({ user: {}, error: 'invalid bearer token' });
+    const empty = await raw(h.server, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { spec: {} });
+    expect(empty.status).toBe(400);
+    expect(empty.json.message).toBe('token is required for TokenReview in authentication.k8s.io');
   });
 
   it('answers SubjectAccessReviews with the same rules', async () => {

@@ -1,9 +1,11 @@
 // Pure parts of localkube: patches, selectors, time parsing, pruning, printing helpers.
+import { requestAttributes } from '../../src/localkube/auth';
 import { microTimeError } from '../../src/localkube/builtins';
 import { applyJsonPatch, decodeJsonPatch, Json, JsonPatchApplyError, mergePatch, strategicMergePatch } from '../../src/localkube/patch';
 import { applyDefaults, isDateTime, prune, validateValue } from '../../src/localkube/schema';
 import { parseFieldSelector, parseLabelSelector } from '../../src/localkube/selectors';
 import { evaluateJsonPath, humanDuration } from '../../src/localkube/table';
+import { PolicyRule, ruleAllows } from '../../src/localkube/rbac';
 import { HistoryExpired, Store } from '../../src/localkube/store';
 
 describe('JSON patch (RFC 6902)', () => {
@@ -161,5 +163,59 @@ describe('watch history window', () => {
     store.compact();
     expect(() => store.eventsSince('g/plans', Number(a.metadata.resourceVersion))).toThrow(HistoryExpired);
     expect(store.eventsSince('g/plans', store.currentRevision())).toStrictEqual([]);
+  });
+});
+
+describe('request attributes (kube-apiserver RequestInfo)', () => {
+  const info = (method: string, url: string) => {
+    const u = new URL(url, 'http://x');
+    return requestAttributes(u.pathname.split('/').filter(Boolean), method, u.searchParams, u.pathname);
+  };
+  it.each([
+    ['GET', '/api/v1/namespaces/shop/services', { verb: 'list', group: '', resource: 'services', namespace: 'shop', name: '' }],
+    ['GET', '/api/v1/namespaces/shop/services?watch=1', { verb: 'watch', resource: 'services' }],
+    ['GET', '/api/v1/namespaces/shop/services?fieldSelector=metadata.name%3Dweb', { verb: 'list', name: 'web' }],
+    ['GET', '/api/v1/namespaces/shop/services/web?watch=true', { verb: 'get', name: 'web' }],
+    ['DELETE', '/api/v1/namespaces/shop/services', { verb: 'deletecollection' }],
+    ['GET', '/api/v1/namespaces/shop', { verb: 'get', resource: 'namespaces', namespace: 'shop', name: 'shop' }],
+    ['PUT', '/api/v1/namespaces/shop/finalize', { verb: 'update', resource: 'namespaces', name: 'shop', subresource: 'finalize' }],
+    ['POST', '/api/v1/namespaces/shop/serviceaccounts/sa/token', { verb: 'create', resource: 'serviceaccounts', name: 'sa', subresource: 'token' }],
+    ['PATCH', '/apis/trafficshift.io/v1alpha1/namespaces/shop/migrationplans/x/status', { verb: 'patch', group: 'trafficshift.io', subresource: 'status' }],
+    ['GET', '/apis/trafficshift.io/v1alpha1/migrationplans', { verb: 'list', namespace: '', resource: 'migrationplans' }],
+  ])('%s %s is a resource request', (method, url, expected) => {
+    const attrs = info(method, url);
+    expect(attrs.path).toBeUndefined();
+    expect(attrs).toMatchObject(expected);
+  });
+  it.each(['/api', '/api/v1', '/apis', '/apis/trafficshift.io', '/apis/trafficshift.io/v1alpha1', '/openapi/v3/api/v1', '/version', '/healthz'])('GET %s is a non-resource request', (path) => {
+    expect(info('GET', path)).toMatchObject({ verb: 'get', path, resource: '' });
+  });
+});
+
+describe('RBAC rule matching (rbac.RuleAllows)', () => {
+  const attrs = { verb: 'get', group: 'trafficshift.io', resource: 'migrationplans', subresource: '', namespace: 'shop', name: 'x' };
+  const rule = (r: PolicyRule): PolicyRule => ({ verbs: ['get'], apiGroups: ['trafficshift.io'], resources: ['migrationplans'], ...r });
+  it.each<[string, PolicyRule, Partial<typeof attrs> & { path?: string }, boolean]>([
+    ['exact', rule({}), {}, true],
+    ['another verb', rule({}), { verb: 'patch' }, false],
+    ['verb *', rule({ verbs: ['*'] }), { verb: 'deletecollection' }, true],
+    ['another group', rule({}), { group: 'x.io' }, false],
+    ['group *', rule({ apiGroups: ['*'] }), { group: 'x.io' }, true],
+    ['core group is ""', rule({ apiGroups: [''], resources: ['services'] }), { group: '', resource: 'services' }, true],
+    ['resource * covers subresources', rule({ resources: ['*'] }), { subresource: 'status' }, true],
+    ['plain resource does not cover its subresource', rule({}), { subresource: 'status' }, false],
+    ['resource/subresource', rule({ resources: ['migrationplans/status'] }), { subresource: 'status' }, true],
+    ['resource/subresource does not cover the resource', rule({ resources: ['migrationplans/status'] }), {}, false],
+    ['*/subresource', rule({ resources: ['*/status'] }), { subresource: 'status' }, true],
+    ['*/subresource is not another subresource', rule({ resources: ['*/status'] }), { subresource: 'scale' }, false],
+    ['resourceNames match', rule({ resourceNames: ['x'] }), {}, true],
+    ['resourceNames miss', rule({ resourceNames: ['y'] }), {}, false],
+    ['resourceNames never match a nameless request', rule({ resourceNames: ['x'] }), { name: '', verb: 'get' }, false],
+    ['non-resource exact', { verbs: ['get'], nonResourceURLs: ['/healthz'] }, { path: '/healthz' }, true],
+    ['non-resource prefix *', { verbs: ['get'], nonResourceURLs: ['/apis/*'] }, { path: '/apis/trafficshift.io' }, true],
+    ['non-resource without * is exact', { verbs: ['get'], nonResourceURLs: ['/apis'] }, { path: '/apis/x' }, false],
+    ['resource rule never matches a path', rule({ resources: ['*'], apiGroups: ['*'], verbs: ['*'] }), { path: '/healthz' }, false],
+  ])('%s', (_name, r, override, allowed) => {
+    expect(ruleAllows({ ...attrs, ...override }, r)).toBe(allowed);
   });
 });
