@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { Kube, KubeError, loadKubeConfig } from '../../src/kube';
+import { LocalKube } from '../../src/localkube';
 import { generateServingCertificates } from '../../src/localkube/tls';
 import { failure, Harness, kubeAs, kubectl, kubectlFound, startHarness } from './support';
 
@@ -34,6 +35,20 @@ describe('LocalKube over TLS', () => {
     const cluster = config.clusters[0]?.cluster ?? {};
     expect(cluster['insecure-skip-tls-verify']).toBeUndefined();
     expect(Buffer.from(String(cluster['certificate-authority-data']), 'base64').toString()).toBe(h.server.caPem);
+  });
+
+  it('the certificate names localhost and the kubernetes.default names, and no other host', async () => {
+    const port = Number(new URL(h.server.url).port);
+    const get = (servername: string) => new Promise<number>((resolve, reject) => {
+      const req = https.get({ host: '127.0.0.1', port, path: '/version', servername, ca: h.server.caPem, agent: false, headers: { authorization: `Bearer ${h.server.token}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+    });
+    expect(await get('localhost')).toBe(200);
+    expect(await get('kubernetes.default.svc')).toBe(200);
+    await expect(get('example.com')).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
   });
 
   it('the project Kube client verifies the server with the kubeconfig CA and sends its token', async () => {
@@ -110,6 +125,23 @@ describe('LocalKube over TLS', () => {
     const { code, body } = await failure(h.core.readNamespace({ name: 'nowhere' }));
     expect(code).toBe(404);
     expect(body).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'namespaces "nowhere" not found' });
+  });
+});
+
+describe('restart', () => {
+  it('keeps the CA and serving certificate, as a restarted kube-apiserver keeps its PKI', async () => {
+    const server = new LocalKube({ tls: true, namespaces: ['default'] });
+    await server.start();
+    try {
+      const ca = server.caPem;
+      await server.stop();
+      await server.start();
+      expect(server.caPem).toBe(ca);
+      const answer = await fetchWithCa(ca, `${server.url}/api/v1/namespaces/default`, { authorization: `Bearer ${server.token}` });
+      expect(answer.status).toBe(200);
+    } finally {
+      await server.stop();
+    }
   });
 });
 
