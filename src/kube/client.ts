@@ -117,10 +117,14 @@ export class Kube {
     return { items: parsed.data.items ?? [], resourceVersion: parsed.data.metadata?.resourceVersion ?? '' };
   }
 
-  /** verb create. `ref.name` is ignored: the body's metadata.name names the object. */
-  async create(ref: ResourceRef, body: KubeObject): Promise<KubeObject> {
+  /** verb create. `ref.name` is ignored: the body's metadata.name names the object. With a
+   * subresource it is a create on that subresource of the named object (e.g. a TokenRequest:
+   * `serviceaccounts/token`). */
+  async create(ref: ResourceRef, body: KubeObject, options: { subresource?: string } = {}): Promise<KubeObject> {
+    const target = options.subresource === undefined ? collection(ref) : requireName(ref, 'create');
     return this.object(
-      await this.request(HttpMethod.POST, collection(ref), {
+      await this.request(HttpMethod.POST, target, {
+        subresource: options.subresource,
         body: { contentType: 'application/json', json: body },
         query: { fieldManager: this.fieldManager },
       }),

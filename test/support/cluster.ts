@@ -101,14 +101,21 @@ export async function extraNamespace(cluster: TestCluster, label: string): Promi
   return { ...shared, namespace, ...(cluster.local ? { local: cluster.local } : {}), close: () => deleteNamespace(cluster.kube, namespace) };
 }
 
-export async function startCluster(label: string): Promise<TestCluster> {
+/** How the in-process server serves; a real cluster is used as it is. */
+export interface ClusterOptions {
+  /** HTTPS with a CA of its own, RBAC from Role and RoleBinding objects, no anonymous requests:
+   * what a real cluster does, for the files that test who may do what. */
+  secured?: boolean;
+}
+
+export async function startCluster(label: string, options: ClusterOptions = {}): Promise<TestCluster> {
   let local: LocalKube | undefined;
   let kubeconfigPath: string;
   let tmpDir: string | undefined;
   if (E2E_KUBECONFIG) {
     kubeconfigPath = E2E_KUBECONFIG;
   } else {
-    local = new LocalKube();
+    local = new LocalKube(options.secured ? { tls: true, authorization: 'RBAC', anonymous: false } : {});
     await local.start();
     tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trafficshift-e2e-'));
     kubeconfigPath = path.join(tmpDir, 'kubeconfig');

@@ -2,7 +2,7 @@
 // namespace of its own, a webhook check server, the built controller process, and the targets
 // the file makes (their weight recorders stop at the end). Read the fields inside tests and hooks:
 // they are set in beforeAll.
-import { startCluster, type TestCluster } from './cluster';
+import { startCluster, type ClusterOptions, type TestCluster } from './cluster';
 import { CheckServer } from './checkServer';
 import { startControllerProcess, type ControllerProcess, type ControllerProcessOptions } from './controllerProcess';
 import { makeTarget } from './plans';
@@ -19,7 +19,7 @@ export interface E2eRun {
   target(provider: Target['provider'], base: string): Promise<{ target: Target; recorder: WeightRecorder }>;
 }
 
-export function useE2eRun(label: string, options: ControllerProcessOptions = {}): E2eRun {
+export function useE2eRun(label: string, options: ControllerProcessOptions & { cluster?: ClusterOptions } = {}): E2eRun {
   const recorders: WeightRecorder[] = [];
   const state: { cluster?: TestCluster; checks?: CheckServer; checkUrl?: string; controller?: ControllerProcess } = {};
   const need = <T>(value: T | undefined, what: string): T => {
@@ -28,7 +28,7 @@ export function useE2eRun(label: string, options: ControllerProcessOptions = {})
   };
 
   beforeAll(async () => {
-    state.cluster = await startCluster(label);
+    state.cluster = await startCluster(label, options.cluster);
     state.checks = new CheckServer();
     state.checkUrl = await state.checks.start();
     state.controller = await startControllerProcess(state.cluster, options);
