@@ -6,8 +6,10 @@ import type { Express } from 'express';
 import type { Logger } from 'winston';
 import { alertRoutes } from './api/alerts';
 import { createApp, type RouteFactory } from './api/app';
+import { kubernetesAuth, noAuth, type ApiAuth, type AuthMode } from './api/auth';
 import { TrafficshiftMetrics } from './api/metrics';
 import { feedPlanMetrics } from './api/planMetrics';
+import { planRoutes } from './api/plans';
 import { packageVersion } from './api/version';
 import { createAnalysisRunner, type OutboundPolicy } from './checks';
 import { Controller, controllerKube, kubeSecretReader, type LeaderElectionOptions } from './controller/controller';
@@ -21,6 +23,9 @@ export interface ProcessSettings {
   concurrency: number;
   resyncMs: number;
   log: Logger;
+  /** Who may call the REST API: `kubernetes` (TokenReview + SubjectAccessReview, the default) or
+   * `none` (a laptop; every request is logged as a warning). */
+  auth?: AuthMode;
 }
 
 export interface ControllerProcessParts {
@@ -28,6 +33,8 @@ export interface ControllerProcessParts {
   kube: Kube;
   metrics: TrafficshiftMetrics;
   controller: Controller;
+  /** Who may call /api/v1. */
+  auth: ApiAuth;
   /** Probes, /metrics and the REST API. */
   app: Express;
   /** /readyz follows this: true once the plan cache has synced, false again while stopping. */
@@ -35,7 +42,7 @@ export interface ControllerProcessParts {
 }
 
 /** The REST routes the process serves under /api/v1. */
-export const API_ROUTES: ReadonlyArray<RouteFactory> = [alertRoutes];
+export const API_ROUTES: ReadonlyArray<RouteFactory> = [planRoutes, alertRoutes];
 
 export function composeControllerProcess(kubeConfig: KubeConfig, settings: ProcessSettings): ControllerProcessParts {
   const { log, outbound } = settings;
@@ -56,8 +63,11 @@ export function composeControllerProcess(kubeConfig: KubeConfig, settings: Proce
   // The plan metrics read the controller's plan cache at each scrape: one watch of plans per process.
   feedPlanMetrics(metrics, () => controller.cachedPlans());
   let ready = false;
+  // The REST API asks the cluster who the caller is and what they may do, through the
+  // controller's own client (its RBAC includes tokenreviews and subjectaccessreviews create).
+  const auth = settings.auth === 'none' ? noAuth(log) : kubernetesAuth(kube, { log });
   const app = createApp(
-    { controller, kube, registry: metrics.registry, ready: () => ready, log, ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}) },
+    { controller, kube, auth, registry: metrics.registry, ready: () => ready, log, version, ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}) },
     API_ROUTES,
   );
   return {
@@ -65,6 +75,7 @@ export function composeControllerProcess(kubeConfig: KubeConfig, settings: Proce
     kube,
     metrics,
     controller,
+    auth,
     app,
     setReady(value) {
       ready = value;

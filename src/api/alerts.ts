@@ -1,15 +1,17 @@
 // POST /api/v1/alerts: Alertmanager's webhook. A firing alert whose labels carry a plan's
 // rollback.alertmanager.matchLabels rolls that plan back at once, through the same rollback
 // annotation a person would set. The receipt time is noted first, so the recovery time the
-// plan reports starts at the alert, not at the reconcile.
-import { Router } from 'express';
+// plan reports starts at the alert, not at the reconcile. The caller needs a bearer token (the
+// authenticate middleware), and each plan is rolled back only if the caller may patch it.
 import { z } from 'zod';
-import { formatPath } from '../plan/validate';
 import { MigrationPlanStatus, Rollback, type Phase } from '../plan/schema';
 import { AlertmanagerPayload, matchAlerts, type PlanMatcher } from '../steering/alerts';
 import { requestRollback } from '../steering/requests';
 import type { AppDeps } from './app';
+import { callerOf } from './auth';
 import { HttpError } from './errors';
+import { authOf, operation, routeFactory } from './routes';
+import { AlertsResult } from './schemas';
 
 /** Phases an alert has nothing left to do in: already rolling back, rolled back, or done. */
 const SETTLED: ReadonlySet<Phase> = new Set(['RollingBack', 'RolledBack', 'Succeeded']);
@@ -41,31 +43,48 @@ function alertablePlans(deps: AppDeps): PlanMatcher[] {
   return plans;
 }
 
-export function alertRoutes(deps: AppDeps): Router {
-  const router = Router();
-  const now = deps.now ?? Date.now;
-  router.post('/alerts', async (req, res) => {
-    const receivedAt = now();
-    const parsed = AlertmanagerPayload.safeParse(req.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue ? formatPath(issue.path) || '(body)' : '(body)';
-      throw new HttpError(400, `not an Alertmanager webhook payload: ${field}: ${issue?.message ?? 'invalid'}`, { field });
-    }
+const alerts = operation({
+  spec: {
+    method: 'post',
+    path: '/alerts',
+    operationId: 'postAlerts',
+    summary: 'Alertmanager webhook: a firing alert rolls back the plans it matches',
+    description:
+      'Alertmanager\'s webhook payload (version 4). A firing alert whose labels carry every one of a plan\'s spec.rollback.alertmanager.matchLabels rolls that plan back at once. ' +
+      'Needs a bearer token (Alertmanager\'s http_config.authorization with a ServiceAccount token file); a matched plan is rolled back only when the caller may patch it, and reported in `skipped` otherwise.',
+    tags: ['alerts'],
+    body: AlertmanagerPayload,
+    responses: {
+      200: { description: 'The plans rolled back, and those skipped because the caller may not patch them.', schema: AlertsResult },
+    },
+  },
+  async handle(deps, { body, res }) {
+    const receivedAt = (deps.now ?? Date.now)();
     // An empty cache would match nothing and answer 200, and Alertmanager does not resend an
     // alert it delivered; a 503 makes it retry once the cache has synced.
-    if (!deps.ready()) throw new HttpError(503, 'the plan cache has not synced yet; retry later');
-    const matches = matchAlerts(parsed.data, alertablePlans(deps));
+    if (!deps.ready()) throw new HttpError(503, 'the plan cache has not synced yet; retry later', { reason: 'ServiceUnavailable' });
+    const matches = matchAlerts(body, alertablePlans(deps));
+    // Every permission is asked before anything is written: when one cannot be checked (503),
+    // Alertmanager sends the batch again and nothing was half done.
+    const auth = authOf(deps);
+    const caller = callerOf(res);
+    const permitted = await Promise.all(matches.map((m) => auth.allowed(caller, { verb: 'patch', namespace: m.namespace, name: m.name })));
+    const skipped = matches.filter((_m, i) => !permitted[i]).map((m) => ({ namespace: m.namespace, name: m.name, reason: 'Forbidden' as const }));
+    for (const s of skipped) deps.log?.warn('alert matches a plan its sender may not patch: not rolled back', { plan: s.name, namespace: s.namespace, user: caller?.username });
     const rolledBack = await Promise.all(
-      matches.map(async (m) => {
-        const plan = { namespace: m.namespace, name: m.name };
-        const { value } = await requestRollback(deps.kube, plan, m.reason, new Date(receivedAt), (v) => deps.controller.noteRequest(plan, 'rollback', v, receivedAt));
-        deps.controller.enqueue(plan, { urgent: true });
-        deps.log?.warn('alert rolls back plan', { plan: m.name, namespace: m.namespace, reason: value });
-        return { namespace: m.namespace, name: m.name, reason: value };
-      }),
+      matches
+        .filter((_m, i) => permitted[i])
+        .map(async (m) => {
+          const plan = { namespace: m.namespace, name: m.name };
+          const { value } = await requestRollback(deps.kube, plan, m.reason, new Date(receivedAt), (v) => deps.controller.noteRequest(plan, 'rollback', v, receivedAt));
+          deps.controller.enqueue(plan, { urgent: true });
+          deps.log?.warn('alert rolls back plan', { plan: m.name, namespace: m.namespace, reason: value });
+          return { namespace: m.namespace, name: m.name, reason: value };
+        }),
     );
-    res.json({ rolledBack, alerts: parsed.data.alerts.length });
-  });
-  return router;
-}
+    return { status: 200, body: { rolledBack, skipped, alerts: body.alerts.length } };
+  },
+});
+
+/** POST /alerts. */
+export const alertRoutes = routeFactory([alerts]);

@@ -1,19 +1,25 @@
 // The controller's HTTP face: probes, /metrics, and (under /api/v1) the REST steering API.
-import express, { type Express, type Router } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { Controller } from '../controller/controller';
 import type { Kube } from '../kube';
-import { errorHandler, notFound } from './errors';
+import type { ApiAuth } from './auth';
+import { errorHandler, HttpError, notFound } from './errors';
+import { openApiDocument, OPENAPI_PATH, type DocumentInfo } from './openapi';
+import type { RouteSpec } from './routes';
 
 /** What REST routes may ask of the running controller. Routes read plans from its cache
- * (`cachedPlans`), never by listing them from the API server per request. */
-export type SteeringController = Pick<Controller, 'enqueue' | 'noteRequest' | 'isLeader' | 'cachedPlans'>;
+ * (`cachedPlans`, `planFeed`), never by listing them from the API server per request. */
+export type SteeringController = Pick<Controller, 'enqueue' | 'noteRequest' | 'isLeader' | 'cachedPlans' | 'planFeed'>;
 
 export interface AppDeps {
   controller: SteeringController;
   /** The controller's own client: routes act with its service account (after authorizing the caller). */
   kube: Kube;
+  /** Who may call /api/v1 (TokenReview + SubjectAccessReview, or --auth=none). The composition
+   * root always sets it; absent, nothing is checked, as with --auth=none. */
+  auth?: ApiAuth;
   /** The namespace the controller watches; all when absent. */
   namespace?: string;
   now?: () => number;
@@ -21,13 +27,31 @@ export interface AppDeps {
   /** True once the controller's plan cache has synced; /readyz answers 503 until then. */
   ready: () => boolean;
   log?: Logger;
+  /** The version the OpenAPI document carries. */
+  version?: string;
 }
 
-/** Builds routes from the app's dependencies; each is mounted under /api/v1. */
-export type RouteFactory = (deps: AppDeps) => Router;
+/** Builds routes from the app's dependencies; each is mounted under /api/v1. `operations`
+ * describes them for /api/v1/openapi.json (routeFactory sets it). */
+export type RouteFactory = ((deps: AppDeps) => Router) & { readonly operations?: readonly RouteSpec[] };
 
 /** Request bodies are small JSON documents (a rollback reason, an Alertmanager batch). */
 const BODY_LIMIT = '1mb';
+
+function hasBody(req: express.Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** A body that is not JSON is a 415 (express.json would leave it unread and the route would see
+ * no body at all). */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  if (req.method !== 'GET' && req.method !== 'HEAD' && hasBody(req) && req.is('application/json') === false) {
+    const type = req.headers['content-type'];
+    throw new HttpError(415, `request body must be application/json${type ? `, not ${type}` : ' (no Content-Type was sent)'}`);
+  }
+  next();
+};
 
 export function createApp(deps: AppDeps, routes: ReadonlyArray<RouteFactory> = []): Express {
   const app = express();
@@ -46,8 +70,21 @@ export function createApp(deps: AppDeps, routes: ReadonlyArray<RouteFactory> = [
     res.set('content-type', deps.registry.contentType).send(text);
   });
 
-  app.use('/api/v1', express.json({ limit: BODY_LIMIT }));
-  for (const build of routes) app.use('/api/v1', build(deps));
+  const api = Router();
+  const info: DocumentInfo = { version: deps.version ?? '0.0.0', authMode: deps.auth?.mode ?? 'none' };
+  let document: unknown;
+  // Served without a token, like /healthz: it describes the API this binary serves (the same
+  // document anyone can generate from the source) and nothing about the cluster or its plans,
+  // and a client needs it before it has a token to call anything else with.
+  api.get(OPENAPI_PATH, (_req, res) => {
+    document ??= openApiDocument(routes.flatMap((r) => r.operations ?? []), info);
+    res.json(document);
+  });
+  if (deps.auth) api.use(deps.auth.authenticate);
+  api.use(requireJsonBody);
+  api.use(express.json({ limit: BODY_LIMIT }));
+  for (const build of routes) api.use(build(deps));
+  app.use('/api/v1', api);
 
   app.use(notFound);
   app.use(errorHandler(deps.log));

@@ -21,7 +21,7 @@ function idleKube(): Kube {
 function deps(overrides: Partial<AppDeps> = {}): AppDeps {
   const metrics = new TrafficshiftMetrics({ version: '9.9.9', processMetrics: false });
   return {
-    controller: { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true, cachedPlans: () => [] },
+    controller: { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true, cachedPlans: () => [], planFeed: () => ({ current: () => undefined, nextChange: () => Promise.resolve() }) },
     kube: idleKube(),
     registry: metrics.registry,
     ready: () => true,
@@ -41,6 +41,21 @@ function postEncoded(app: ReturnType<typeof createApp>, path: string, encoding: 
     .send(body);
 }
 
+/** Routes that fail in the ways a bug does. */
+const leaky = () =>
+  Router()
+    .get('/async-boom', async () => {
+      await Promise.resolve();
+      throw new Error('password hunter2 at /src/api/plans.ts:42');
+    })
+    .get('/secret-boom', () => {
+      throw Object.assign(new Error('hunter2'), { status: 500, expose: true });
+    })
+    .get('/string-boom', () => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      throw 'hunter2';
+    });
+
 /** A route like the steering API's: reads a JSON body, may refuse it. */
 const echo = () =>
   Router()
@@ -52,6 +67,9 @@ const echo = () =>
     })
     .get('/boom', () => {
       throw new Error('a bug');
+    })
+    .get('/param/:x', (req, res) => {
+      res.json({ x: req.params['x'] });
     });
 
 describe('probes', () => {
@@ -94,13 +112,14 @@ describe('errors', () => {
     const res = await request(createApp(deps())).get('/api/v1/nope');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.body).toStrictEqual({ error: 'no route for GET /api/v1/nope' });
+    expect(res.body).toStrictEqual({ error: 'no route for GET /api/v1/nope', reason: 'NotFound' });
   });
 
   it('a body that is not JSON is a 400 that says so', async () => {
     const res = await request(createApp(deps(), [echo])).post('/api/v1/echo').set('content-type', 'application/json').send('{"reason": ');
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/^request body is not valid JSON: /);
+    expect(res.body.reason).toBe('BadRequest');
   });
 
   it('a good JSON body reaches the route', async () => {
@@ -112,13 +131,14 @@ describe('errors', () => {
   it('an HttpError answers with its status, message and details', async () => {
     const res = await request(createApp(deps(), [echo])).post('/api/v1/refuse').send({});
     expect(res.status).toBe(400);
-    expect(res.body).toStrictEqual({ field: 'reason', error: 'spec.reason: must be a string' });
+    expect(res.body).toStrictEqual({ error: 'spec.reason: must be a string', reason: 'BadRequest', field: 'reason' });
   });
 
   it('a body over the limit is a 413', async () => {
     const res = await request(createApp(deps(), [echo])).post('/api/v1/echo').set('content-type', 'application/json').send(`"${'x'.repeat(2 * 1024 * 1024)}"`);
     expect(res.status).toBe(413);
     expect(res.body.error).toMatch(/^request body is too large/);
+    expect(res.body.reason).toBe('RequestEntityTooLarge');
   });
 
   it('a gzip body is decoded before it reaches the route', async () => {
@@ -136,13 +156,13 @@ describe('errors', () => {
     const res = await postEncoded(createApp(deps(), [echo]), '/api/v1/echo', encoding, body);
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.body).toStrictEqual({ error });
+    expect(res.body).toStrictEqual({ error, reason: 'BadRequest' });
   });
 
   it('an unknown content encoding is a JSON 415 naming it', async () => {
     const res = await postEncoded(createApp(deps(), [echo]), '/api/v1/echo', 'compress', Buffer.from('{}'));
     expect(res.status).toBe(415);
-    expect(res.body).toStrictEqual({ error: 'request body has an unsupported content encoding: unsupported content encoding "compress"' });
+    expect(res.body).toStrictEqual({ error: 'request body has an unsupported content encoding: unsupported content encoding "compress"', reason: 'UnsupportedMediaType' });
   });
 
   it('a compressed body over the limit once decompressed is a 413, whatever its size on the wire', async () => {
@@ -150,18 +170,47 @@ describe('errors', () => {
     expect(bomb.length).toBeLessThan(64 * 1024);
     const res = await postEncoded(createApp(deps(), [echo]), '/api/v1/echo', 'gzip', bomb);
     expect(res.status).toBe(413);
-    expect(res.body).toStrictEqual({ error: 'request body is too large: request entity too large' });
+    expect(res.body).toStrictEqual({ error: 'request body is too large: request entity too large', reason: 'RequestEntityTooLarge' });
   });
 
   it('a brotli body over the limit is a 413 too', async () => {
     const res = await postEncoded(createApp(deps(), [echo]), '/api/v1/echo', 'br', brotliCompressSync(`"${'x'.repeat(2 * 1024 * 1024)}"`));
     expect(res.status).toBe(413);
-    expect(res.body).toStrictEqual({ error: 'request body is too large: request entity too large' });
+    expect(res.body).toStrictEqual({ error: 'request body is too large: request entity too large', reason: 'RequestEntityTooLarge' });
   });
 
   it('any other failure is a JSON 500 that leaks nothing', async () => {
     const res = await request(createApp(deps(), [echo])).get('/api/v1/boom');
     expect(res.status).toBe(500);
-    expect(res.body).toStrictEqual({ error: 'internal error; the controller log has the details' });
+    expect(res.body).toStrictEqual({ error: 'internal error; the controller log has the details', reason: 'InternalError' });
+    expect(res.text).not.toContain('a bug');
+    expect(res.text).not.toContain('at ');
+  });
+
+  it('an async failure, an error whose message would leak, and a thrown non-Error are the same 500', async () => {
+    const app = createApp(deps(), [leaky]);
+    for (const path of ['/api/v1/async-boom', '/api/v1/secret-boom', '/api/v1/string-boom']) {
+      const res = await request(app).get(path);
+      expect(res.status).toBe(500);
+      expect(res.body).toStrictEqual({ error: 'internal error; the controller log has the details', reason: 'InternalError' });
+      expect(res.text).not.toMatch(/hunter2|\.ts:\d+|node_modules/);
+    }
+  });
+
+  it('a body that is not JSON is a 415, not a route reading no body', async () => {
+    const res = await request(createApp(deps(), [echo])).post('/api/v1/echo').set('content-type', 'text/plain').send('reason=errors');
+    expect(res.status).toBe(415);
+    expect(res.body).toStrictEqual({ error: 'request body must be application/json, not text/plain', reason: 'UnsupportedMediaType' });
+  });
+
+  it('an empty POST with no Content-Type reaches the route', async () => {
+    const res = await request(createApp(deps(), [echo])).post('/api/v1/echo');
+    expect(res.status).toBe(200);
+  });
+
+  it('a path parameter that does not URL-decode is a 400 in the same shape', async () => {
+    const res = await request(createApp(deps(), [echo])).get('/api/v1/param/%E0%A4%A');
+    expect(res.status).toBe(400);
+    expect(res.body).toStrictEqual({ error: 'the request is malformed (BadRequest)', reason: 'BadRequest' });
   });
 });

@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'winston';
 import { AllowedHosts, InvalidAllowedHost, type OutboundPolicy } from '../../checks';
+import { AUTH_MODES, NO_AUTH_WARNING, type AuthMode } from '../../api/auth';
 import { composeControllerProcess } from '../../compose';
 import { ROUTINE_CONCURRENCY, URGENT_CONCURRENCY, type Controller } from '../../controller/controller';
 import { createLogger, type LogFormat } from '../../controller/logger';
@@ -37,6 +38,8 @@ export interface ControllerFlags {
   resync: number;
   /** Hosts checks and notifications may call; every host when absent. */
   allowedHosts?: AllowedHosts;
+  /** Who may call the REST API: `kubernetes` (TokenReview + SubjectAccessReview) or `none`. */
+  auth?: AuthMode;
 }
 
 export interface ControllerRunDeps {
@@ -160,6 +163,7 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
     concurrency: flags.concurrency,
     resyncMs: flags.resync,
     log,
+    auth: flags.auth ?? 'kubernetes',
   });
   const { kube, controller, version } = parts;
   const server = http.createServer(parts.app);
@@ -175,6 +179,8 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
       allowedHosts: flags.allowedHosts?.toString() ?? '(any)',
       port,
     });
+    log.info(`REST API auth: ${parts.auth.mode === 'none' ? '--auth=none, every request is served unchecked' : 'kubernetes: bearer token checked with TokenReview, access with SubjectAccessReview (list/get to read, patch to steer)'}`);
+    if (parts.auth.mode === 'none') log.warn(NO_AUTH_WARNING);
     if (flags.allowedHosts === undefined) {
       log.warn('no --allowed-hosts: checks and notifications may call any host a plan names; set it to the hosts they need');
     }
@@ -260,6 +266,11 @@ export function controllerCommand(ctx: CliContext): Command {
         .argParser(parseConcurrency),
     )
     .addOption(new Option('--resync <duration>', 'reconcile every plan at least this often, repairing hand edits of targets').default(30_000, '30s').argParser(parseResync))
+    .addOption(
+      new Option('--auth <mode>', 'who may call the REST API: kubernetes (bearer tokens, checked with TokenReview and SubjectAccessReview, so cluster RBAC decides) or none (no checks, for a laptop: warns at start-up and on every request)')
+        .choices([...AUTH_MODES])
+        .default('kubernetes'),
+    )
     .addOption(
       new Option(
         '--allowed-hosts <list>',
