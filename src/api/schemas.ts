@@ -41,6 +41,7 @@ export const MAX_WAIT_MS = 5 * 60_000;
 export const RollbackQuery = z.object({
   wait: z
     .string()
+    .regex(/^(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/, 'must be a duration such as 30s, 1m30s or 2m')
     .optional()
     .meta({ description: 'Answer only once every target holds 0 (200), or when this much time has passed (504): a Go-style duration such as `30s` or `1m30s`, at most `5m`. Without it the answer comes at once (202).' }),
 });

@@ -263,6 +263,16 @@ describe('GET /api/v1/plans', () => {
     expect(res.body).toMatchObject({ reason: 'BadRequest', field: 'namespace' });
   });
 
+  it('answers 503 until the plan cache has synced, rather than an empty list', async () => {
+    const early = createApp(
+      { controller, kube: routeKube, auth: kubernetesAuth(routeKube), namespace: cluster.namespace, registry: new TrafficshiftMetrics({ version: 'test', processMetrics: false }).registry, ready: () => false },
+      [planRoutes],
+    );
+    const res = await request(early).get('/api/v1/plans').set('authorization', `Bearer ${STEER}`);
+    expect(res.status).toBe(503);
+    expect(ErrorBody.parse(res.body)).toMatchObject({ reason: 'ServiceUnavailable' });
+  });
+
   it('reads the cache, never lists from the API server', async () => {
     const list = jest.spyOn(routeKube, 'list');
     try {
