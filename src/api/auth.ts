@@ -145,7 +145,12 @@ const UNAUTHENTICATED_INVALID = 'the bearer token was not accepted by the cluste
 
 function unavailable(what: string, error: unknown, log: Logger | undefined): HttpError {
   const e = toKubeError(error);
-  log?.error(`cannot ${what}: refusing the request`, { status: e.status, reason: e.reason, error: e.message, hint: e.status === 403 ? 'the controller needs RBAC to create tokenreviews and subjectaccessreviews' : undefined });
+  log?.error(`cannot ${what}: refusing the request`, {
+    status: e.status,
+    reason: e.reason,
+    error: e.message,
+    ...(e.status === 403 ? { hint: 'the controller\'s ServiceAccount needs create on tokenreviews and subjectaccessreviews' } : {}),
+  });
   return new HttpError(503, `cannot ${what} right now: the Kubernetes API server did not answer; try again`, { reason: 'ServiceUnavailable' }, { cause: error });
 }
 

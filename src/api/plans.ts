@@ -7,7 +7,7 @@
 // (the writes are idempotent merge patches), but an answer that writes nothing (the plan is
 // already paused, a promote is already pending, a 409) is confirmed against the API server first,
 // so a pause sent right after a resume is never mistaken for a repeat.
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { isHandled } from '../engine/bounds';
 import { ACTIVE_PHASES } from '../engine/steps';
 import type { Kube, KubeObject, ResourceRef } from '../kube';
@@ -126,10 +126,9 @@ function parseWait(text: string | undefined): number {
 }
 
 /** Aborts once the caller hung up, so a ?wait that nobody awaits any more stops waiting. */
-function whileConnected(req: Request, res: Response): AbortSignal {
+function whileConnected(res: Response): AbortSignal {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
-  req.on('aborted', () => abort.abort());
   return abort.signal;
 }
 
@@ -296,7 +295,7 @@ const rollback = operation({
     },
   },
   access: ({ params }) => ({ verb: 'patch', ...params }),
-  async handle(deps, { params, query, body, req, res }) {
+  async handle(deps, { params, query, body, res }) {
     const now = deps.now ?? Date.now;
     const receivedAt = now();
     const waitMs = parseWait(query.wait);
@@ -312,7 +311,7 @@ const rollback = operation({
       timeoutMs: waitMs,
       now: () => new Date(receivedAt),
       beforeWrite: (value) => deps.controller.noteRequest(plan, 'rollback', value, receivedAt),
-      signal: whileConnected(req, res),
+      signal: whileConnected(res),
     });
     const wrote = written !== undefined;
     switch (outcome.kind) {
