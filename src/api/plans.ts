@@ -149,7 +149,7 @@ const list = operation({
     responses: { 200: { description: 'The plans.', schema: PlanList } },
   },
   // With no ?namespace the list spans what the controller watches: every namespace, or its one.
-  access: ({ query }, deps) => ({ verb: 'list', namespace: query.namespace ?? deps.namespace ?? '' }),
+  access: ({ query }, deps) => ({ verb: 'list', namespace: query.namespace || deps.namespace || '' }),
   async handle(deps, { query }) {
     let selector;
     try {
@@ -164,7 +164,7 @@ const list = operation({
       const ref = planRefOf(obj);
       if (!ref) continue;
       if (deps.namespace !== undefined && ref.namespace !== deps.namespace) continue;
-      if (query.namespace !== undefined && ref.namespace !== query.namespace) continue;
+      if (query.namespace && ref.namespace !== query.namespace) continue;
       if (!matchesLabels(selector, ObjectMeta.safeParse(obj.metadata).data?.labels ?? {})) continue;
       try {
         items.push(planView(obj as unknown as KubeObject));

@@ -28,7 +28,9 @@ export const PlanParams = z.object({ namespace: NamespaceName, name: PlanName })
 export type PlanParams = z.infer<typeof PlanParams>;
 
 export const ListQuery = z.object({
-  namespace: NamespaceName.optional().meta({ description: 'Only plans in this namespace (default: every namespace the controller watches).' }),
+  namespace: NamespaceName.or(z.literal(''))
+    .optional()
+    .meta({ description: 'Only plans in this namespace (empty or absent: every namespace the controller watches).' }),
   labelSelector: z
     .string()
     .optional()
@@ -41,7 +43,7 @@ export const MAX_WAIT_MS = 5 * 60_000;
 export const RollbackQuery = z.object({
   wait: z
     .string()
-    .regex(/^(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/, 'must be a duration such as 30s, 1m30s or 2m')
+    .regex(/^(|0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/, 'must be a duration such as 30s, 1m30s or 2m')
     .optional()
     .meta({ description: 'Answer only once every target holds 0 (200), or when this much time has passed (504): a Go-style duration such as `30s` or `1m30s`, at most `5m`. Without it the answer comes at once (202).' }),
 });

@@ -224,6 +224,8 @@ describe('GET /api/v1/plans', () => {
 
   it('filters by ?namespace= (none in another namespace)', async () => {
     expect(names((await get(`/api/v1/plans?namespace=${cluster.namespace}`, STEER)).body)).toEqual(['list-a', 'list-b', 'list-c']);
+    // Empty, as SPEC.md writes it: every namespace watched.
+    expect(names((await get('/api/v1/plans?namespace=', STEER)).body)).toEqual(['list-a', 'list-b', 'list-c']);
     const other = await get('/api/v1/plans?namespace=default', STEER);
     // alice has no grant in default.
     expect(other.status).toBe(403);
