@@ -17,9 +17,8 @@ export interface AppDeps {
   controller: SteeringController;
   /** The controller's own client: routes act with its service account (after authorizing the caller). */
   kube: Kube;
-  /** Who may call /api/v1 (TokenReview + SubjectAccessReview, or --auth=none). The composition
-   * root always sets it; absent, nothing is checked, as with --auth=none. */
-  auth?: ApiAuth;
+  /** Who may call /api/v1: TokenReview + SubjectAccessReview, or noAuth for --auth=none. */
+  auth: ApiAuth;
   /** The namespace the controller watches; all when absent. */
   namespace?: string;
   now?: () => number;
@@ -71,7 +70,7 @@ export function createApp(deps: AppDeps, routes: ReadonlyArray<RouteFactory> = [
   });
 
   const api = Router();
-  const info: DocumentInfo = { version: deps.version ?? '0.0.0', authMode: deps.auth?.mode ?? 'none' };
+  const info: DocumentInfo = { version: deps.version ?? '0.0.0', authMode: deps.auth.mode };
   let document: unknown;
   // Served without a token, like /healthz: it describes the API this binary serves (the same
   // document anyone can generate from the source) and nothing about the cluster or its plans,
@@ -80,7 +79,7 @@ export function createApp(deps: AppDeps, routes: ReadonlyArray<RouteFactory> = [
     document ??= openApiDocument(routes.flatMap((r) => r.operations ?? []), info);
     res.json(document);
   });
-  if (deps.auth) api.use(deps.auth.authenticate);
+  api.use(deps.auth.authenticate);
   api.use(requireJsonBody);
   api.use(express.json({ limit: BODY_LIMIT }));
   for (const build of routes) api.use(build(deps));

@@ -10,7 +10,7 @@
 import type { Response } from 'express';
 import { isHandled } from '../engine/bounds';
 import { ACTIVE_PHASES } from '../engine/steps';
-import type { Kube, KubeObject, ResourceRef } from '../kube';
+import type { KubeObject } from '../kube';
 import { InvalidDuration, formatDuration, parseDuration } from '../plan/duration';
 import { planRefOf, type PlanRef } from '../plan/ref';
 import { MigrationPlanStatus, ObjectMeta, REQUEST_ANNOTATIONS, type Phase } from '../plan/schema';
@@ -95,21 +95,6 @@ function pending(obj: KubeObject, kind: 'promote' | 'retry' | 'rollback'): boole
 
 function planRef(params: PlanParams): PlanRef {
   return { namespace: params.namespace, name: params.name };
-}
-
-/**
- * A Kube whose merge patches (the request writes) tell `after` once they landed. rollBackAndWait
- * writes and then waits, and the controller must hear of the write right after it, not once the
- * wait is over (nor before the write, when its reconcile would not see it yet).
- */
-function tellingWrites(kube: Kube, after: (written: KubeObject) => void): Kube {
-  const telling = Object.create(kube) as Kube;
-  telling.mergePatch = async (ref: ResourceRef, patch: KubeObject, options?: Parameters<Kube['mergePatch']>[2]): Promise<KubeObject> => {
-    const written = await kube.mergePatch(ref, patch, options);
-    after(written);
-    return written;
-  };
-  return telling;
 }
 
 function parseWait(text: string | undefined): number {
@@ -303,14 +288,14 @@ const rollback = operation({
     requireWatched(deps, plan);
     const feed = deps.controller.planFeed(plan);
     let written: KubeObject | undefined;
-    const kube = tellingWrites(deps.kube, (object) => {
-      written = object;
-      deps.controller.enqueue(plan, { urgent: true });
-    });
-    const outcome = await rollBackAndWait(kube, feed, plan, body.reason, {
+    const outcome = await rollBackAndWait(deps.kube, feed, plan, body.reason, {
       timeoutMs: waitMs,
       now: () => new Date(receivedAt),
       beforeWrite: (value) => deps.controller.noteRequest(plan, 'rollback', value, receivedAt),
+      afterWrite: (object) => {
+        written = object;
+        deps.controller.enqueue(plan, { urgent: true });
+      },
       signal: whileConnected(res),
     });
     const wrote = written !== undefined;

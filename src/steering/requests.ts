@@ -32,6 +32,15 @@ export async function getPlan(kube: Kube, plan: PlanRef): Promise<KubeObject> {
   }
 }
 
+export interface RequestResult {
+  /** The annotation value: the request's reason, as the status will report it. */
+  value: string;
+  /** The plan as the server answered the write (or as read, when nothing was written). */
+  object: KubeObject;
+  /** False when the same request was still waiting, so nothing was written. */
+  written: boolean;
+}
+
 export function setPaused(kube: Kube, plan: PlanRef, paused: boolean): Promise<KubeObject> {
   return patchPlan(kube, plan, { spec: { paused } });
 }
@@ -60,7 +69,7 @@ export async function request(
   now: Date = new Date(),
   beforeWrite?: (value: string) => void,
   cached?: KubeObject,
-): Promise<{ value: string; object: KubeObject }> {
+): Promise<RequestResult> {
   const resourceVersion = (cached?.['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion;
   if (cached !== undefined && resourceVersion !== undefined) {
     try {
@@ -81,17 +90,17 @@ async function writeRequest(
   current: KubeObject,
   resourceVersion: string | undefined,
   beforeWrite?: (value: string) => void,
-): Promise<{ value: string; object: KubeObject }> {
+): Promise<RequestResult> {
   const status = MigrationPlanStatus.safeParse(current['status'] ?? {});
   const handled = status.success ? status.data.handledRequests?.[kind] : undefined;
   const annotations = ((current['metadata'] as { annotations?: Record<string, string> } | undefined)?.annotations) ?? {};
   const pending = annotations[REQUEST_ANNOTATIONS[kind]];
   // The same request still waiting is not written twice: two clicks on "rollback" are one rollback.
-  if (pending !== undefined && !isHandled(pending, handled) && pending === boundText(text.trim())) return { value: pending, object: current };
+  if (pending !== undefined && !isHandled(pending, handled) && pending === boundText(text.trim())) return { value: pending, object: current, written: false };
   const value = requestValue(text, handled, now);
   beforeWrite?.(value);
   const object = await patchPlan(kube, plan, { metadata: { ...(resourceVersion === undefined ? {} : { resourceVersion }), annotations: { [REQUEST_ANNOTATIONS[kind]]: value } } });
-  return { value, object };
+  return { value, object, written: true };
 }
 
 export function requestRollback(
@@ -101,15 +110,15 @@ export function requestRollback(
   now?: Date,
   beforeWrite?: (value: string) => void,
   cached?: KubeObject,
-): Promise<{ value: string; object: KubeObject }> {
+): Promise<RequestResult> {
   if (reason.trim() === '') throw new KubeError(400, 'BadRequest', 'a rollback needs a reason');
   return request(kube, plan, 'rollback', reason, now, beforeWrite, cached);
 }
 
-export function requestPromote(kube: Kube, plan: PlanRef, now: Date = new Date()): Promise<{ value: string; object: KubeObject }> {
+export function requestPromote(kube: Kube, plan: PlanRef, now: Date = new Date()): Promise<RequestResult> {
   return request(kube, plan, 'promote', `promoted at ${now.toISOString()}`, now);
 }
 
-export function requestRetry(kube: Kube, plan: PlanRef, now: Date = new Date()): Promise<{ value: string; object: KubeObject }> {
+export function requestRetry(kube: Kube, plan: PlanRef, now: Date = new Date()): Promise<RequestResult> {
   return request(kube, plan, 'retry', `retried at ${now.toISOString()}`, now);
 }

@@ -8,10 +8,11 @@ import type { PlanRef } from '../plan/ref';
 import { MigrationPlanStatus, type Phase } from '../plan/schema';
 import { waitForPlan, type PlanFeed } from './feed';
 import { requestRollback } from './requests';
-import { readTargetWeights, targetsCarryingTraffic, type TargetWeight } from './view';
+import { planView, readTargetWeights, targetsCarryingTraffic, type TargetWeight } from './view';
 
 export type RollbackOutcome =
-  /** Every target holds 0. `written` is false when the plan was already rolled back or rolling back. */
+  /** Every target holds 0. `written` is false when nothing had to be written: the plan was already
+   * rolled back or rolling back, or the same request was still waiting. */
   | { kind: 'done'; written: boolean; reason: string; recoverySeconds?: number; targets: TargetWeight[] }
   /** Asked for, but not finished in time (or not waited for). */
   | { kind: 'pending'; reason: string; phase: Phase; targets: TargetWeight[]; carrying: TargetWeight[] }
@@ -24,6 +25,8 @@ export interface RollbackOptions {
   now?: () => Date;
   /** Sees the request value before it is written (the controller notes when it was asked). */
   beforeWrite?: (value: string) => void;
+  /** Called with the plan as the write left it, before any waiting (the controller enqueues it). */
+  afterWrite?: (written: KubeObject) => void;
   /** How often the live targets are read again while the plan says RolledBack but a target disagrees. */
   pollMs?: number;
   signal?: AbortSignal;
@@ -55,7 +58,14 @@ export async function rollBackAndWait(kube: Kube, feed: PlanFeed, plan: PlanRef,
   }
   // A rollback under way is not asked for twice (the engine would ignore the second): wait for it.
   const inFlight = phaseBefore === 'RollingBack';
-  const value = inFlight ? (before.rollback?.reason ?? reason) : (await requestRollback(kube, plan, reason, options.now?.(), options.beforeWrite, feed.current())).value;
+  let value = before.rollback?.reason ?? reason;
+  let wrote = false;
+  if (!inFlight) {
+    const request = await requestRollback(kube, plan, reason, options.now?.(), options.beforeWrite, feed.current());
+    value = request.value;
+    wrote = request.written;
+    if (wrote) options.afterWrite?.(request.object);
+  }
   const handledHere = (obj: KubeObject | undefined): MigrationPlanStatus | undefined => {
     const status = statusOf(obj);
     return inFlight || isHandled(value, status.handledRequests?.rollback) ? status : undefined;
@@ -77,9 +87,14 @@ export async function rollBackAndWait(kube: Kube, feed: PlanFeed, plan: PlanRef,
     return { kind: 'refused', phase: 'Succeeded', message: `${plan.namespace}/${plan.name} Succeeded before the rollback was handled, which is final` };
   }
   if (finished !== undefined) {
-    return { kind: 'done', written: !inFlight, reason: finished.status.rollback?.reason ?? value, ...recovery(finished.status), targets: finished.targets };
+    return { kind: 'done', written: wrote, reason: finished.status.rollback?.reason ?? value, ...recovery(finished.status), targets: finished.targets };
   }
   const last = feed.current();
+  // Not waited for (--no-wait, no ?wait): answer at once, from the status, without reading targets.
+  if (options.timeoutMs <= 0) {
+    const view = planView(last ?? {});
+    return { kind: 'pending', reason: value, phase: view.phase, targets: view.targets, carrying: targetsCarryingTraffic(view.targets) };
+  }
   const targets = (await readTargetWeights(kube, last ?? {})) ?? [];
   return { kind: 'pending', reason: value, phase: statusOf(last).phase ?? 'Pending', targets, carrying: targetsCarryingTraffic(targets) };
 }

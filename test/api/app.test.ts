@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import request from 'supertest';
 import { createApp, type AppDeps } from '../../src/api/app';
+import { noAuth } from '../../src/api/auth';
 import { HttpError } from '../../src/api/errors';
 import { TrafficshiftMetrics } from '../../src/api/metrics';
 import { silentLogger } from '../../src/controller/logger';
@@ -26,6 +27,8 @@ function deps(overrides: Partial<AppDeps> = {}): AppDeps {
     registry: metrics.registry,
     ready: () => true,
     log: silentLogger(),
+    // These routes are about the app's own plumbing (bodies, errors), not about who calls.
+    auth: noAuth(silentLogger()),
     ...overrides,
   };
 }
