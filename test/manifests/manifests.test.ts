@@ -72,6 +72,14 @@ const LEASE_NEEDS: readonly Need[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', file: 'src/controller/controller.ts', evidence: "return toStored(await kube.replace(ref, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease'" },
 ];
 
+/** The REST API's delegated authentication and authorization, granted by a ClusterRole of its
+ * own (both resources are cluster-scoped, so a namespaced Role could not grant them). */
+const AUTH_NEEDS: readonly Need[] = [
+  { group: 'authentication.k8s.io', resource: 'tokenreviews', verb: 'create', file: 'src/api/auth.ts', evidence: "plural: 'tokenreviews'" },
+  { group: 'authorization.k8s.io', resource: 'subjectaccessreviews', verb: 'create', file: 'src/api/auth.ts', evidence: "plural: 'subjectaccessreviews'" },
+];
+const CHART_AUTH_RULES_FILE = `${CHART}/files/auth-rules.yaml`;
+
 /** Code that runs in the controller process. localkube, the demo and the bench never do; the
  * other CLI commands run with the user's own credentials. */
 const CONTROLLER_CODE = ['src/api', 'src/checks', 'src/controller', 'src/engine', 'src/kube', 'src/plan', 'src/providers', 'src/steering', 'src/cli/commands/controller.ts'];
@@ -109,6 +117,11 @@ function sourceFiles(entry: string): string[] {
   return readdirSync(full, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts'))
     .map((f) => path.join(entry, f));
+}
+
+/** The controller's ClusterRole, or (with `auth`) the one for TokenReview and SubjectAccessReview. */
+function clusterObject(objects: readonly K8sObject[], kind: 'ClusterRole' | 'ClusterRoleBinding', auth: boolean): K8sObject {
+  return one(objects.filter((o) => o.metadata.name.endsWith('-auth-delegator') === auth), kind);
 }
 
 function one(objects: readonly K8sObject[], kind: string): K8sObject {
@@ -199,13 +212,15 @@ function checkInstall(objects: readonly K8sObject[]): void {
   const account = one(objects, 'ServiceAccount');
   expect([account.metadata.name, account.metadata.namespace]).toEqual([pod.serviceAccountName, namespace]);
   const subject = { kind: 'ServiceAccount', name: account.metadata.name, namespace };
-  const clusterRole = one(objects, 'ClusterRole');
-  const clusterRules = clusterRole['rules'] as PolicyRule[];
-  expectNoWildcards(clusterRules);
-  expect(ruleKeys(clusterRules)).toEqual(needKeys(NEEDS));
-  const clusterBinding = one(objects, 'ClusterRoleBinding');
-  expect(clusterBinding['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole.metadata.name });
-  expect(clusterBinding['subjects']).toEqual([subject]);
+  for (const [auth, needs] of [[false, NEEDS], [true, AUTH_NEEDS]] as const) {
+    const clusterRole = clusterObject(objects, 'ClusterRole', auth);
+    const clusterRules = clusterRole['rules'] as PolicyRule[];
+    expectNoWildcards(clusterRules);
+    expect(ruleKeys(clusterRules)).toEqual(needKeys(needs));
+    const clusterBinding = clusterObject(objects, 'ClusterRoleBinding', auth);
+    expect(clusterBinding['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole.metadata.name });
+    expect(clusterBinding['subjects']).toEqual([subject]);
+  }
 
   // ...and the Lease in its own namespace: create, and get/update on its one Lease only.
   const role = one(objects, 'Role');
@@ -223,14 +238,30 @@ function checkInstall(objects: readonly K8sObject[]): void {
 }
 
 describe('the permissions table', () => {
-  it.each([...NEEDS, ...LEASE_NEEDS].map((n) => [key(n.group, n.resource, n.verb), n.file, n] as const))('%s is still needed by %s', (_key, file, need) => {
+  it.each([...NEEDS, ...LEASE_NEEDS, ...AUTH_NEEDS].map((n) => [key(n.group, n.resource, n.verb), n.file, n] as const))('%s is still needed by %s', (_key, file, need) => {
     const found = read(file).includes(need.evidence);
     if (!found) throw new Error(`${file} no longer contains ${JSON.stringify(need.evidence)}: find where the controller now needs ${need.verb} on ${need.resource}, or drop the grant from NEEDS, manifests/rbac.yaml and ${CHART_RULES_FILE}`);
   });
 
+  it('is the table in the README, row for row', () => {
+    const readme = read('README.md');
+    const start = readme.indexOf('| resources | verbs | why |');
+    expect(start).toBeGreaterThan(-1);
+    const rows = readme.slice(start).split('\n').slice(2).filter((line) => line.startsWith('|'));
+    const documented = new Set<string>();
+    for (const row of rows) {
+      const [resources = '', verbs = ''] = row.split('|').slice(1, 3);
+      const names = [...resources.matchAll(/`([a-z/]+)`/g)].map((m) => m[1] as string);
+      const granted = [...verbs.matchAll(/\b(get|list|watch|create|update|patch|delete)\b/g)].map((m) => m[1] as string);
+      for (const name of names) for (const verb of granted) documented.add(`${name}:${verb}`);
+    }
+    const needed = new Set([...NEEDS, ...LEASE_NEEDS, ...AUTH_NEEDS].map((n) => `${n.resource}:${n.verb}`));
+    expect([...documented].sort()).toEqual([...needed].sort());
+  });
+
   it('names every resource and Kube method the controller code uses', () => {
-    const granted = new Set([...NEEDS, ...LEASE_NEEDS].map((n) => n.resource));
-    const grantedVerbs = new Set([...NEEDS, ...LEASE_NEEDS].map((n) => n.verb));
+    const granted = new Set([...NEEDS, ...LEASE_NEEDS, ...AUTH_NEEDS].map((n) => n.resource));
+    const grantedVerbs = new Set([...NEEDS, ...LEASE_NEEDS, ...AUTH_NEEDS].map((n) => n.verb));
     const missing: string[] = [];
     for (const file of CONTROLLER_CODE.flatMap(sourceFiles)) {
       const text = read(file);
@@ -257,7 +288,7 @@ withKubectl('kubectl kustomize manifests/', () => {
 
   it('renders exactly the namespace, the CRD, RBAC, the Deployment and its Service', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
+      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
     );
     const namespace = one(objects, 'Namespace').metadata.name;
     expect(namespace).toBe('trafficshift-system');
@@ -275,7 +306,8 @@ withKubectl('kubectl kustomize manifests/', () => {
   });
 
   it('grants the same cluster rules as the chart', () => {
-    expect(one(objects, 'ClusterRole')['rules']).toEqual(yaml.load(read(CHART_RULES_FILE)));
+    expect(clusterObject(objects, 'ClusterRole', false)['rules']).toEqual(yaml.load(read(CHART_RULES_FILE)));
+    expect(clusterObject(objects, 'ClusterRole', true)['rules']).toEqual(yaml.load(read(CHART_AUTH_RULES_FILE)));
   });
 
   it('pins the image to the package version', () => {
@@ -316,19 +348,23 @@ describe('charts/trafficshift', () => {
     const rules = yaml.load(read(CHART_RULES_FILE)) as PolicyRule[];
     expectNoWildcards(rules);
     expect(ruleKeys(rules)).toEqual(needKeys(NEEDS));
+    const authRules = yaml.load(read(CHART_AUTH_RULES_FILE)) as PolicyRule[];
+    expectNoWildcards(authRules);
+    expect(ruleKeys(authRules)).toEqual(needKeys(AUTH_NEEDS));
   });
 });
 
 withHelm('helm template charts/trafficshift', () => {
   it('renders the same install as the kustomization', () => {
     const objects = render('helm', ['template', 'trafficshift', CHART, '--namespace', 'trafficshift-system']);
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     checkInstall(objects);
   });
 
   it('narrows RBAC to a Role in watchNamespace and passes --namespace', () => {
     const objects = render('helm', ['template', 'trafficshift', CHART, '--namespace', 'trafficshift-system', '--set', 'watchNamespace=shop']);
-    expect(objects.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+    // Only TokenReview and SubjectAccessReview stay cluster-wide: they are cluster-scoped.
+    expect(objects.filter((o) => o.kind.startsWith('Cluster')).map((o) => o.metadata.name)).toEqual(['trafficshift-auth-delegator', 'trafficshift-auth-delegator']);
     const roles = objects.filter((o) => o.kind === 'Role' && o.metadata.namespace === 'shop');
     expect(roles.map((r) => ruleKeys(r['rules'] as PolicyRule[]))).toEqual([needKeys(NEEDS)]);
     const container = (one(objects, 'Deployment')['spec'] as DeploymentSpec).template.spec.containers[0] as Container;
