@@ -3,16 +3,20 @@
 // posted to it; then the whole real path: Prometheus evaluates an alerting rule on the canary's
 // error rate, sends the alert to a real Alertmanager, and Alertmanager's webhook calls the app.
 // Both plans hold their first step with a 30 s analysis interval (one round at once, the next
-// only after 30 s, and a promotion gate after that), so only the alert can act.
+// only after 30 s, and a promotion gate after that), so only the alert can act. The cluster runs
+// RBAC, and both callers hold the token of a ServiceAccount that may patch plans, as Alertmanager
+// does in a cluster (http_config.authorization.credentials_file).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import { Registry } from 'prom-client';
 import { alertRoutes } from '../../src/api/alerts';
 import { createApp, type RouteFactory } from '../../src/api/app';
+import { kubernetesAuth } from '../../src/api/auth';
 import type { Controller } from '../../src/controller/controller';
 import type { RunningPrometheus } from '../../src/demo/prometheus';
 import type { MigrationPlanStatus, Target } from '../../src/plan/schema';
+import { planRules, serviceAccountToken } from '../support/accounts';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager';
 import { errorRateQuery, errorsPerSecondQuery, scrapeTargets, startPair, stopPairs, Traffic, type BackendPair } from '../support/backends';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
@@ -54,6 +58,8 @@ let cluster: TestCluster | undefined;
 let controller: Controller | undefined;
 let server: Server | undefined;
 let appUrl = '';
+/** The token of a ServiceAccount bound to patch plans in the run's namespace. */
+let alertToken = '';
 let prometheus: RunningPrometheus | undefined;
 let alertmanager: RunningAlertmanager | undefined;
 const pairs = new Map<string, BackendPair>();
@@ -71,7 +77,7 @@ const recordDeliveries: RouteFactory = () => {
 };
 
 async function startApp(c: Controller, namespace: string): Promise<void> {
-  const app = createApp({ controller: c, kube: c.kube, namespace, registry: new Registry(), ready: () => true }, [recordDeliveries, alertRoutes]);
+  const app = createApp({ controller: c, kube: c.kube, namespace, registry: new Registry(), ready: () => true, auth: kubernetesAuth(c.kube) }, [recordDeliveries, alertRoutes]);
   const s = app.listen(0, '127.0.0.1');
   server = s;
   await new Promise<void>((resolve, reject) => {
@@ -130,12 +136,13 @@ async function withPlanAtGate(
 
 beforeAll(async () => {
   if (!haveBinaries('prometheus')) return;
-  cluster = await startCluster('alerts');
+  cluster = await startCluster('alerts', { secured: true });
+  alertToken = await serviceAccountToken(cluster, 'alertmanager', planRules('steer'));
   pairs.set('posted', await startPair('posted'));
   pairs.set(ALERTED, await startPair(ALERTED));
   controller = await startController(cluster);
   await startApp(controller, cluster.namespace);
-  if (haveBinaries('alertmanager')) alertmanager = await startAlertmanager({ webhookUrl: `${appUrl}/api/v1/alerts` });
+  if (haveBinaries('alertmanager')) alertmanager = await startAlertmanager({ webhookUrl: `${appUrl}/api/v1/alerts`, bearerToken: alertToken });
   prometheus = await startTestPrometheus({
     targets: scrapeTargets([...pairs.values()]),
     rules: RULES,
@@ -162,7 +169,7 @@ describe('rollback by Alertmanager', () => {
       const postedAt = Date.now();
       const res = await fetch(`${appUrl}/api/v1/alerts`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${alertToken}` },
         // Alertmanager's webhook body, version 4, as it sends it.
         body: JSON.stringify({
           version: '4',

@@ -19,7 +19,7 @@ export interface RunningAlertmanager {
   stop(): Promise<void>;
 }
 
-function configYaml(webhookUrl: string): string {
+function configYaml(webhookUrl: string, credentialsFile: string | undefined): string {
   return [
     'route:',
     '  receiver: trafficshift',
@@ -33,6 +33,8 @@ function configYaml(webhookUrl: string): string {
     '    webhook_configs:',
     `      - url: ${JSON.stringify(webhookUrl)}`,
     '        send_resolved: true',
+    // As a cluster runs it: a ServiceAccount token file, sent as a bearer token.
+    ...(credentialsFile ? ['        http_config:', '          authorization:', `            credentials_file: ${JSON.stringify(credentialsFile)}`] : []),
     '',
   ].join('\n');
 }
@@ -41,13 +43,18 @@ const AlertList = z.array(
   z.looseObject({ labels: z.record(z.string(), z.string()), status: z.looseObject({ state: z.string() }) }),
 );
 
-export async function startAlertmanager(options: { webhookUrl: string }): Promise<RunningAlertmanager> {
+export async function startAlertmanager(options: { webhookUrl: string; bearerToken?: string }): Promise<RunningAlertmanager> {
   const binary = BINARIES.alertmanager;
   if (binary === undefined) throw new Error('alertmanager binary not found on PATH; guard the caller with haveBinaries("alertmanager")');
   const dir = mkdtempSync(join(tmpdir(), 'trafficshift-alertmanager-'));
   const remove = (): void => rmSync(dir, { recursive: true, force: true });
   const config = join(dir, 'alertmanager.yml');
-  writeFileSync(config, configYaml(options.webhookUrl));
+  let credentialsFile: string | undefined;
+  if (options.bearerToken !== undefined) {
+    credentialsFile = join(dir, 'token');
+    writeFileSync(credentialsFile, options.bearerToken, { mode: 0o600 });
+  }
+  writeFileSync(config, configYaml(options.webhookUrl, credentialsFile));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const address = `http://${host}`;
