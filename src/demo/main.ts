@@ -12,7 +12,9 @@ import { Controller, controllerKube } from '../controller/controller';
 import { createLogger, silentLogger } from '../controller/logger';
 import { Kube, loadKubeConfig } from '../kube';
 import { LocalKube } from '../localkube';
-import { MigrationPlanStatus, REQUEST_ANNOTATIONS, type Phase } from '../plan/schema';
+import { Readable } from 'node:stream';
+import { runCli } from '../cli/program';
+import { MigrationPlanStatus, type Phase } from '../plan/schema';
 import { SampleBackend } from './backends';
 import { migrations, NAMESPACE, planObject, REFS, STABLE, type CheckSource, type Migration } from './plans';
 import { findOnPath, PrometheusStartError, startPrometheus, type RunningPrometheus } from './prometheus';
@@ -114,6 +116,8 @@ async function chooseChecks(usePrometheus: boolean, backends: SampleBackend[], o
 
 interface RunContext {
   kube: Kube;
+  /** For the CLI the person runs. */
+  kubeconfigPath: string;
   out: TextSink;
   startedAt: number;
   timeoutMs: number;
@@ -146,12 +150,10 @@ async function runMigration(ctx: RunContext, m: Migration, source: CheckSource, 
       if (key !== lastKey) out.write(`${statusLine(Date.now() - ctx.startedAt, m, status, weights, stepCount)}\n`);
       lastKey = key;
 
-      if (status?.phase === 'WaitingForPromotion') {
+      if (status?.phase === 'WaitingForPromotion' && m.atGate !== undefined) {
         gateSeenAt ??= Date.now();
         if (Date.now() - gateSeenAt >= PROMOTE_AFTER_MS) {
-          const value = `demo-${Date.now()}`;
-          out.write(`         -> a person promotes ${m.plan}: kubectl annotate mp ${m.plan} ${REQUEST_ANNOTATIONS.promote}=${value}\n`);
-          await kube.mergePatch({ ...REFS.plans, name: m.plan }, { metadata: { annotations: { [REQUEST_ANNOTATIONS.promote]: value } } });
+          await personAtGate(ctx, m.plan, m.atGate);
           gateSeenAt = undefined;
         }
       }
@@ -179,6 +181,21 @@ async function runMigration(ctx: RunContext, m: Migration, source: CheckSource, 
     await load.stop();
     await routes.stop();
   }
+}
+
+/** What a person types at the gate, run through the real CLI (in this process, against the same
+ * API server), with its output as they would see it. */
+async function personAtGate(ctx: RunContext, plan: string, atGate: NonNullable<Migration['atGate']>): Promise<void> {
+  const args = atGate.action === 'promote' ? ['promote', plan] : ['rollback', plan, '--reason', atGate.reason];
+  const typed = ['trafficshift', ...args, '-n', NAMESPACE].map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
+  ctx.out.write(`         -> a person at the gate: $ ${typed}\n`);
+  const indent = (text: string): string => text.replace(/^(?=.)/gm, '            ');
+  const code = await runCli(['node', 'trafficshift', ...args, '-n', NAMESPACE, '--kubeconfig', ctx.kubeconfigPath], {
+    stdout: { write: (text: string) => ctx.out.write(indent(text)) },
+    stderr: { write: (text: string) => ctx.out.write(indent(text)) },
+    stdin: Readable.from([]),
+  });
+  if (code !== 0) ctx.out.write(`         !! the command exited with ${code}\n`);
 }
 
 function describeOutcome(o: MigrationOutcome, m: Migration): string {
@@ -213,6 +230,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       monolith,
       new SampleBackend({ name: 'checkout-svc', errorRatio: 0.002, latency: { baseSeconds: 0.02, spreadSeconds: 0.2 } }),
       new SampleBackend({ name: 'payments-svc', errorRatio: 0.2, latency: { baseSeconds: 0.03, spreadSeconds: 0.25 } }),
+      new SampleBackend({ name: 'search-svc', errorRatio: 0.002, latency: { baseSeconds: 0.02, spreadSeconds: 0.2 } }),
     ];
     for (const b of backends) {
       await b.start();
@@ -236,11 +254,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     teardown.add(() => controller.stop());
     for (const m of plans) for (const o of m.objects) await kube.create(o.ref, o.body);
 
-    const ctx: RunContext = { kube, out, startedAt: Date.now(), timeoutMs: options.migrationTimeoutMs ?? 40_000, signal: options.signal };
+    const ctx: RunContext = { kube, kubeconfigPath, out, startedAt: Date.now(), timeoutMs: options.migrationTimeoutMs ?? 40_000, signal: options.signal };
     const outcomes: MigrationOutcome[] = [];
     const titles: Record<string, string> = {
       'checkout-v2': 'a healthy canary over two routes: 10% -> 25% -> 50% (a person promotes) -> 100%, baked, Succeeded',
       'payments-v2': 'a canary that fails 20% of its requests: error-rate breaches twice, every route rolls back',
+      'search-v2': 'a canary whose checks pass, rolled back by a person at 25% with one CLI command',
     };
     for (const m of plans) {
       if (options.signal?.aborted) break;

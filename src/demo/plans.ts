@@ -22,6 +22,8 @@ export interface Migration {
   canary: string;
   /** What the demo expects the plan to end as. */
   expected: Extract<Phase, 'Succeeded' | 'RolledBack'>;
+  /** What the person does at the promotion gate, with the CLI: promote, or roll back with a reason. */
+  atGate?: { action: 'promote' } | { action: 'rollback'; reason: string };
   targets: Target[];
   objects: Array<{ ref: ResourceRef; body: KubeObject }>;
   spec(checks: CheckSource): Record<string, unknown>;
@@ -106,8 +108,11 @@ function checks(canary: string, source: CheckSource): Record<string, unknown> {
 }
 
 /**
- * Two migrations between the monolith and a new service, each over two routes moved in lockstep:
- * an ingress-nginx pair and an HTTPRoute. Pauses are seconds, not minutes, so the demo ends within a minute.
+ * Three migrations between the monolith and a new service, each over two routes moved in
+ * lockstep: an ingress-nginx pair and an HTTPRoute. The first is promoted by a person at its gate,
+ * the second breaches its error-rate check and rolls back by itself, the third is rolled back by a
+ * person at its gate with the CLI's one command. Pauses are seconds, not minutes, so the demo ends
+ * within a minute.
  */
 export function migrations(): Migration[] {
   const routes = (base: string, canary: string) => {
@@ -118,11 +123,13 @@ export function migrations(): Migration[] {
   };
   const checkout = routes('checkout', 'checkout-svc');
   const payments = routes('payments', 'payments-svc');
+  const search = routes('search', 'search-svc');
   return [
     {
       plan: 'checkout-v2',
       canary: 'checkout-svc',
       expected: 'Succeeded',
+      atGate: { action: 'promote' },
       ...checkout,
       spec: (source) => ({
         description: 'Move checkout traffic from the monolith to checkout-svc',
@@ -145,6 +152,23 @@ export function migrations(): Migration[] {
         targets: payments.targets,
         steps: [{ weight: 10, pause: '2s' }, { weight: 25, pause: '2s' }, { weight: 50, pause: '2s' }, { weight: 100 }],
         analysis: { interval: '1s', noData: 'hold', ...checks('payments-svc', source) },
+        rollback: { automatic: true, rto: '5s' },
+        successCriteria: { bakeTime: '3s' },
+      }),
+    },
+    {
+      plan: 'search-v2',
+      canary: 'search-svc',
+      expected: 'RolledBack',
+      // Its checks pass: what the person saw is something no metric here measures.
+      atGate: { action: 'rollback', reason: 'support reports search results without prices' },
+      ...search,
+      spec: (source) => ({
+        description: 'Move search traffic from the monolith to search-svc',
+        strategy: 'Canary',
+        targets: search.targets,
+        steps: [{ weight: 10, pause: '2s' }, { weight: 25, pause: {} }, { weight: 100 }],
+        analysis: { interval: '1s', noData: 'hold', ...checks('search-svc', source) },
         rollback: { automatic: true, rto: '5s' },
         successCriteria: { bakeTime: '3s' },
       }),
