@@ -76,8 +76,10 @@ const alerts = operation({
         .filter((_m, i) => permitted[i])
         .map(async (m) => {
           const plan = { namespace: m.namespace, name: m.name };
-          const { value } = await requestRollback(deps.kube, plan, m.reason, new Date(receivedAt), (v) => deps.controller.noteRequest(plan, 'rollback', v, receivedAt));
-          deps.controller.enqueue(plan, { urgent: true });
+          // From the cache, the write skips a read; a stale copy costs a 409 and a read.
+          const cached = deps.controller.planFeed(plan).current();
+          const { value, object, written } = await requestRollback(deps.kube, plan, m.reason, new Date(receivedAt), (v) => deps.controller.noteRequest(plan, 'rollback', v, receivedAt), cached);
+          deps.controller.enqueue(plan, { urgent: true, ...(written ? { written: object } : {}) });
           deps.log?.warn('alert rolls back plan', { plan: m.name, namespace: m.namespace, reason: value });
           return { namespace: m.namespace, name: m.name, reason: value };
         }),

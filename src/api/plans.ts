@@ -79,7 +79,7 @@ async function steer(deps: AppDeps, plan: PlanRef, decide: (obj: KubeObject) => 
   if (decision.kind === 'refuse') throw decision.error;
   if (decision.kind === 'same') return { status: 200, body: { plan: planView(object), changed: false } };
   const written = await decision.write();
-  deps.controller.enqueue(plan);
+  deps.controller.enqueue(plan, { written });
   return { status: 200, body: { plan: planView(written), changed: true } };
 }
 
@@ -294,7 +294,7 @@ const rollback = operation({
       beforeWrite: (value) => deps.controller.noteRequest(plan, 'rollback', value, receivedAt),
       afterWrite: (object) => {
         written = object;
-        deps.controller.enqueue(plan, { urgent: true });
+        deps.controller.enqueue(plan, { urgent: true, written: object });
       },
       signal: whileConnected(res),
     });

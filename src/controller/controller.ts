@@ -132,6 +132,8 @@ export class Controller {
   /** Wakes REST requests that wait on a plan (rollback?wait=30s). */
   private readonly planChanges = new ChangeSignal();
   private readonly requestTimes = new Map<string, number>();
+  /** Plans as the server answered a steering write, for the reconcile that write asks for. */
+  private readonly writtenPlans = new Map<string, { object: KubeObject; at: number }>();
   private readonly notifier: WebhookNotifier;
   private readonly deps: ReconcileDeps;
   private planInformer: Informer<CachedObject> | undefined;
@@ -159,6 +161,13 @@ export class Controller {
       now: this.now,
       mayWrite: () => this.leading && (this.elector?.isLeader ?? true),
       requestSeenAt: (plan, kind, value) => this.requestTimes.get(requestKey(plan, kind, value)),
+      takeWrittenPlan: (plan) => {
+        const key = planKey(plan);
+        const written = this.writtenPlans.get(key);
+        this.writtenPlans.delete(key);
+        // Only the reconcile the write asked for uses it; a later one reads the plan.
+        return written !== undefined && this.now() - written.at <= WRITTEN_PLAN_FRESH_MS ? written.object : undefined;
+      },
       onTargets: (plan, targets) => this.indexTargets(plan, targets),
       ...(options.metrics ? { onWeightWritten: options.metrics.weightWritten.bind(options.metrics) } : {}),
     };
@@ -221,9 +230,12 @@ export class Controller {
   }
 
   /** Asks for a reconcile of one plan now (e.g. after the REST API changed it); `urgent` for a
-   * rollback, which then goes ahead of routine work. */
-  enqueue(plan: PlanRef, options: { urgent?: boolean } = {}): void {
-    this.queue?.add(planKey(plan), options);
+   * rollback, which then goes ahead of routine work. `written` is the plan as the server answered
+   * that change: the reconcile starts from it instead of reading the plan again. */
+  enqueue(plan: PlanRef, options: { urgent?: boolean; written?: KubeObject } = {}): void {
+    if (!this.queue) return;
+    if (options.written !== undefined) this.writtenPlans.set(planKey(plan), { object: options.written, at: this.now() });
+    this.queue.add(planKey(plan), options.urgent === undefined ? {} : { urgent: options.urgent });
   }
 
   /** The plans as the watch last saw them (none before the first list), for readers that must not
@@ -307,6 +319,9 @@ export class Controller {
     void informer.start();
   }
 }
+
+/** How long a plan answered by a steering write stands in for a fresh read. */
+const WRITTEN_PLAN_FRESH_MS = 1000;
 
 /** Plans reconciled at once for routine work: rounds are mostly waiting on checks' HTTP answers. */
 export const ROUTINE_CONCURRENCY = 16;

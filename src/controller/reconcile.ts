@@ -45,6 +45,9 @@ export interface ReconcileDeps {
   now(): number;
   /** When a request (e.g. an alert-driven rollback) was first seen, if earlier than this reconcile. */
   requestSeenAt?(plan: PlanRef, kind: RequestKind, value: string): number | undefined;
+  /** The plan exactly as the API server answered a write this process just made (a steering
+   * request), taken once: the reconcile starts from it instead of reading the plan again. */
+  takeWrittenPlan?(plan: PlanRef): KubeObject | undefined;
   /** Fencing: false once this replica may no longer write (lost or expiring lease). */
   mayWrite?(): boolean;
   /** Called after each target write the server accepted. */
@@ -85,8 +88,13 @@ export async function reconcilePlan(deps: ReconcileDeps, plan: PlanRef, signal: 
   }
 }
 
-function fence(deps: ReconcileDeps, signal: AbortSignal): void {
+/** Before every write: stop when this replica may no longer write, and give way when urgent work
+ * (a rollback, a deletion) arrived for this plan while routine work ran. Stopping between two
+ * writes is what a crash does there, which the order of writes already makes safe; the urgent
+ * reconcile then starts at once instead of after the routine one's remaining writes. */
+function fence(deps: ReconcileDeps, signal: AbortSignal, preempt: AbortSignal): void {
   if (signal.aborted || deps.mayWrite?.() === false) throw new LostLeadership();
+  if (preempt.aborted) throw new Preempted();
 }
 
 /** Status is ours, but a hand edit can break it: keep every field that still parses. */
@@ -122,7 +130,9 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
   const ref = planResource(plan);
   let raw: KubeObject;
   try {
-    raw = await deps.kube.get(ref);
+    // A plan the server answered a moment ago is as fresh as a read; if it changed since, the
+    // status write below meets a 409 and the retry reads it.
+    raw = deps.takeWrittenPlan?.(plan) ?? (await deps.kube.get(ref));
   } catch (error) {
     if (isNotFound(error)) return { gone: true };
     throw error;
@@ -132,7 +142,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
   const finalizers = meta.finalizers ?? [];
   if (deleting && !finalizers.includes(FINALIZER)) return {};
   if (!deleting && !finalizers.includes(FINALIZER)) {
-    fence(deps, signal);
+    fence(deps, signal, preempt);
     // resourceVersion in a merge patch is a precondition: a concurrent edit answers 409.
     raw = await deps.kube.mergePatch(ref, { metadata: { resourceVersion: meta.resourceVersion, finalizers: [...finalizers, FINALIZER] } });
     meta = ObjectMeta.parse(raw['metadata']);
@@ -174,11 +184,11 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     const writes = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight');
     const stableFirst = isStableFirst(decision, writes);
     if (stableFirst) {
-      fence(deps, signal);
+      fence(deps, signal, preempt);
       observations.targets = await applyWeights(deps, plan, decision.status.currentStep, providers, observations.targets, writes);
     }
     if (!isDeepStrictEqual(decision.status, status)) {
-      fence(deps, signal);
+      fence(deps, signal, preempt);
       raw = await deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
       status = decision.status;
     }
@@ -186,7 +196,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
 
     if (writes.length === 0 || pass >= MAX_PASSES) break;
     if (!stableFirst) {
-      fence(deps, signal);
+      fence(deps, signal, preempt);
       observations.targets = await applyWeights(deps, plan, status?.currentStep, providers, observations.targets, writes);
     }
     delete observations.round;
@@ -195,7 +205,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
   }
 
   if (deleting && decision.finalizerDone) {
-    fence(deps, signal);
+    fence(deps, signal, preempt);
     const remaining = finalizers.filter((f) => f !== FINALIZER);
     await deps.kube.jsonPatch(ref, [
       { op: 'test', path: '/metadata/finalizers', value: finalizers },
