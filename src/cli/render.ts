@@ -27,6 +27,11 @@ export function stepText(view: PlanView): string {
   return `step ${view.step.number}/${view.step.count}  canary ${view.canaryWeight}%${gate}`;
 }
 
+/** `step 2/4, canary 25%`: where the plan is, inside a sentence. */
+export function whereText(view: PlanView): string {
+  return view.step.number === 0 ? `not started, canary ${view.canaryWeight}%` : `step ${view.step.number}/${view.step.count}, canary ${view.canaryWeight}%`;
+}
+
 export function progressLine(view: PlanView): string {
   return `${progressBar(view.step.number, view.step.count)} ${stepText(view)}`;
 }
@@ -116,7 +121,7 @@ export function statusLines(view: PlanView, now: Date): string[] {
 
   const round = view.lastRound ? `last round ${age(view.lastRound.at, now)} ago: ${view.lastRound.verdict}${view.lastRound.message ? ` (${truncate(view.lastRound.message, 120)})` : ''}` : '';
   if (view.checks.length === 0) {
-    field('Checks', round || 'none yet');
+    field('Checks', round || 'none');
   } else {
     field('Checks', round);
     lines.push(

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { runCli } from '../../src/cli/program';
 import type { KubeObject } from '../../src/kube';
 import type { Condition, MigrationPlanStatus, Phase } from '../../src/plan/schema';
-import type { TestCluster } from '../support/cluster';
+import { waitFor, type TestCluster } from '../support/cluster';
+import { CATCH_UP_MS } from '../support/deadlines';
 import { createObjects, planObject, REFS, targetFixture } from '../support/targets';
 
 export interface Run {
@@ -110,6 +111,23 @@ export async function makePlan(
   if (options.labels) (body['metadata'] as Record<string, unknown>)['labels'] = options.labels;
   await cluster.kube.create({ ...REFS.plans, namespace }, body);
   if (options.status) await setStatus(cluster, name, options.status, namespace);
+}
+
+/** Resolves once a command's watch of the plan has listed it (in-process: the server's request
+ * log; against a real cluster, after a grace second). The watch resumes from that list, so a
+ * change after it reaches the command; one before could fall between its first read and its
+ * watch. (A watch is logged only when it ends; the list before it, at once.) */
+export async function watchStarted(cluster: TestCluster, name: string): Promise<void> {
+  const local = cluster.local;
+  if (!local) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    return;
+  }
+  await waitFor(
+    () => local.requests.some((r) => r.method === 'GET' && r.query['watch'] === undefined && r.path.endsWith(`/namespaces/${cluster.namespace}/migrationplans`) && r.query['fieldSelector'] === `metadata.name=${name}`),
+    CATCH_UP_MS,
+    `a watch of plan ${name}`,
+  );
 }
 
 /** No stack trace: no `    at ` frame lines, and the message is one line. */

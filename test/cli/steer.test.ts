@@ -203,7 +203,7 @@ describe('promote', () => {
     await makePlan(cluster, name, { status: statusFor('WaitingForPromotion') });
     const run = await cli(['promote', name, ...at(cluster)]);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    expect(run.stdout).toContain(`${cluster.namespace}/${name} promoted at step 1/4`);
+    expect(run.stdout).toContain(`${cluster.namespace}/${name} promoted at step 1/4, canary 25%`);
     expect((await annotations(cluster, name))[REQUEST_ANNOTATIONS.promote]).toMatch(/^promoted at /);
 
     const rv = await resourceVersion(cluster, name);

@@ -39,8 +39,8 @@ export async function liveView(conn: Connection, obj: KubeObject): Promise<PlanV
 }
 
 interface Presenter {
-  show(view: PlanView): void;
-  end(): void;
+  /** `last`: the plan is settled and the watch ends with this view. */
+  show(view: PlanView, last: boolean): void;
 }
 
 /** Cursor up N lines to column 1, and clear from there to the end of the screen. */
@@ -61,18 +61,20 @@ interface TerminalLike extends TextSink {
  * width (a wrapped line would throw the count off) and the frame to its height. */
 function terminalPresenter(out: TerminalLike, now: () => Date): Presenter {
   let drawn = 0;
+  let lastBody: string | undefined;
   return {
-    show(view) {
-      const at = now();
-      let lines = [...statusLines(view, at), `(watching, updated ${at.toTimeString().slice(0, 8)}; Ctrl-C to stop)`];
+    show(view, last) {
+      const body = statusLines(view, now());
+      // Nothing visible changed (the ages in it do change, once a second at most).
+      if (!last && body.join('\n') === lastBody) return;
+      lastBody = body.join('\n');
+      let lines = [...body, last ? `(${view.phase}: done watching)` : '(watching; Ctrl-C to stop)'];
       const width = out.columns && out.columns > 10 ? out.columns - 1 : undefined;
       if (width !== undefined) lines = lines.map((l) => truncate(l, width));
       if (out.rows && out.rows > 3 && lines.length > out.rows - 1) lines = [...lines.slice(0, out.rows - 2), '…', lines[lines.length - 1] as string];
-      const frame = `${drawn > 0 ? ANSI.up(drawn) : ''}${lines.map((l) => `${ANSI.clearLine}${l}\n`).join('')}${ANSI.clearBelow}`;
-      out.write(frame);
+      out.write(`${drawn > 0 ? ANSI.up(drawn) : ''}${lines.map((l) => `${ANSI.clearLine}${l}\n`).join('')}${ANSI.clearBelow}`);
       drawn = lines.length;
     },
-    end() {},
   };
 }
 
@@ -86,7 +88,6 @@ function linePresenter(out: TextSink, now: () => Date): Presenter {
       last = state;
       out.write(`${compactLine(view, now())}\n`);
     },
-    end() {},
   };
 }
 
@@ -100,7 +101,6 @@ function documentPresenter(out: TextSink, format: OutputFormat): Presenter {
       last = text;
       out.write(format === 'yaml' ? `---\n${text}` : text);
     },
-    end() {},
   };
 }
 
@@ -125,24 +125,18 @@ export async function watchStatus(conn: Connection, ref: PlanRef, flags: StatusF
       try {
         const obj = feed.current();
         if (obj === undefined) {
-          presenter.end();
           ctx.stderr.write(`${ref.namespace}/${ref.name} was deleted\n`);
           return 1;
         }
         const view = await liveView(conn, obj);
-        presenter.show(view);
-        if (isSettled(view)) {
-          presenter.end();
-          return 0;
-        }
+        const settled = isSettled(view);
+        presenter.show(view, settled);
+        if (settled) return 0;
         await next;
       } finally {
         clearTimeout(timer);
       }
-      if (signal.aborted) {
-        presenter.end();
-        return 0;
-      }
+      if (signal.aborted) return 0;
     }
   } finally {
     await feed.stop();

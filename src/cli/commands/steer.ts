@@ -9,7 +9,7 @@ import { getPlan, requestPromote, requestRetry, setPaused } from '../../steering
 import { planView, type PlanView } from '../../steering/view';
 import { withConnection, withConnectionOptions, type Connection, type ConnectionFlags } from '../connect';
 import type { CliContext } from '../context';
-import { stepText } from '../render';
+import { whereText } from '../render';
 
 type SteerFlags = ConnectionFlags;
 
@@ -31,7 +31,7 @@ export async function runPause(conn: Connection, name: string, paused: boolean, 
   ctx.stdout.write(
     paused
       ? `${id(view)} paused: it holds at canary ${view.canaryWeight}% until resumed (checks still run and can still roll it back)\n`
-      : `${id(view)} resumed (${stepText(view)})\n`,
+      : `${id(view)} resumed at ${whereText(view)}\n`,
   );
   return 0;
 }
@@ -51,7 +51,7 @@ export async function runPromote(conn: Connection, name: string, ctx: CliContext
   await requestPromote(conn.kube, conn.ref(name));
   const note =
     view.phase === 'Paused' ? '; it stays paused until resumed' : view.phase === 'Holding' ? '; a hold (a failing check, a target it cannot read) still stops it' : '';
-  ctx.stdout.write(`${id(view)} promoted at ${stepText(view)}: the controller waives this step's pause${note}\n`);
+  ctx.stdout.write(`${id(view)} promoted at ${whereText(view)}: the controller waives this step's pause${note}\n`);
   return 0;
 }
 

@@ -17,7 +17,7 @@ import { withConnection, withConnectionOptions, type Connection, type Connection
 import type { CliContext } from '../context';
 import { parseDurationFlag } from '../flags';
 import { INTERRUPTED, interruptible } from '../interrupt';
-import { planMessage, stepText, truncate } from '../render';
+import { planMessage, truncate, whereText } from '../render';
 import { aboutToMove, isSettled } from '../settled';
 import { durationText, TIMED_OUT } from './rollback';
 
@@ -83,10 +83,8 @@ export async function runWait(conn: Connection, name: string, flags: WaitFlags, 
       return 1;
     }
     const last = feed.current();
-    const now = last === undefined ? 'gone' : (() => {
-      const view = planView(last);
-      return `now ${view.phase}, ${stepText(view).replace(/ {2}/g, ' ')}`;
-    })();
+    const view = last === undefined ? undefined : planView(last);
+    const now = view === undefined ? 'gone' : `now ${view.phase} at ${whereText(view)}`;
     if (signal.aborted) {
       ctx.stderr.write(`interrupted while waiting for ${ref.namespace}/${ref.name} to be ${flags.for} (${now})\n`);
       return INTERRUPTED;

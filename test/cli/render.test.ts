@@ -1,0 +1,68 @@
+// The pure pieces of the CLI's output: the progress bar, kubectl's ages and columns, the short
+// target names of the one-line form, and reading the verb and resource off a failed request.
+import { requestOf, serverMessage } from '../../src/cli/failures';
+import { age, progressBar, shortTarget, table, truncate } from '../../src/cli/render';
+import { KubeError } from '../../src/kube';
+import { ApiException } from '@kubernetes/client-node';
+
+describe('progressBar', () => {
+  it.each([
+    [0, 4, '[..........]'],
+    [1, 4, '[###.......]'],
+    [2, 4, '[#####.....]'],
+    [4, 4, '[##########]'],
+    [1, 1, '[##########]'],
+    [0, 0, '[..........]'],
+  ])('%i of %i steps: %s', (done, count, bar) => expect(progressBar(done, count)).toBe(bar));
+});
+
+describe('age', () => {
+  const now = new Date('2026-05-01T12:00:00Z');
+  it.each([
+    ['2026-05-01T11:59:55Z', '5s'],
+    ['2026-05-01T11:55:30Z', '4m30s'],
+    ['2026-05-01T09:00:00Z', '3h'],
+    ['2026-04-28T12:00:00Z', '3d'],
+  ])('%s is %s ago, as kubectl says', (iso, text) => expect(age(iso, now)).toBe(text));
+  it('says so when there is no time', () => expect(age(undefined, now)).toBe('<unknown>'));
+});
+
+describe('table', () => {
+  it('pads columns three spaces apart, as kubectl does, without trailing spaces', () => {
+    expect(table([['NAME', 'PHASE', 'MESSAGE'], ['checkout', 'Progressing', ''], ['a', 'Paused', 'held']])).toStrictEqual([
+      'NAME       PHASE         MESSAGE',
+      'checkout   Progressing',
+      'a          Paused        held',
+    ]);
+  });
+  it('truncate folds lines and marks the cut', () => expect(truncate('one\n  two three', 9)).toBe('one two …'));
+});
+
+describe('shortTarget', () => {
+  it.each([
+    ['gatewayAPI HTTPRoute shop/checkout', 'HTTPRoute/checkout'],
+    ['nginx Ingress shop/checkout-canary', 'Ingress/checkout-canary'],
+    ['istio VirtualService shop/checkout route primary', 'VirtualService/checkout:primary'],
+  ])('%s -> %s', (target, short) => expect(shortTarget({ target, provider: 'nginx', weight: 0 })).toBe(short));
+});
+
+describe('requestOf and serverMessage', () => {
+  const failure = (method: string, path: string, status: number, body: object): KubeError =>
+    new KubeError(status, 'Forbidden', `${method} ${path}: ${status} Forbidden: x`, { cause: new ApiException(status, 'request failed', JSON.stringify(body), {}) });
+
+  it.each([
+    ['PATCH', '/apis/trafficshift.io/v1alpha1/namespaces/shop/migrationplans/checkout', { verb: 'patch', resource: 'migrationplans.trafficshift.io', namespace: 'shop', name: 'checkout' }],
+    ['GET', '/apis/trafficshift.io/v1alpha1/namespaces/shop/migrationplans', { verb: 'list', resource: 'migrationplans.trafficshift.io', namespace: 'shop' }],
+    ['GET', '/apis/trafficshift.io/v1alpha1/migrationplans', { verb: 'list', resource: 'migrationplans.trafficshift.io' }],
+    ['GET', '/api/v1/namespaces/shop/services/checkout', { verb: 'get', resource: 'services', namespace: 'shop', name: 'checkout' }],
+  ])('%s %s', (method, path, info) => expect(requestOf(failure(method, path, 403, {}))).toStrictEqual(info));
+
+  it('takes the message of the Status the server answered', () => {
+    expect(serverMessage(failure('GET', '/api/v1/namespaces/a/pods', 403, { kind: 'Status', message: 'pods is forbidden: User "u" cannot list resource "pods"' }))).toBe(
+      'pods is forbidden: User "u" cannot list resource "pods"',
+    );
+  });
+  it('else strips the request and status from its own message', () => {
+    expect(serverMessage(new KubeError(500, 'InternalError', 'GET /api/v1/pods: 500 InternalError: boom'))).toBe('boom');
+  });
+});
