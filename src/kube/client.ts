@@ -247,6 +247,9 @@ function badResponse(what: string, expected: string, raw: unknown): KubeError {
   return new KubeError(0, 'ClientError', `${what}: expected ${expected}, got ${JSON.stringify(raw)?.slice(0, 200)}`);
 }
 
+/** How long a kept-alive connection may sit idle before this side closes it. */
+const IDLE_CLOSE_MS = 30_000;
+
 /** The agent options that decide which server a connection may be reused for. */
 const CONNECTION_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
 
@@ -269,7 +272,9 @@ class KeepAliveAgents {
       this.current?.agent.destroy();
       const picked: Record<string, unknown> = {};
       for (const key of CONNECTION_OPTIONS) if (options[key] !== undefined) picked[key] = options[key];
-      const settings = { ...picked, keepAlive: true, maxSockets: 64, maxFreeSockets: 16 };
+      // An idle connection is closed after IDLE_CLOSE_MS, well before kube-apiserver's own 90 s, so
+      // a request never goes out on a connection the server is closing at that moment (ECONNRESET).
+      const settings = { ...picked, keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: IDLE_CLOSE_MS };
       this.current = { fingerprint, agent: isHttps ? new https.Agent(settings) : new http.Agent(settings) };
     }
     return this.current.agent;

@@ -215,6 +215,9 @@ export class LocalKube {
     const certificates = this.certificates;
     // Both kinds of server emit 'connection' with the raw TCP socket, which stop() destroys.
     const server = this.options.tls && certificates ? https.createServer({ key: certificates.keyPem, cert: certificates.certPem }, handler) : http.createServer(handler);
+    // kube-apiserver keeps an idle connection 90 s (its http.Server IdleTimeout); Node's default
+    // of 5 s would close connections under keep-alive clients that, like client-go, expect longer.
+    server.keepAliveTimeout = 90_000;
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.setNoDelay(true);

@@ -41,7 +41,7 @@ const NEEDS: readonly Need[] = [
   // Plans: a fresh read before each reconcile, the controller's informer (the one watch of plans;
   // the alerts route and /metrics read its cache),
   // the finalizer (merge patch on, JSON patch off) and the rollback annotation an alert sets.
-  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'get', file: 'src/controller/reconcile.ts', evidence: 'raw = await deps.kube.get(ref)' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'get', file: 'src/controller/reconcile.ts', evidence: '(await deps.kube.get(ref))' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'list', file: 'src/cli/commands/controller.ts', evidence: 'await kube.list(plansResource(namespace))' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'watch', file: 'src/controller/controller.ts', evidence: 'kubeSource(this.kube, plansResource(ns))' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'deps.kube.mergePatch(ref' },
