@@ -188,6 +188,21 @@ export class Kube {
     ref: ResourceRef,
     opts: { subresource?: string | undefined; body?: Body; query?: Record<string, string> } = {},
   ): Promise<unknown> {
+    try {
+      return await this.requestOnce(method, ref, opts);
+    } catch (error) {
+      // A kept-alive connection the server closed as the request went out: a read is sent again
+      // at once, as client-go does for GETs. A write is not (it may have been applied).
+      if (method !== HttpMethod.GET || !isConnectionReset(error)) throw error;
+      return this.requestOnce(method, ref, opts);
+    }
+  }
+
+  private async requestOnce(
+    method: HttpMethod,
+    ref: ResourceRef,
+    opts: { subresource?: string | undefined; body?: Body; query?: Record<string, string> },
+  ): Promise<unknown> {
     const path = resourcePath(ref, opts.subresource);
     const what = `${method} ${path}`;
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
@@ -229,6 +244,12 @@ export class Kube {
       throw new KubeError(0, 'ClientError', `${what}: ${status} answer is not JSON: ${text.slice(0, 200)}`, { cause: err });
     }
   }
+}
+
+function isConnectionReset(error: unknown): boolean {
+  const cause = error instanceof KubeError ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  return code === 'ECONNRESET' || code === 'EPIPE' || (typeof cause?.message === 'string' && cause.message.includes('socket hang up'));
 }
 
 function requireName(ref: ResourceRef, verb: string): ResourceRef {

@@ -64,3 +64,49 @@ it('opens a connection per request in flight at once, and keeps them for the nex
   expect(handshakes - before).toBe(opened);
   kube.close();
 });
+
+describe('a connection the server drops before it answers', () => {
+  let flaky: https.Server;
+  let requests: string[] = [];
+  let flakyConfig = '';
+
+  beforeAll(async () => {
+    const certs = await generateServingCertificates(['127.0.0.1']);
+    flaky = https.createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => {
+      requests.push(req.method ?? '');
+      // Every first request of a pair is cut off as a server closing an idle connection would.
+      if (requests.length % 2 === 1) {
+        req.socket.destroy();
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } }));
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    flakyConfig = path.join(dir, 'flaky.kubeconfig');
+    fs.writeFileSync(flakyConfig, fs.readFileSync(kubeconfig, 'utf8').replace(/https:\/\/127\.0\.0\.1:\d+/, `https://127.0.0.1:${(flaky.address() as AddressInfo).port}`).replace(/certificate-authority-data: "[^"]+"/, `certificate-authority-data: "${Buffer.from(certs.caPem).toString('base64')}"`));
+  });
+
+  afterAll(async () => {
+    flaky.closeAllConnections();
+    await new Promise<void>((resolve) => flaky.close(() => resolve()));
+  });
+
+  beforeEach(() => {
+    requests = [];
+  });
+
+  it('is asked again for a read, once', async () => {
+    const kube = new Kube(loadKubeConfig({ kubeconfig: flakyConfig }));
+    await expect(kube.get({ group: '', version: 'v1', plural: 'configmaps', namespace: 'default', name: 'x' })).resolves.toMatchObject({ kind: 'ConfigMap' });
+    expect(requests).toEqual(['GET', 'GET']);
+    kube.close();
+  });
+
+  it('is not asked again for a write, which the server may have applied', async () => {
+    const kube = new Kube(loadKubeConfig({ kubeconfig: flakyConfig }));
+    await expect(kube.mergePatch({ group: '', version: 'v1', plural: 'configmaps', namespace: 'default', name: 'x' }, { data: { a: '1' } })).rejects.toMatchObject({ status: 0 });
+    expect(requests).toEqual(['PATCH']);
+    kube.close();
+  });
+});
