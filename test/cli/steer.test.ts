@@ -1,7 +1,7 @@
 // The steering commands against a real (in-process) API server, with the plan's status written
 // by the test in the controller's place, so every phase is set up at once: list, status, pause,
 // resume, promote and retry, each with its no-write path, and the ways they fail.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
@@ -47,6 +47,15 @@ describe('list', () => {
       ['beta', 'Pending', '0/4', '0%'],
     ]);
     expect(rows[0]).toMatch(/\s\d+s\s+plan is Progressing$/);
+  });
+
+  it("without -n: the kubeconfig context's namespace", async () => {
+    const file = path.join(dir, 'context-namespace.kubeconfig');
+    const text = readFileSync(cluster.kubeconfigPath, 'utf8');
+    expect(text).toMatch(/namespace: \S+/);
+    writeFileSync(file, text.replace(/namespace: \S+/, `namespace: ${cluster.namespace}`));
+    const run = await cli(['list', '--kubeconfig', file]);
+    expect(run.stdout.trimEnd().split('\n').slice(1).map((r) => r.split(/\s+/)[0])).toStrictEqual(['alpha', 'beta']);
   });
 
   it('passes -l to the API server as a label selector', async () => {
