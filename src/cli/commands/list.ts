@@ -1,5 +1,6 @@
 // `trafficshift list`: every plan in a namespace (or all), as `kubectl get mp` would show it
-// with the step and a short message; `-o json|yaml` gives the plans' views for scripts.
+// with the step and a short message; `-o json|yaml` gives the plans' views for scripts. One LIST
+// call: the weights are those the plans' status records (`status NAME` reads the targets live).
 import { Command, Option } from 'commander';
 import type { KubeObject } from '../../kube';
 import { plansResource } from '../../plan/ref';

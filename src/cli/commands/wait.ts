@@ -15,11 +15,10 @@ import { waitForPlan, watchPlan } from '../../steering/feed';
 import { planView, type PlanView } from '../../steering/view';
 import { withConnection, withConnectionOptions, type Connection, type ConnectionFlags } from '../connect';
 import type { CliContext } from '../context';
-import { parseDurationFlag } from '../flags';
 import { INTERRUPTED, interruptible } from '../interrupt';
 import { planMessage, truncate, whereText } from '../render';
 import { aboutToMove, isSettled } from '../settled';
-import { durationText, TIMED_OUT } from './rollback';
+import { durationText, parseTimeout, TIMED_OUT } from './rollback';
 
 export const WAIT_TARGETS = ['Succeeded', 'RolledBack', 'Ready'] as const;
 export type WaitTarget = (typeof WAIT_TARGETS)[number];
@@ -103,7 +102,7 @@ export function waitCommand(ctx: CliContext): Command {
   withConnectionOptions(cmd)
     .addOption(new Option('--for <state>', `the state to wait for: ${WAIT_TARGETS.join(', ')} (Ready: the Ready condition is True)`).argParser(parseWaitTarget).makeOptionMandatory())
     .addOption(
-      new Option('--timeout <duration>', 'give up after this long').default(5 * 60_000, '5m').argParser((text: string) => parseDurationFlag(text, 1000, 'wait at least 1s')),
+      new Option('--timeout <duration>', 'give up after this long').default(5 * 60_000, '5m').argParser(parseTimeout),
     )
     .action(async (name: string, flags: WaitFlags) => {
       ctx.setExitCode(await interruptible(ctx, (signal) => withConnection(ctx, flags, (conn) => runWait(conn, name, flags, ctx, signal))));
