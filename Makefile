@@ -12,6 +12,8 @@ $(NODE_MODULES): package.json package-lock.json
 
 build: install
 	npx tsc -p tsconfig.build.json
+	@# kubectl runs plugins as executables: kubectl-trafficshift -> dist/cli/main.js
+	chmod +x dist/cli/main.js
 
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit

@@ -3,9 +3,9 @@
 // on a feed the same way, so `rollback --wait` means the same thing on either path.
 import { Informer, type KubeObject as CachedObject } from '../controller/informer';
 import { kubeSource } from '../controller/kubeSource';
-import type { Kube, KubeObject } from '../kube';
+import { toKubeError, type Kube, type KubeObject } from '../kube';
 import { planKey, plansResource, type PlanRef } from '../plan/ref';
-import { getPlan } from './requests';
+import { getPlan, PlanNotFound } from './requests';
 
 export interface PlanFeed {
   /** The plan as last seen; undefined once it is gone. */
@@ -40,20 +40,52 @@ export interface WatchedPlan extends PlanFeed {
   stop(): Promise<void>;
 }
 
+/** How often a plan is read again when its user may get it but not list and watch it. */
+export const POLL_MS = 1000;
+
 /**
  * Watches one plan (a field selector on its name). The first GET is made directly, so a plan
  * that does not exist or may not be read fails at once (PlanNotFound, 403) instead of leaving a
- * watch retrying in the background.
+ * watch retrying in the background. A user who may get the plan but not list or watch it (RBAC
+ * can grant one without the others) is served by reading the plan again every POLL_MS instead.
  */
 export async function watchPlan(kube: Kube, plan: PlanRef): Promise<WatchedPlan> {
   let latest: KubeObject | undefined = await getPlan(kube, plan);
   const changes = new ChangeSignal();
+  const stopped = new AbortController();
+  let polling: Promise<void> | undefined;
+  const poll = async (): Promise<void> => {
+    while (!stopped.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, POLL_MS);
+        stopped.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+      if (stopped.signal.aborted) return;
+      try {
+        latest = await getPlan(kube, plan);
+      } catch (error) {
+        if (!(error instanceof PlanNotFound)) continue;
+        latest = undefined;
+      }
+      changes.notify();
+    }
+  };
   const informer = new Informer<CachedObject>(kubeSource(kube, plansResource(plan.namespace), { fieldSelector: `metadata.name=${plan.name}`, watchTimeoutSeconds: 60 }), {
     resyncMs: 0,
-    onChange: (key, obj) => {
+    onChange: (key, obj, kind) => {
       if (key !== planKey(plan)) return;
-      latest = obj as KubeObject | undefined;
+      // A deletion hands over the last object seen; the plan is gone all the same.
+      latest = kind === 'deleted' ? undefined : (obj as KubeObject | undefined);
       changes.notify();
+    },
+    onError: (error) => {
+      const status = toKubeError(error).status;
+      if ((status !== 401 && status !== 403) || polling !== undefined) return;
+      polling = poll();
+      void informer.stop();
     },
   });
   // Not awaited: the GET above already answered; the watch only brings news.
@@ -61,7 +93,11 @@ export async function watchPlan(kube: Kube, plan: PlanRef): Promise<WatchedPlan>
   return {
     current: () => latest,
     nextChange: (signal) => changes.next(signal),
-    stop: () => informer.stop(),
+    async stop() {
+      stopped.abort();
+      await informer.stop();
+      await polling;
+    },
   };
 }
 

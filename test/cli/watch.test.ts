@@ -101,10 +101,7 @@ describe('status --watch', () => {
     expect(once.stdout.trimEnd().split('\n')).toHaveLength(1);
   });
 
-  // Skipped until src/steering/feed.ts watchPlan clears the plan on a watch's DELETED event: the
-  // informer hands the last object to onChange with kind 'deleted' (undefined only on a relist),
-  // and watchPlan keeps it as current, so the feed never says the plan is gone.
-  it.skip('a deleted plan ends it with exit 1', async () => {
+  it('a deleted plan ends it with exit 1', async () => {
     await makePlan(cluster, 'doomed', { status: statusFor('Progressing') });
     const out = capture();
     const running = cli(['status', 'doomed', ...at(cluster), '--watch'], { stdout: out });
@@ -173,8 +170,7 @@ describe('wait', () => {
     expect(run.stderr).toBe(`error: timed out after 1s waiting for ${cluster.namespace}/${name} to be Succeeded (now RolledBack at step 1/4, canary 0%)\n`);
   });
 
-  // Skipped until watchPlan reports a deletion (see 'a deleted plan ends it' above).
-  it.skip('a deleted plan fails it at once', async () => {
+  it('a deleted plan fails it at once', async () => {
     await makePlan(cluster, 'vanishing', { status: statusFor('Progressing') });
     const waiting = cli(['wait', 'vanishing', ...at(cluster), '--for', 'Succeeded', '--timeout', '10m']);
     await watchStarted(cluster, 'vanishing');
