@@ -1,6 +1,6 @@
-// Ctrl-C for the commands that wait (status --watch, rollback, wait): the first SIGINT or SIGTERM
-// aborts the wait, so the command stops its watch and says where things stand; a second one
-// exits at once.
+// Ctrl-C and SIGTERM for the commands that run until stopped: the first signal aborts (a wait
+// stops its watch and says where things stand; the controller finishes its writes and releases
+// its lease), a second one exits at once.
 import type { CliContext } from './context';
 
 export interface Interrupt {
@@ -11,12 +11,13 @@ export interface Interrupt {
 /** Exit code of a wait cut short by Ctrl-C, as a shell reports a process ended by SIGINT. */
 export const INTERRUPTED = 130;
 
-export function onInterrupt(ctx: CliContext): Interrupt {
+/** `again`: what a second signal says before the process exits with `exitCode`. */
+export function onInterrupt(ctx: CliContext, again: { message: string; exitCode: number } = { message: 'exiting at once', exitCode: INTERRUPTED }): Interrupt {
   const abort = new AbortController();
   const onSignal = (name: NodeJS.Signals): void => {
     if (abort.signal.aborted) {
-      ctx.stderr.write(`${name} again: exiting at once\n`);
-      process.exit(INTERRUPTED);
+      ctx.stderr.write(`${name} again: ${again.message}\n`);
+      process.exit(again.exitCode);
     }
     abort.abort();
   };

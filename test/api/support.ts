@@ -104,18 +104,8 @@ export function resourceVersionOf(obj: KubeObject): string {
   return (obj['metadata'] as { resourceVersion: string }).resourceVersion;
 }
 
-/** A token for a ServiceAccount, from the TokenRequest API (what `kubectl create token` does). */
-export async function serviceAccountToken(cluster: ApiCluster, name: string): Promise<string> {
-  const sa = { group: '', version: 'v1', plural: 'serviceaccounts', namespace: cluster.namespace };
-  await cluster.kube.create(sa, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
-  const res = await fetch(`${cluster.local.url}/api/v1/namespaces/${cluster.namespace}/serviceaccounts/${name}/token`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${cluster.local.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} }),
-  });
-  if (res.status !== 201) throw new Error(`TokenRequest for ${name}: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { status: { token: string } }).status.token;
-}
+/** A token for a ServiceAccount with no binding (test/support/accounts.ts). */
+export { serviceAccountToken } from '../support/accounts';
 
 /** How many requests the API server got for `path` (e.g. the TokenReview collection). */
 export function requestsTo(cluster: ApiCluster, pathSuffix: string): number {

@@ -16,6 +16,7 @@ import { aborted, parseBoolean, parseDurationFlag, parsePort } from '../flags';
 import { GROUP, PLURAL, VERSION } from '../../plan/schema';
 import { plansResource } from '../../plan/ref';
 import type { CliContext } from '../context';
+import { onInterrupt } from '../interrupt';
 
 export interface ControllerFlags {
   kubeconfig?: string;
@@ -224,27 +225,6 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
   return 0;
 }
 
-/** An AbortSignal that fires on SIGTERM or SIGINT; a second signal exits at once. */
-function untilSignalled(ctx: CliContext): { signal: AbortSignal; dispose(): void } {
-  const abort = new AbortController();
-  const onSignal = (name: NodeJS.Signals): void => {
-    if (abort.signal.aborted) {
-      ctx.stderr.write(`${name} again: exiting without waiting for the shutdown\n`);
-      process.exit(1);
-    }
-    abort.abort();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  return {
-    signal: abort.signal,
-    dispose() {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    },
-  };
-}
-
 export function controllerCommand(ctx: CliContext): Command {
   return new Command('controller')
     .description('run the controller and its HTTP server (probes, /metrics, REST API) until SIGTERM or SIGINT')
@@ -278,7 +258,7 @@ export function controllerCommand(ctx: CliContext): Command {
       ).argParser(parseAllowedHosts),
     )
     .action(async (flags: ControllerFlags) => {
-      const signals = untilSignalled(ctx);
+      const signals = onInterrupt(ctx, { message: 'exiting without waiting for the shutdown', exitCode: 1 });
       try {
         ctx.setExitCode(await runController(flags, ctx, signals.signal));
       } finally {
