@@ -87,6 +87,36 @@ export class ExpiringLru<V> {
   }
 }
 
+/** An ExpiringLru in front of a review: concurrent questions with the same key share one call,
+ * and its answer is kept for the TTL its kind (allowed or denied) gets. A failed call is kept
+ * for no time at all. */
+class ReviewCache<V> {
+  private readonly answers: ExpiringLru<V>;
+  private readonly inFlight = new Map<string, Promise<V>>();
+
+  constructor(private readonly settings: CacheSettings, private readonly now: () => number, private readonly isAllowed: (value: V) => boolean) {
+    this.answers = new ExpiringLru<V>(settings.maxEntries);
+  }
+
+  answer(key: string, ask: () => Promise<V>): Promise<V> {
+    const cached = this.answers.get(key, this.now());
+    if (cached !== undefined) return Promise.resolve(cached);
+    let pending = this.inFlight.get(key);
+    if (pending === undefined) {
+      pending = ask().then((value) => {
+        this.answers.set(key, value, this.now() + (this.isAllowed(value) ? this.settings.allowedTtlMs : this.settings.deniedTtlMs));
+        return value;
+      });
+      this.inFlight.set(key, pending);
+      const forget = (): void => {
+        this.inFlight.delete(key);
+      };
+      void pending.then(forget, forget);
+    }
+    return pending;
+  }
+}
+
 const TOKEN_REVIEWS: ResourceRef = { group: 'authentication.k8s.io', version: 'v1', plural: 'tokenreviews' };
 const ACCESS_REVIEWS: ResourceRef = { group: 'authorization.k8s.io', version: 'v1', plural: 'subjectaccessreviews' };
 
@@ -167,10 +197,8 @@ export function kubernetesAuth(kube: Kube, options: KubernetesAuthOptions = {}):
   const log = options.log;
   const tokenSettings = options.tokens ?? TOKEN_CACHE;
   const accessSettings = options.access ?? ACCESS_CACHE;
-  const tokens = new ExpiringLru<Caller | null>(tokenSettings.maxEntries);
-  const decisions = new ExpiringLru<boolean>(accessSettings.maxEntries);
-  const reviewsInFlight = new Map<string, Promise<Caller | null>>();
-  const decisionsInFlight = new Map<string, Promise<boolean>>();
+  const tokens = new ReviewCache<Caller | null>(tokenSettings, now, (caller) => caller !== null);
+  const decisions = new ReviewCache<boolean>(accessSettings, now, (yes) => yes);
   // A keyed hash: the cache holds nothing from which a token could be guessed back.
   const hashKey = randomBytes(32);
 
@@ -192,23 +220,8 @@ export function kubernetesAuth(kube: Kube, options: KubernetesAuthOptions = {}):
     };
   }
 
-  async function callerFor(token: string): Promise<Caller | null> {
-    const key = createHmac('sha256', hashKey).update(token).digest('hex');
-    const cached = tokens.get(key, now());
-    if (cached !== undefined) return cached;
-    let pending = reviewsInFlight.get(key);
-    if (pending === undefined) {
-      pending = review(token).then((caller) => {
-        tokens.set(key, caller, now() + (caller ? tokenSettings.allowedTtlMs : tokenSettings.deniedTtlMs));
-        return caller;
-      });
-      reviewsInFlight.set(key, pending);
-      void pending.then(
-        () => reviewsInFlight.delete(key),
-        () => reviewsInFlight.delete(key),
-      );
-    }
-    return pending;
+  function callerFor(token: string): Promise<Caller | null> {
+    return tokens.answer(createHmac('sha256', hashKey).update(token).digest('hex'), () => review(token));
   }
 
   async function decide(caller: Caller, access: Access): Promise<boolean> {
@@ -236,21 +249,7 @@ export function kubernetesAuth(kube: Kube, options: KubernetesAuthOptions = {}):
   async function allowed(caller: Caller | undefined, access: Access): Promise<boolean> {
     if (caller === undefined) return false;
     const key = createHash('sha256').update(JSON.stringify([caller.username, caller.uid ?? '', caller.groups, caller.extra ?? {}, access.verb, access.namespace, access.name ?? ''])).digest('hex');
-    const cached = decisions.get(key, now());
-    if (cached !== undefined) return cached;
-    let pending = decisionsInFlight.get(key);
-    if (pending === undefined) {
-      pending = decide(caller, access).then((yes) => {
-        decisions.set(key, yes, now() + (yes ? accessSettings.allowedTtlMs : accessSettings.deniedTtlMs));
-        return yes;
-      });
-      decisionsInFlight.set(key, pending);
-      void pending.then(
-        () => decisionsInFlight.delete(key),
-        () => decisionsInFlight.delete(key),
-      );
-    }
-    return pending;
+    return decisions.answer(key, () => decide(caller, access));
   }
 
   const authenticate: RequestHandler = async (req: Request, res: Response, next) => {
