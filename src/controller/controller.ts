@@ -161,6 +161,10 @@ export class Controller {
       now: this.now,
       mayWrite: () => this.leading && (this.elector?.isLeader ?? true),
       requestSeenAt: (plan, kind, value) => this.requestTimes.get(requestKey(plan, kind, value)),
+      cachedTarget: (ref) => {
+        if (ref.namespace === undefined || ref.name === undefined) return undefined;
+        return this.targetInformers.get(resourceKey(ref))?.get(`${ref.namespace}/${ref.name}`) as KubeObject | undefined;
+      },
       takeWrittenPlan: (plan) => {
         const key = planKey(plan);
         const written = this.writtenPlans.get(key);

@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { analysisDue, decide, pendingRequest, type Action, type Decision, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner } from '../checks';
-import { isConflict, isNotFound, type Kube, type KubeObject } from '../kube';
+import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
 import type { TrafficProvider } from '../providers';
 import { Preempted } from './workQueue';
 import {
@@ -48,6 +48,8 @@ export interface ReconcileDeps {
   /** The plan exactly as the API server answered a write this process just made (a steering
    * request), taken once: the reconcile starts from it instead of reading the plan again. */
   takeWrittenPlan?(plan: PlanRef): KubeObject | undefined;
+  /** A target object as the controller's watch of its kind last saw it, if it does. */
+  cachedTarget?(ref: ResourceRef): KubeObject | undefined;
   /** Fencing: false once this replica may no longer write (lost or expiring lease). */
   mayWrite?(): boolean;
   /** Called after each target write the server accepted. */
@@ -126,6 +128,24 @@ async function readTargets(providers: readonly TrafficProvider[]): Promise<Targe
   return Promise.all(providers.map((p) => p.read()));
 }
 
+/**
+ * For a rollback: every target as the watches of their kinds last saw them, instead of a GET
+ * each; undefined when any is not in a cache (then they are read). Cached weights may be a
+ * moment old, so a rollback from them writes canary 0 to every target, whatever they say, and
+ * judges the result by the objects the server answers the writes with, never by the cache.
+ */
+function cachedTargets(deps: ReconcileDeps, providers: readonly TrafficProvider[]): TargetObservation[] | undefined {
+  const lookup = deps.cachedTarget;
+  if (lookup === undefined || providers.length === 0) return undefined;
+  const states: TargetObservation[] = [];
+  for (const provider of providers) {
+    const state = provider.readCached?.(lookup);
+    if (state === undefined || !state.ok) return undefined;
+    states.push(state);
+  }
+  return states;
+}
+
 async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal, preempt: AbortSignal): Promise<ReconcileResult> {
   const ref = planResource(plan);
   let raw: KubeObject;
@@ -153,17 +173,20 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
   const providers = targets.map((t) => deps.providerFor(plan.namespace, t));
   if (targets.length > 0) deps.onTargets?.(plan, targets);
 
+  const requests = pendingRequests(meta.annotations, plan, deps);
+  // A rollback waits for nothing: with one pending, no check round runs first, and the targets
+  // come from the watch caches when they have them.
+  const rollbackPending = !deleting && pendingRequest({ requests }, status ?? {}, 'rollback') !== undefined;
+  const fromCache = rollbackPending ? cachedTargets(deps, providers) : undefined;
   const observations: Observations = {
     now: deps.now(),
     generation: meta.generation ?? 1,
-    targets: await readTargets(providers),
-    requests: pendingRequests(meta.annotations, plan, deps),
+    targets: fromCache ?? (await readTargets(providers)),
+    requests,
     ...(specError ? { specError } : {}),
     ...(deleting ? { deleting: true } : {}),
   };
 
-  // A rollback waits for nothing: with one pending, no check round runs first.
-  const rollbackPending = pendingRequest(observations, status ?? {}, 'rollback') !== undefined;
   if (spec && !deleting && !rollbackPending && analysisDue(spec, status, observations.now)) {
     const round = await deps.analysis.runRound({
       plan,
@@ -181,7 +204,11 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
 
   let decision = decide(spec, status, observations);
   for (let pass = 1; ; pass++) {
-    const writes = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight');
+    let writes = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight');
+    // Decided on cached weights: every target gets its 0, even one the cache says holds 0 already.
+    if (fromCache !== undefined && pass === 1 && decision.status.phase === 'RollingBack') {
+      writes = [{ kind: 'setWeight', weight: 0, targets: providers.map((_p, i) => i), reason: `rollback: ${decision.status.rollback?.reason ?? 'stable'}` }];
+    }
     const stableFirst = isStableFirst(decision, writes);
     if (stableFirst) {
       fence(deps, signal, preempt);

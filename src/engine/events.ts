@@ -65,7 +65,7 @@ export interface Occurrence {
   request?: { kind: RequestKind; value: string };
 }
 
-export function pendingRequest(obs: Observations, status: MigrationPlanStatus, kind: RequestKind): { value: string; requestedAt?: number } | undefined {
+export function pendingRequest(obs: Pick<Observations, 'requests'>, status: MigrationPlanStatus, kind: RequestKind): { value: string; requestedAt?: number } | undefined {
   const request = obs.requests[kind];
   if (request === undefined || isHandled(request.value, status.handledRequests?.[kind])) return undefined;
   return request;

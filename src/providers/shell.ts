@@ -58,6 +58,13 @@ export class ObjectProvider implements TrafficProvider {
     return state;
   }
 
+  readCached(lookup: (ref: ResourceRef) => KubeObject | undefined): TargetState | undefined {
+    const obj = lookup(this.halves.ref);
+    if (obj === undefined || (this.halves.prerequisites ?? []).some((p) => lookup(p.ref) === undefined)) return undefined;
+    this.lastRead = { obj, at: Date.now() };
+    return this.halves.readWeight(obj);
+  }
+
   async write(weight: number): Promise<TargetState> {
     assertWeight(weight);
     const h = this.halves;

@@ -28,6 +28,9 @@ export interface TrafficProvider {
    * the object the server answered with. Throws InvalidWeightError for a weight outside
    * 0..100 (a programming error, never a target problem). */
   write(weight: number): Promise<TargetState>;
+  /** The state from objects a watch cache holds (`lookup`), with no request; undefined when the
+   * cache lacks one. The next write builds on the cached object, as on a read. */
+  readCached?(lookup: (ref: ResourceRef) => KubeObject | undefined): TargetState | undefined;
 }
 
 export class InvalidWeightError extends Error {
