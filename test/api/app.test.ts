@@ -5,19 +5,9 @@ import { noAuth } from '../../src/api/auth';
 import { HttpError } from '../../src/api/errors';
 import { TrafficshiftMetrics } from '../../src/api/metrics';
 import { silentLogger } from '../../src/controller/logger';
-import { Kube, loadKubeConfig } from '../../src/kube';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { idleKube } from '../support/idleKube';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 
-/** A client that is never called: these routes do not reach the API server. */
-function idleKube(): Kube {
-  const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
-  const file = join(dir, 'kubeconfig');
-  writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
-  return new Kube(loadKubeConfig({ kubeconfig: file }));
-}
 
 function deps(overrides: Partial<AppDeps> = {}): AppDeps {
   const metrics = new TrafficshiftMetrics({ version: '9.9.9', processMetrics: false });

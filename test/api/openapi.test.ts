@@ -1,9 +1,6 @@
 // GET /api/v1/openapi.json: generated from the routes' own declarations and zod schemas. The
 // walk below reads the routes express really serves in the controller process (compose.ts's
 // API_ROUTES on createApp), so a route added without a description fails here.
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
@@ -14,15 +11,8 @@ import { openApiPath } from '../../src/api/openapi';
 import { RollbackBody } from '../../src/api/schemas';
 import { API_ROUTES } from '../../src/compose';
 import { silentLogger } from '../../src/controller/logger';
-import { Kube, loadKubeConfig } from '../../src/kube';
+import { idleKube } from '../support/idleKube';
 
-/** A client that is never called: serving the document reaches no API server. */
-function idleKube(): Kube {
-  const dir = mkdtempSync(join(tmpdir(), 'openapi-test-'));
-  const file = join(dir, 'kubeconfig');
-  writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
-  return new Kube(loadKubeConfig({ kubeconfig: file }));
-}
 
 function processApp(): Express {
   const kube = idleKube();
