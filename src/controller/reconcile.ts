@@ -23,9 +23,9 @@ import {
   type Target,
 } from '../plan/schema';
 import { readSpec } from '../plan/validate';
+import { planResource, type PlanRef } from '../plan/ref';
 
 export type { PlanRef } from '../plan/ref';
-import { planResource, type PlanRef } from '../plan/ref';
 
 export interface EventSink {
   record(plan: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
@@ -75,7 +75,6 @@ export class LostLeadership extends Error {
 const MAX_PASSES = 4;
 /** Conflicts are normal (a person patched the plan meanwhile): retry at once with a fresh read. */
 const CONFLICT_RETRIES = 3;
-
 
 /** `preempt` fires when urgent work (a rollback, a deletion) arrives for this plan while it runs:
  * a check round under way is dropped, and the queue runs the plan again at once. */
