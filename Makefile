@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: install build test demo manifests bench e2e clean typecheck tools
+.PHONY: install build test demo manifests bench e2e clean typecheck tools image
 
 install: $(NODE_MODULES)
 
@@ -43,3 +43,11 @@ bench: build
 
 clean:
 	rm -rf dist
+
+IMAGE ?= ghcr.io/trafficshift/trafficshift:$(shell node -p "require('./package.json').version")
+
+# The runtime image (Dockerfile). Needs a running Docker engine; test/repo/image.test.ts checks the
+# same file set without one.
+image:
+	@docker info >/dev/null 2>&1 || { echo "make image: no Docker engine answers here (docker info failed); the Dockerfile's runtime files are checked by test/repo/image.test.ts" >&2; exit 1; }
+	docker build -t $(IMAGE) .

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { CliContext, CliStreams, CommandFactory } from './context';
+import { packageVersion } from '../api/version';
 import { COMMANDS } from './commands';
 
 /** The name help and errors show. kubectl runs a plugin as `kubectl-trafficshift`, and people
@@ -19,6 +20,7 @@ function inheritSettings(cmd: Command, from: Command): void {
 export function buildProgram(ctx: CliContext, invokedAs?: string, commands: ReadonlyArray<CommandFactory> = COMMANDS): Command {
   const program = new Command(programName(invokedAs))
     .description('move traffic between two backends step by step, gated on metrics, with one-step rollback')
+    .version(packageVersion(), '--version', 'print the version')
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({
