@@ -1,6 +1,6 @@
 // What the status tells a person afterwards: the bounded history and the kstatus conditions.
 //
-// Conditions (kstatus reads Ready/Stalled/Progressing):
+// Conditions (kstatus reads Reconciling and Stalled; kubectl wait and people read all four):
 //   Ready        True only in Succeeded (reason Succeeded); False otherwise, reason = the phase.
 //   Stalled      True when the plan cannot go on without a person: InvalidSpec, TargetNotFound,
 //                TargetInvalid, CheckFailing (a critical check at its limit with automatic
@@ -10,6 +10,9 @@
 //                Pending, Progressing and RollingBack, unless stalled, paused or outside a change
 //                window. False in Holding, WaitingForPromotion, Paused and the final phases,
 //                which wait for time, a person or nothing.
+//   Reconciling  True in every phase but the final ones (Succeeded, RolledBack, Failed) unless
+//                stalled: the migration is not where it is going yet, whether the controller is
+//                moving it or it waits at a gate. kstatus reads it as InProgress.
 // lastTransitionTime changes only when a condition's status flips, as kstatus expects.
 import type { Condition, HistoryEntry, MigrationPlanStatus, Phase } from '../plan/schema';
 import { toIso } from './steps';
@@ -40,11 +43,15 @@ export function conditionsFor(phase: Phase, situation: Situation, status: Migrat
   const stalled = stalledBy !== undefined && phase !== 'Succeeded';
   const moving =
     (phase === 'Pending' || phase === 'Progressing' || phase === 'RollingBack') && !stalled && !WAITING_REASONS.includes(situation.reason);
+  // kstatus (Flux) reads only Reconciling and Stalled: without Reconciling=True a migration
+  // still under way, or waiting at a gate, would read as Current, as if it were done.
+  const unfinished = phase !== 'Succeeded' && phase !== 'RolledBack' && phase !== 'Failed' && !stalled;
   return [
     phase === 'Succeeded'
       ? { type: 'Ready', status: 'True', reason: 'Succeeded', message: 'all traffic is on the canary' }
       : { type: 'Ready', status: 'False', reason: phase, message: situation.message },
     { type: 'Progressing', status: moving ? 'True' : 'False', reason: situation.reason, message: situation.message },
+    { type: 'Reconciling', status: unfinished ? 'True' : 'False', reason: situation.reason, message: situation.message },
     stalled && stalledBy
       ? { type: 'Stalled', status: 'True', reason: stalledBy.reason, message: stalledBy.message }
       : { type: 'Stalled', status: 'False', reason: phase, message: situation.message },

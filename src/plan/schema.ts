@@ -338,7 +338,7 @@ export const RollbackStatus = z.strictObject({
   recoverySeconds: z.number().min(0).optional(),
 });
 
-export const CONDITION_TYPES = ['Ready', 'Progressing', 'Stalled'] as const;
+export const CONDITION_TYPES = ['Ready', 'Progressing', 'Reconciling', 'Stalled'] as const;
 export const Condition = z.strictObject({
   type: z.enum(CONDITION_TYPES),
   status: z.enum(['True', 'False', 'Unknown']),
