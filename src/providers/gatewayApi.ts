@@ -51,6 +51,11 @@ export interface SplitRule {
 
 const label = (namespace: string, name: string) => `HTTPRoute ${namespace}/${name}`;
 
+/** How messages and views name this target (providers/index.ts describeTarget). */
+export function describe(namespace: string, route: GatewayApiTarget): string {
+  return `gatewayAPI ${label(namespace, route.httpRoute)}`;
+}
+
 /** A backendRef names the Service `name` in the route's namespace (kind and group default to
  * Service and the core group; a ref into another namespace is another Service). */
 function refersTo(ref: BackendRef, name: string, routeNamespace: string): boolean {
@@ -155,7 +160,7 @@ export function gatewayApiProvider(kube: Kube, namespace: string, target: Target
   return new ObjectProvider(kube, target, {
     ref: httpRouteRef(namespace, route.httpRoute),
     object: label(namespace, route.httpRoute),
-    describe: `gatewayAPI ${label(namespace, route.httpRoute)}`,
+    describe: describe(namespace, route),
     patchType: 'json',
     readWeight: (obj) => readWeight(obj, route, namespace),
     buildPatch: (obj, weight) => buildPatch(obj, route, namespace, weight),

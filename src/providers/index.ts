@@ -18,6 +18,18 @@ export function createProvider(kube: Kube, namespace: string, target: Target): T
   }
 }
 
+/** How messages and views name a target (`gatewayAPI HTTPRoute shop/checkout`), with no request;
+ * `?` for a name its missing provider block would have given. */
+export function describeTarget(namespace: string, target: Target): string {
+  switch (target.provider) {
+    case 'nginx': return target.nginx ? nginx.describe(namespace, target.nginx) : 'nginx ?';
+    case 'gatewayAPI': return target.gatewayAPI ? gatewayApi.describe(namespace, target.gatewayAPI) : 'gatewayAPI ?';
+    case 'istio': return target.istio ? istio.describe(namespace, target.istio) : 'istio ?';
+    case 'smi': return target.smi ? smi.describe(namespace, target.smi) : 'smi ?';
+    case 'service': return target.service ? service.describe(namespace, target.service) : 'service ?';
+  }
+}
+
 /** The objects a target reads (so a controller can watch them and wake its plans on a hand
  * edit). Empty when the target lacks its provider block (the spec is invalid then). */
 export function targetObjects(namespace: string, target: Target): ResourceRef[] {

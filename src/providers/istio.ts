@@ -45,6 +45,11 @@ type RouteDestination = z.infer<typeof RouteDestination>;
 
 const label = (namespace: string, name: string) => `VirtualService ${namespace}/${name}`;
 
+/** How messages and views name this target (providers/index.ts describeTarget). */
+export function describe(namespace: string, vs: IstioTarget): string {
+  return `istio ${label(namespace, vs.virtualService)} route ${vs.route}`;
+}
+
 export function destinationName(d: IstioDestination): string {
   return [d.host, d.subset && `subset ${d.subset}`, d.port && `port ${d.port}`].filter(Boolean).join(' ');
 }
@@ -138,7 +143,7 @@ export function istioProvider(kube: Kube, namespace: string, target: Target): Tr
   return new ObjectProvider(kube, target, {
     ref: virtualServiceRef(namespace, vs.virtualService),
     object: label(namespace, vs.virtualService),
-    describe: `istio ${label(namespace, vs.virtualService)} route ${vs.route}`,
+    describe: describe(namespace, vs),
     patchType: 'json',
     readWeight: (obj) => readWeight(obj, vs, namespace),
     buildPatch: (obj, weight) => buildPatch(obj, vs, namespace, weight),

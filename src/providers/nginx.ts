@@ -36,6 +36,11 @@ export type IngressMergePatch = { metadata: { annotations: Record<string, string
 
 const label = (namespace: string, name: string) => `Ingress ${namespace}/${name}`;
 
+/** How messages and views name this target (providers/index.ts describeTarget). */
+export function describe(namespace: string, nginx: NginxTarget): string {
+  return `nginx ${label(namespace, nginx.canaryIngress)}`;
+}
+
 function weightTotalProblem(annotations: Record<string, string>, object: string): TargetState | undefined {
   const total = annotations[CANARY_WEIGHT_TOTAL];
   if (total !== undefined && total.trim() !== '100') {
@@ -88,7 +93,7 @@ export function nginxProvider(kube: Kube, namespace: string, target: Target): Tr
   return new ObjectProvider(kube, target, {
     ref: ingressRef(namespace, nginx.canaryIngress),
     object: `canary ${label(namespace, nginx.canaryIngress)}`,
-    describe: `nginx ${label(namespace, nginx.canaryIngress)}`,
+    describe: describe(namespace, nginx),
     // The stable Ingress is the one nginx falls back to; without it the canary has no meaning.
     prerequisites: [{ ref: ingressRef(namespace, nginx.ingress), object: `stable ${label(namespace, nginx.ingress)}` }],
     patchType: 'merge',

@@ -33,6 +33,11 @@ export type ServiceMergePatch = {
 
 const label = (namespace: string, name: string) => `Service ${namespace}/${name}`;
 
+/** How messages and views name this target (providers/index.ts describeTarget). */
+export function describe(namespace: string, service: ServiceTarget): string {
+  return `service ${label(namespace, service.name)}`;
+}
+
 const show = (selector: Readonly<Record<string, string>>) =>
   `{${Object.entries(selector).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}`).join(', ')}}`;
 
@@ -91,7 +96,7 @@ export function serviceProvider(kube: Kube, namespace: string, target: Target): 
   return new ObjectProvider(kube, target, {
     ref: serviceRef(namespace, service.name),
     object: label(namespace, service.name),
-    describe: `service ${label(namespace, service.name)}`,
+    describe: describe(namespace, service),
     patchType: 'merge',
     readWeight: (obj) => readWeight(obj, service, namespace),
     buildPatch: (obj, weight) => buildPatch(obj, service, namespace, weight),

@@ -35,6 +35,11 @@ export type TrafficSplitView = z.infer<typeof TrafficSplitView>;
 
 const label = (namespace: string, name: string) => `TrafficSplit ${namespace}/${name}`;
 
+/** How messages and views name this target (providers/index.ts describeTarget). */
+export function describe(namespace: string, split: SmiTarget): string {
+  return `smi ${label(namespace, split.trafficSplit)}`;
+}
+
 export function findBackends(view: TrafficSplitView, target: SmiTarget, namespace: string): Split | TargetProblem {
   const split = classifySplit(
     view.spec.backends,
@@ -93,7 +98,7 @@ export function smiProvider(kube: Kube, namespace: string, target: Target): Traf
   return new ObjectProvider(kube, target, {
     ref: trafficSplitRef(namespace, split.trafficSplit),
     object: label(namespace, split.trafficSplit),
-    describe: `smi ${label(namespace, split.trafficSplit)}`,
+    describe: describe(namespace, split),
     patchType: 'json',
     readWeight: (obj) => readWeight(obj, split, namespace),
     buildPatch: (obj, weight) => buildPatch(obj, split, namespace, weight),

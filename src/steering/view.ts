@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Kube, KubeObject } from '../kube';
 import { toKubeError } from '../kube';
-import { createProvider } from '../providers';
+import { createProvider, describeTarget } from '../providers';
 import { pauseOf, stepIndex, stepLabel } from '../engine/steps';
 import { isHandled } from '../engine/bounds';
 import { MigrationPlanSpec, MigrationPlanStatus, ObjectMeta, REQUEST_ANNOTATIONS, REQUEST_KINDS, type CheckStatus, type Condition, type HistoryEntry, type Phase, type Target } from '../plan/schema';
@@ -58,16 +58,6 @@ const RawPlan = z.looseObject({
 /** Not a MigrationPlan the view can show: no metadata name or namespace. */
 export class NotAPlan extends Error {
   override readonly name = 'NotAPlan';
-}
-
-function describeTarget(namespace: string, target: Target): string {
-  switch (target.provider) {
-    case 'nginx': return `nginx Ingress ${namespace}/${target.nginx?.canaryIngress ?? '?'}`;
-    case 'gatewayAPI': return `gatewayAPI HTTPRoute ${namespace}/${target.gatewayAPI?.httpRoute ?? '?'}`;
-    case 'istio': return `istio VirtualService ${namespace}/${target.istio?.virtualService ?? '?'} route ${target.istio?.route ?? '?'}`;
-    case 'smi': return `smi TrafficSplit ${namespace}/${target.smi?.trafficSplit ?? '?'}`;
-    case 'service': return `service Service ${namespace}/${target.service?.name ?? '?'}`;
-  }
 }
 
 /** The view of a plan object as the API server (or a cache) holds it. `live` replaces the
