@@ -34,9 +34,12 @@ demo: build
 	node dist/demo/main.js
 
 # The CRD is generated from the zod schema; Helm installs its own copy from the chart's crds/.
+# Helm reads no file outside the chart, so it also ships copies of the alert rules and dashboard.
 manifests: build
 	node dist/cli/main.js crd > manifests/crd.yaml
 	cp manifests/crd.yaml charts/trafficshift/crds/migrationplans.trafficshift.io.yaml
+	cp monitoring/rules.yaml charts/trafficshift/files/alert-rules.yaml
+	cp monitoring/grafana-dashboard.json charts/trafficshift/files/grafana-dashboard.json
 
 bench: build
 	node dist/bench/main.js

@@ -2,7 +2,8 @@
 // cluster: the CRD exactly as generated, RBAC that grants the controller exactly what its code
 // calls (NEEDS below is the one list of it), and a Deployment whose flags the real CLI accepts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as yaml from 'js-yaml';
@@ -14,6 +15,11 @@ const CHART = 'charts/trafficshift';
 const CHART_CRD_FILE = `${CHART}/crds/migrationplans.trafficshift.io.yaml`;
 const CHART_RULES_FILE = `${CHART}/files/controller-rules.yaml`;
 const DEFAULT_LEASE_NAME = 'trafficshift-controller';
+/** Helm reads no file outside the chart, so the chart ships copies of these (`make manifests`). */
+const CHART_COPIES: ReadonlyArray<readonly [string, string]> = [
+  ['monitoring/rules.yaml', `${CHART}/files/alert-rules.yaml`],
+  ['monitoring/grafana-dashboard.json', `${CHART}/files/grafana-dashboard.json`],
+];
 
 /**
  * Every permission the controller's service account needs, with the call site that needs it.
@@ -157,17 +163,35 @@ function controllerFlags(args: readonly string[]): Record<string, unknown> {
   return command.opts();
 }
 
+interface Probe { httpGet: { path: string; port: string | number }; periodSeconds?: number; failureThreshold?: number; timeoutSeconds?: number; initialDelaySeconds?: number }
 interface Container {
+  name: string;
+  image: string;
   args: string[];
   env: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
   ports: Array<{ name?: string; containerPort: number }>;
-  livenessProbe: { httpGet: { path: string; port: string | number } };
-  readinessProbe: { httpGet: { path: string; port: string | number } };
+  livenessProbe: Probe;
+  readinessProbe: Probe;
   resources: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext: { runAsNonRoot?: boolean; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[]; add?: string[] } };
 }
-interface PodSpec { serviceAccountName: string; securityContext?: { runAsNonRoot?: boolean }; containers: Container[] }
-interface DeploymentSpec { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } }
+interface PodSpec {
+  serviceAccountName: string;
+  securityContext?: { runAsNonRoot?: boolean };
+  containers: Container[];
+  affinity?: Record<string, unknown>;
+  priorityClassName?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Array<Record<string, unknown>>;
+}
+interface DeploymentSpec {
+  replicas: number;
+  selector: { matchLabels: Record<string, string> };
+  template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
+}
+interface PdbSpec { maxUnavailable?: number | string; minAvailable?: number | string; selector: { matchLabels: Record<string, string> } }
+
+const deploymentSpec = (objects: readonly K8sObject[]): DeploymentSpec => one(objects, 'Deployment')['spec'] as DeploymentSpec;
 
 /** The checks both install paths must pass: same objects, same grants, same controller. */
 function checkInstall(objects: readonly K8sObject[]): void {
@@ -235,6 +259,14 @@ function checkInstall(objects: readonly K8sObject[]): void {
   expect(roleBinding.metadata.namespace).toBe(namespace);
   expect(roleBinding['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
   expect(roleBinding['subjects']).toEqual([subject]);
+
+  // A drain evicts one replica at a time: the other stays to hold (or take) the Lease.
+  const pdb = one(objects, 'PodDisruptionBudget');
+  expect(pdb.apiVersion).toBe('policy/v1');
+  expect(pdb.metadata.namespace).toBe(namespace);
+  const pdbSpec = pdb['spec'] as PdbSpec;
+  expect([pdbSpec.maxUnavailable, pdbSpec.minAvailable]).toEqual([1, undefined]);
+  expect(pdbSpec.selector.matchLabels).toEqual(spec.selector.matchLabels);
 }
 
 describe('the permissions table', () => {
@@ -286,9 +318,9 @@ withKubectl('kubectl kustomize manifests/', () => {
     objects = render('kubectl', ['kustomize', 'manifests/']);
   });
 
-  it('renders exactly the namespace, the CRD, RBAC, the Deployment and its Service', () => {
+  it('renders exactly the namespace, the CRD, RBAC, the Deployment, its PodDisruptionBudget and its Service', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
+      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
     );
     const namespace = one(objects, 'Namespace').metadata.name;
     expect(namespace).toBe('trafficshift-system');
@@ -331,17 +363,81 @@ describe('charts/trafficshift', () => {
     expect(chart).toEqual(expect.objectContaining({ apiVersion: 'v2', name: 'trafficshift', version: '0.1.0', appVersion: version }));
   });
 
+  it.each(CHART_COPIES)('ships %s byte for byte as %s', (source, copy) => {
+    if (read(copy) !== read(source)) {
+      throw new Error(`${copy} differs from ${source}: run \`make manifests\` (it copies ${source} to ${copy}; Helm reads no file outside the chart)`);
+    }
+  });
+
+  it('copies the monitoring files in `make manifests`', () => {
+    const lines = read('Makefile').split('\n');
+    const start = lines.findIndex((line) => line.startsWith('manifests:'));
+    expect(start).toBeGreaterThan(-1);
+    const recipe: string[] = [];
+    for (const line of lines.slice(start + 1)) {
+      if (!line.startsWith('\t')) break;
+      recipe.push(line);
+    }
+    for (const [source, copy] of CHART_COPIES) expect(recipe).toContain(`\tcp ${source} ${copy}`);
+  });
+
+  it('renders alert-rules.yaml whole as spec.groups: the file holds groups and nothing else', () => {
+    // templates/prometheusrule.yaml indents the file's raw text under spec:, so a second top-level
+    // key would land in the PrometheusRule's spec.
+    expect(Object.keys(yaml.load(read(`${CHART}/files/alert-rules.yaml`)) as object)).toEqual(['groups']);
+  });
+
+  it('never runs a file through tpl: the alert annotations and dashboard legends are not Helm templates', () => {
+    for (const file of readdirSync(path.join(ROOT, CHART, 'templates'))) {
+      const code = read(`${CHART}/templates/${file}`).replace(/\{\{-?\s*\/\*[\s\S]*?\*\/\s*-?\}\}/g, '');
+      expect([file, /\btpl\b/.test(code)]).toEqual([file, false]);
+    }
+  });
+
   it('has the documented values', () => {
     const values = yaml.load(read(`${CHART}/values.yaml`)) as Record<string, unknown>;
     expect(values).toEqual(expect.objectContaining({
-      image: expect.objectContaining({ repository: 'ghcr.io/trafficshift/trafficshift' }),
+      image: expect.objectContaining({ repository: 'ghcr.io/trafficshift/trafficshift', tag: '', pullPolicy: 'IfNotPresent' }),
       replicas: 2,
       leaderElect: true,
       watchNamespace: '',
       logFormat: 'json',
       allowedHosts: [],
       resources: expect.objectContaining({ requests: expect.any(Object) }),
+      probes: {
+        liveness: { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 1, initialDelaySeconds: 0 },
+        readiness: { periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 1, initialDelaySeconds: 0 },
+      },
+      priorityClassName: '',
+      // Two replicas, one may go: the other keeps (or takes) the Lease during a drain.
+      podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+      nodeSelector: {},
+      tolerations: [],
+      affinity: {},
+      podAnnotations: {},
+      podLabels: {},
+      // Off by default: they need the Prometheus Operator's CRDs.
+      metrics: {
+        serviceMonitor: { enabled: false, interval: '15s', labels: {} },
+        prometheusRule: { enabled: false, labels: {} },
+        grafanaDashboard: { enabled: false, labels: { grafana_dashboard: '1' } },
+      },
     }));
+  });
+
+  it("defaults the probes, resources and PDB to manifests/'s", () => {
+    const values = yaml.load(read(`${CHART}/values.yaml`)) as {
+      probes: { liveness: object; readiness: object };
+      resources: object;
+      podDisruptionBudget: { maxUnavailable: number };
+    };
+    const deployment = yaml.load(read('manifests/deployment.yaml')) as { spec: DeploymentSpec };
+    const container = deployment.spec.template.spec.containers[0] as Container;
+    expect(container.livenessProbe).toEqual({ httpGet: { path: '/healthz', port: 'http' }, ...values.probes.liveness });
+    expect(container.readinessProbe).toEqual({ httpGet: { path: '/readyz', port: 'http' }, ...values.probes.readiness });
+    expect(container.resources).toEqual(values.resources);
+    const pdb = yaml.load(read('manifests/pdb.yaml')) as { spec: PdbSpec };
+    expect(pdb.spec.maxUnavailable).toBe(values.podDisruptionBudget.maxUnavailable);
   });
 
   it('grants exactly what the code needs, with no wildcards', () => {
@@ -354,11 +450,131 @@ describe('charts/trafficshift', () => {
   });
 });
 
+const helmTemplate = (...extra: string[]): K8sObject[] => render('helm', ['template', 'trafficshift', CHART, '--namespace', 'trafficshift-system', ...extra]);
+
 withHelm('helm template charts/trafficshift', () => {
   it('renders the same install as the kustomization', () => {
-    const objects = render('helm', ['template', 'trafficshift', CHART, '--namespace', 'trafficshift-system']);
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    const objects = helmTemplate();
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     checkInstall(objects);
+  });
+
+  (kubectlFound ? it : it.skip)('renders the pod and the PDB of the kustomization, labels aside', () => {
+    const chart = helmTemplate();
+    const kustomize = render('kubectl', ['kustomize', 'manifests/']);
+    // The chart's selector adds app.kubernetes.io/instance; everything else on the pod is the same.
+    const withoutAffinity = ({ affinity: _affinity, ...pod }: PodSpec): Omit<PodSpec, 'affinity'> => pod;
+    const [chartPod, kustomizePod] = [deploymentSpec(chart).template.spec, deploymentSpec(kustomize).template.spec];
+    expect(withoutAffinity(chartPod)).toEqual(withoutAffinity(kustomizePod));
+    for (const objects of [chart, kustomize]) {
+      const spec = deploymentSpec(objects);
+      const term = (spec.template.spec.affinity as { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: Array<{ weight: number; podAffinityTerm: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } } }> } })
+        .podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+      expect(term).toEqual([{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: spec.selector.matchLabels } } }]);
+    }
+    const pdbOf = (objects: readonly K8sObject[]): Omit<PdbSpec, 'selector'> => {
+      const { selector: _selector, ...rest } = one(objects, 'PodDisruptionBudget')['spec'] as PdbSpec;
+      return rest;
+    };
+    expect(pdbOf(chart)).toEqual(pdbOf(kustomize));
+  });
+
+  it('renders no ServiceMonitor, PrometheusRule or dashboard unless asked', () => {
+    const kinds = helmTemplate().map((o) => o.kind);
+    expect(kinds.filter((k) => ['ServiceMonitor', 'PrometheusRule', 'ConfigMap'].includes(k))).toEqual([]);
+  });
+
+  describe('with metrics.serviceMonitor, metrics.prometheusRule and metrics.grafanaDashboard on', () => {
+    let objects: K8sObject[];
+    beforeAll(() => {
+      objects = helmTemplate(
+        '--set', 'metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.grafanaDashboard.enabled=true',
+        '--set', 'metrics.serviceMonitor.labels.release=prom,metrics.prometheusRule.labels.release=prom',
+      );
+    });
+    const monitoring = (file: string): K8sObject => yaml.load(read(`monitoring/${file}`)) as K8sObject;
+
+    it('renders a ServiceMonitor with the spec of monitoring/servicemonitor.yaml, selecting the chart\'s Service', () => {
+      const sm = one(objects, 'ServiceMonitor');
+      const expected = monitoring('servicemonitor.yaml');
+      expect([sm.apiVersion, sm.metadata.namespace]).toEqual([expected.apiVersion, 'trafficshift-system']);
+      expect(sm.metadata.labels).toEqual(expect.objectContaining({ release: 'prom' }));
+      type SmSpec = { selector: { matchLabels: Record<string, string> }; [key: string]: unknown };
+      const { selector, ...spec } = sm['spec'] as SmSpec;
+      const { selector: expectedSelector, ...expectedSpec } = expected['spec'] as SmSpec;
+      expect(spec).toEqual(expectedSpec);
+      const service = one(objects, 'Service');
+      expect(selector.matchLabels).toEqual((service['spec'] as { selector: Record<string, string> }).selector);
+      expect(service.metadata.labels).toEqual(expect.objectContaining(selector.matchLabels));
+      expect(selector.matchLabels).toEqual(expect.objectContaining(expectedSelector.matchLabels));
+      // job="trafficshift", which TrafficshiftControllerDown and the dashboard select on.
+      expect(service.metadata.labels?.[spec['jobLabel'] as string]).toBe('trafficshift');
+    });
+
+    it('renders a PrometheusRule whose spec.groups are those of monitoring/rules.yaml', () => {
+      const rule = one(objects, 'PrometheusRule');
+      expect([rule.apiVersion, rule.metadata.namespace]).toEqual(['monitoring.coreos.com/v1', 'trafficshift-system']);
+      expect(rule.metadata.labels).toEqual(expect.objectContaining({ release: 'prom' }));
+      expect(rule['spec']).toEqual({ groups: (yaml.load(read('monitoring/rules.yaml')) as { groups: unknown }).groups });
+      // Prometheus, not Helm, fills in the annotations' placeholders.
+      expect(JSON.stringify(rule['spec'])).toContain('{{ $labels.namespace }}/{{ $labels.plan }}');
+    });
+
+    it('renders the dashboard ConfigMap of monitoring/grafana-dashboard-configmap.yaml', () => {
+      const cm = one(objects, 'ConfigMap');
+      const expected = monitoring('grafana-dashboard-configmap.yaml');
+      expect(cm.metadata.labels).toEqual(expect.objectContaining({ grafana_dashboard: '1' }));
+      expect(Object.keys(cm['data'] as object)).toEqual(Object.keys(expected['data'] as object));
+      expect((cm['data'] as Record<string, string>)['trafficshift.json']).toBe(read('monitoring/grafana-dashboard.json'));
+    });
+  });
+
+  it('sets priorityClassName, nodeSelector, tolerations, probes, resources, pod labels and annotations on the pod', () => {
+    const objects = helmTemplate(
+      '--set', 'priorityClassName=system-cluster-critical',
+      '--set', 'nodeSelector.pool=controllers',
+      '--set', 'tolerations[0].key=dedicated,tolerations[0].operator=Exists,tolerations[0].effect=NoSchedule',
+      '--set', 'probes.liveness.periodSeconds=20,probes.readiness.initialDelaySeconds=3',
+      '--set', 'resources.limits.cpu=500m',
+      '--set', 'podLabels.team=platform,podAnnotations.owner=platform',
+      '--set', 'image.tag=9.9.9',
+    );
+    const spec = deploymentSpec(objects);
+    const pod = spec.template.spec;
+    expect(pod.priorityClassName).toBe('system-cluster-critical');
+    expect(pod.nodeSelector).toEqual({ pool: 'controllers' });
+    expect(pod.tolerations).toEqual([{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }]);
+    const container = pod.containers[0] as Container;
+    expect(container.image).toBe('ghcr.io/trafficshift/trafficshift:9.9.9');
+    expect(container.livenessProbe).toEqual({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 1, initialDelaySeconds: 0 });
+    expect(container.readinessProbe).toEqual({ httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 1, initialDelaySeconds: 3 });
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+    expect(spec.template.metadata.labels).toEqual({ ...spec.selector.matchLabels, team: 'platform' });
+    expect(spec.template.metadata.annotations).toEqual({ owner: 'platform' });
+    // Defaults: none of these on the pod.
+    const plain = deploymentSpec(helmTemplate()).template;
+    expect([plain.spec.priorityClassName, plain.spec.nodeSelector, plain.spec.tolerations, plain.metadata.annotations]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('replaces the default anti-affinity with values.affinity', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'trafficshift-values-'));
+    try {
+      const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['controllers'] }] }] } } };
+      writeFileSync(path.join(dir, 'values.yaml'), yaml.dump({ affinity }));
+      expect(deploymentSpec(helmTemplate('-f', path.join(dir, 'values.yaml'))).template.spec.affinity).toEqual(affinity);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('renders no PodDisruptionBudget for one replica, or when turned off', () => {
+    // On a single replica a PDB either blocks every node drain or protects nothing.
+    for (const set of ['replicas=1', 'podDisruptionBudget.enabled=false']) {
+      const kinds = helmTemplate('--set', set).map((o) => o.kind);
+      expect([set, kinds.includes('Deployment'), kinds.includes('PodDisruptionBudget')]).toEqual([set, true, false]);
+    }
+    const pdb = one(helmTemplate('--set', 'replicas=3,podDisruptionBudget.maxUnavailable=2'), 'PodDisruptionBudget');
+    expect((pdb['spec'] as PdbSpec).maxUnavailable).toBe(2);
   });
 
   it('narrows RBAC to a Role in watchNamespace and passes --namespace', () => {
