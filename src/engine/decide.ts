@@ -2,9 +2,9 @@
 // derive the one event this reconcile is about, apply its row of the transition table, then turn
 // the resulting status into writes, Events, conditions and history.
 import type { HistoryEntry, MigrationPlanSpec, MigrationPlanStatus, Phase } from '../plan/schema';
-import { boundAction, boundStatus } from './bounds';
+import { boundAction, boundStatus, boundText } from './bounds';
 import { applyEffect, MOVING_EFFECTS } from './effects';
-import { deriveEvent, type Occurrence } from './events';
+import { deriveEvent, driftedTargets, type Occurrence } from './events';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
 import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepLabel, toIso, toMs } from './steps';
@@ -30,18 +30,21 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   if (validSpec !== undefined) {
     if (previous?.observedGeneration !== undefined && previous.observedGeneration !== obs.generation) restartEditedStep(validSpec, status, obs, note);
     markLanded(validSpec, status, obs);
+    restartAfterDrift(validSpec, previous, status, obs);
     recordRound(validSpec, status, obs);
   }
 
   const occurrence = deriveEvent(validSpec, status, obs);
   const row = transitionFor(before, occurrence.on);
+  const situation = { reason: row.reason ?? occurrence.reason, message: occurrence.message };
   const after: Phase = row.to === 'same' ? before : row.to;
   status.phase = after;
   const effects = row.effects ?? [];
   for (const effect of effects) applyEffect(effect, { spec: validSpec, obs, occurrence, status, actions });
   if (validSpec !== undefined) markLanded(validSpec, status, obs);
 
-  const announced = row.announce !== undefined && (after !== before || effects.length > 0);
+  const announced =
+    row.announce !== undefined && (after !== before || effects.length > 0 || (row.announceNewSituation === true && !reportedBefore(previous, situation)));
   let situationMessage = occurrence.message;
   if (announced && row.announce) {
     const message = announcementMessage(row.announce, occurrence, validSpec, status, after);
@@ -63,8 +66,7 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   }
 
   if (status.history?.length === 0) delete status.history;
-  const situation = { reason: row.reason ?? occurrence.reason, message: situationMessage };
-  status.conditions = mergeConditions(previous?.conditions, conditionsFor(after, situation, status), obs.now, obs.generation);
+  status.conditions = mergeConditions(previous?.conditions, conditionsFor(after, { ...situation, message: situationMessage }, status), obs.now, obs.generation);
 
   boundStatus(status);
   const next = nextEvaluationAt(validSpec, status, obs, row.again === true);
@@ -105,6 +107,22 @@ function markLanded(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: O
   if (!isActive(status.phase ?? 'Pending') || status.stepStartedAt !== undefined) return;
   const weight = desiredWeight(spec, status);
   if (obs.targets.length > 0 && obs.targets.every((t) => t.ok && t.weight === weight)) status.stepStartedAt = toIso(obs.now);
+}
+
+/** The situation (condition reason and message) the previous status reported, when it is this one. */
+function reportedBefore(previous: MigrationPlanStatus | undefined, situation: { reason: string; message: string }): boolean {
+  const before = previous?.conditions?.find((c) => c.type === 'Progressing');
+  return before !== undefined && before.reason === situation.reason && before.message === boundText(situation.message);
+}
+
+/** onDrift: Hold. The previous reconcile held on a drifted target and every target holds the
+ * step's weight again: the step starts again from now, so its pause and its analysis rounds
+ * count traffic at the step's weight only, not what the targets carried meanwhile. */
+function restartAfterDrift(spec: MigrationPlanSpec, previous: MigrationPlanStatus | undefined, status: MigrationPlanStatus, obs: Observations): void {
+  if (spec.onDrift !== 'Hold' || !isActive(status.phase ?? 'Pending') || status.stepStartedAt === undefined) return;
+  if (previous?.conditions?.find((c) => c.type === 'Progressing')?.reason !== 'TargetDrifted') return;
+  if (obs.targets.some((t) => !t.ok) || driftedTargets(spec, status, obs).length > 0) return;
+  status.stepStartedAt = toIso(obs.now);
 }
 
 function recordRound(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
@@ -177,8 +195,11 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
   if (targets.length === 0) return undefined;
   const reason = rollingBack ? `rollback: ${status.rollback?.reason ?? 'stable'}` : spec ? stepLabel(spec, status) : 'stable';
   const action = { kind: 'setWeight' as const, weight, targets, reason };
-  const decided = (row.effects ?? []).some((e) => MOVING_EFFECTS.includes(e)) || phase !== before;
   const held = phase === 'RolledBack' || (isActive(phase) && toMs(status.stepStartedAt) !== undefined);
+  // onDrift: Hold: a weight someone changed after it landed is theirs. Only a decision moves it
+  // (a step, a rollback, a deletion); a phase change alone (the hold itself) is none.
+  if (spec?.onDrift === 'Hold' && held && !decidedHere && !obs.deleting) return undefined;
+  const decided = decidedHere || phase !== before;
   if (decided || !held) return { action };
   const what = targets
     .map((i) => {

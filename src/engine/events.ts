@@ -31,6 +31,7 @@ export const ENGINE_EVENTS = [
   'PromoteRequested', // a pending promote request: waives the current step's pause
   'TargetMissing', // some target is not found or not valid
   'StatusInconsistent', // the status asks for more than one step above what the targets hold
+  'TargetDrifted', // onDrift: Hold, and a target no longer holds the weight that had landed (a rolled-back plan: 0)
   'SpecFixedUnstarted', // Failed, the spec is valid again, no traffic had moved
   'SpecFixedStarted', // Failed, the spec is valid again, traffic had moved
   'PausedBySpec', // spec.paused is true
@@ -119,7 +120,11 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
       return { on: 'TargetsReady', reason: 'Started', message: 'every target is ready' };
     case 'RollingBack':
       return rollingBackEvent(status, obs);
-    case 'RolledBack':
+    case 'RolledBack': {
+      const drift = driftOccurrence(spec, status, obs);
+      if (drift) return drift;
+      return { on: 'Settled', reason: phase, message: `rolled back: ${status.rollback?.reason ?? ''}` };
+    }
     case 'Succeeded':
       return { on: 'Settled', reason: phase, message: phase === 'Succeeded' ? 'all traffic is on the canary' : `rolled back: ${status.rollback?.reason ?? ''}` };
     default:
@@ -147,6 +152,32 @@ function inconsistency(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs
   return `the status is at ${stepLabel(spec, status)} but the targets hold canary ${held}%, ${why}: trafficshift will not write ${wanted}%; roll back and retry to start again, or set the targets back by hand`;
 }
 
+/**
+ * The targets that no longer hold the weight the plan had put on them: in an active phase once
+ * the step's weight had landed (stepStartedAt is set), in RolledBack canary 0. Empty before a
+ * step lands and in every other phase: a weight not yet written is not drift.
+ */
+export function driftedTargets(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): Array<{ index: number; weight: number }> {
+  const phase = status.phase ?? 'Pending';
+  const landed = phase === 'RolledBack' || (isActive(phase) && toMs(status.stepStartedAt) !== undefined);
+  if (!landed) return [];
+  const wanted = desiredWeight(spec, status);
+  return obs.targets.flatMap((t, index) => (t.ok && t.weight !== wanted ? [{ index, weight: t.weight }] : []));
+}
+
+/** onDrift: Hold and some target drifted: the event that holds the plan without a write. */
+function driftOccurrence(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): Occurrence | undefined {
+  if (spec.onDrift !== 'Hold') return undefined;
+  const drifted = driftedTargets(spec, status, obs);
+  if (drifted.length === 0) return undefined;
+  const held = drifted.map((d) => `targets[${d.index}] holds canary ${d.weight}%`).join(', ');
+  const message =
+    status.phase === 'RolledBack'
+      ? `${held} after the rollback to stable; onDrift is Hold, so trafficshift leaves it (retry to start again, or set it back to 0)`
+      : `${held}, not ${stepLabel(spec, status)}; onDrift is Hold, so trafficshift leaves it and holds until every target holds ${desiredWeight(spec, status)}% again`;
+  return { on: 'TargetDrifted', reason: 'TargetDrifted', message };
+}
+
 function rollingBackEvent(status: MigrationPlanStatus, obs: Observations): Occurrence {
   const landed = obs.targets.every((t) => t.ok && t.weight === 0);
   return landed
@@ -162,6 +193,10 @@ function outsideWindow(): Occurrence {
 function activeEvent(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): Occurrence {
   const phase = status.phase ?? 'Pending';
   const lastRound = status.lastRound;
+  // Before anything that could write or advance: under onDrift: Hold the plan waits for the
+  // targets to hold its weight again, whoever puts it back.
+  const drift = driftOccurrence(spec, status, obs);
+  if (drift) return drift;
   const inconsistent = inconsistency(spec, status, obs);
   if (inconsistent) return { on: 'StatusInconsistent', reason: 'StatusInconsistent', message: inconsistent };
   if (spec.paused) return { on: 'PausedBySpec', reason: 'Paused', message: `paused at ${stepLabel(spec, status)}` };

@@ -4,8 +4,9 @@
 //   Ready        True only in Succeeded (reason Succeeded); False otherwise, reason = the phase.
 //   Stalled      True when the plan cannot go on without a person: InvalidSpec, TargetNotFound,
 //                TargetInvalid, CheckFailing (a critical check at its limit with automatic
-//                rollback off), RolledBack (waits for retry) and StatusInconsistent (the status
-//                asks for more than one step above what the targets hold). False otherwise.
+//                rollback off), RolledBack (waits for retry), StatusInconsistent (the status
+//                asks for more than one step above what the targets hold) and TargetDrifted
+//                (onDrift: Hold, and someone else changed a target's weight). False otherwise.
 //   Progressing  True while the controller is moving towards a final state on its own:
 //                Pending, Progressing and RollingBack, unless stalled, paused or outside a change
 //                window. False in Holding, WaitingForPromotion, Paused and the final phases,
@@ -23,7 +24,7 @@ export function appendHistory(history: readonly HistoryEntry[] | undefined, entr
   return [...(history ?? []), ...entries].slice(-HISTORY_LIMIT);
 }
 
-export const STALL_REASONS = ['InvalidSpec', 'TargetNotFound', 'TargetInvalid', 'CheckFailing', 'RolledBack', 'StatusInconsistent'] as const;
+export const STALL_REASONS = ['InvalidSpec', 'TargetNotFound', 'TargetInvalid', 'CheckFailing', 'RolledBack', 'StatusInconsistent', 'TargetDrifted'] as const;
 /** Reasons that keep a Pending/Progressing plan from moving although nothing is wrong. */
 const WAITING_REASONS = ['Paused', 'OutsideChangeWindow'];
 

@@ -39,6 +39,10 @@ export interface Transition {
   announce?: Announcement;
   /** Condition reason to show after the row, when not the event's own. */
   reason?: string;
+  /** Also announce when neither the phase changes nor an effect runs, if the situation (reason
+   * and message) differs from the one the previous status reports: once per episode, never
+   * once per reconcile. */
+  announceNewSituation?: true;
   /** Another event may be due at once (a second request, the first step after a retry): ask to be called again now. */
   again?: true;
 }
@@ -90,6 +94,12 @@ export const TRANSITIONS: readonly Transition[] = [
   // ---- a status that asks for more than the next step above the targets (edited by hand, or
   //      overtaken by a person who lowered a route): nothing moves up until a person acts ----
   { from: ACTIVE, on: 'StatusInconsistent', to: 'Holding', announce: { name: 'StatusInconsistent', type: 'Warning', notify: 'Holding' } },
+
+  // ---- onDrift: Hold: a target no longer holds the weight the plan put there (someone else
+  //      changed it). Nothing writes over it; an active plan holds until every target holds the
+  //      step weight again. A rollback, requested or automatic, still writes 0 (rows above). ----
+  { from: ACTIVE, on: 'TargetDrifted', to: 'Holding', announce: { name: 'DriftDetected', type: 'Warning', notify: 'Holding' }, announceNewSituation: true },
+  { from: ['RolledBack'], on: 'TargetDrifted', to: 'same', announce: { name: 'DriftDetected', type: 'Warning' }, announceNewSituation: true },
 
   // ---- Pending ----
   { from: ['Pending'], on: 'PausedBySpec', to: 'same' },

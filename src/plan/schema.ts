@@ -223,6 +223,10 @@ export const Notification = z
 
 export const STRATEGIES = ['Canary', 'BlueGreen'] as const;
 
+/** What the engine does when a target's weight was changed by someone else after a step landed. */
+export const DRIFT_POLICIES = ['Repair', 'Hold'] as const;
+export type DriftPolicy = (typeof DRIFT_POLICIES)[number];
+
 export const MigrationPlanSpec = z
   .strictObject({
     description: z.string().optional(),
@@ -235,6 +239,12 @@ export const MigrationPlanSpec = z
     schedule: Schedule.optional(),
     notifications: z.array(Notification).optional(),
     paused: z.boolean().default(false),
+    onDrift: z
+      .enum(DRIFT_POLICIES)
+      .default('Repair')
+      .describe(
+        'What to do when a target no longer holds the weight the plan set (someone, such as a GitOps tool with self-heal, changed it after the step landed). Repair (default) writes the step weight back and records DriftRepaired. Hold never writes over it: the plan records DriftDetected once, holds (Stalled TargetDrifted) and goes on when every target holds the step weight again; a rolled-back plan leaves the weight alone. A rollback, and the deletion of a plan that has not Succeeded, always write canary 0 to every target.',
+      ),
   })
   .superRefine((spec, ctx) => {
     const steps = spec.steps;

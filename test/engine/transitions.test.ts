@@ -25,6 +25,8 @@ const noAuto = canary({ rollback: { automatic: false } });
 const noDataFail = canary({ analysis: { ...plan.analysis, noData: 'fail', checks: [{ name: 'error-rate', query: 'q', max: 0.01, failureLimit: 1 }] } });
 const windowed = canary({ schedule: { timeZone: 'UTC', windows: [{ days: ['Wed'], start: '09:00', end: '10:00' }] } }); // T0 is Wed 10:00 UTC: just closed
 const openWindow = canary({ schedule: { timeZone: 'UTC', windows: [{ days: ['Wed'], start: '10:00', end: '11:00' }] } });
+const hold = canary({ onDrift: 'Hold' });
+const holdNoChecks = canary({ onDrift: 'Hold', analysis: undefined, successCriteria: undefined });
 const bg = blueGreen();
 const bgGate = blueGreen({ steps: [{ weight: 100, pause: {} }] });
 const bgPause = blueGreen({ steps: [{ weight: 100, pause: '5m' }] });
@@ -643,6 +645,162 @@ const rows: Row[] = [
     then: (d) => {
       expect(d.status.stepStartedAt).toBeUndefined();
       expect(eventReasons(d)).not.toContain('DriftRepaired');
+    },
+  },
+
+  // ---- drift under onDrift: Hold: nothing writes over it; a rollback still writes 0 ----
+  {
+    name: 'Hold: Progressing at step 2 (25 landed), a person sets one target to 60 -> Holding, writes nothing, DriftDetected naming the target, Stalled TargetDrifted',
+    spec: hold, status: atStep(1, 25, 0), obs: obs(10, { targets: weights(25, 60) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(lastHistory(d)).toMatchObject({ event: 'DriftDetected', message: expect.stringContaining('targets[1] holds canary 60%') });
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'DriftDetected', message: expect.stringContaining('step 2/4: canary 25%') }));
+      expect(eventReasons(d)).not.toContain('DriftRepaired');
+      expect(notifications(d)).toEqual(['Holding']);
+      expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'TargetDrifted', message: expect.stringContaining('60%') });
+      expect(condition(d, 'Ready')).toMatchObject({ status: 'False', reason: 'Holding', message: expect.stringContaining('onDrift is Hold') });
+      expect(d.status.currentStep).toBe(1);
+    },
+  },
+  {
+    name: 'Hold: still drifted on the next reconciles -> no second Event or history entry, still no write',
+    spec: hold, status: atStep(1, 25, 0), obs: obs(10, { targets: weights(25, 60) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      let next = d;
+      for (const sec of [20, 200, 400]) {
+        next = decide(hold, next.status, obs(sec, { targets: weights(25, 60), round: round(sec) }));
+        expect(next.status.phase).toBe('Holding');
+        expect(writes(next)).toEqual([]);
+        expect(eventReasons(next)).toEqual([]);
+        expect(notifications(next)).toEqual([]);
+      }
+      expect(next.status.history?.filter((h) => h.event === 'DriftDetected')).toHaveLength(1);
+      expect(next.status.currentStep).toBe(1);
+    },
+  },
+  {
+    name: 'Hold: the drifted weight changes again (60 -> 70) -> one new DriftDetected for the new weight',
+    spec: hold, status: atStep(1, 25, 0), obs: obs(10, { targets: weights(25, 60) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      const next = decide(hold, d.status, obs(20, { targets: weights(25, 70) }));
+      expect(eventReasons(next)).toEqual(['DriftDetected']);
+      expect(lastHistory(next)?.message).toContain('70%');
+      expect(writes(next)).toEqual([]);
+    },
+  },
+  {
+    name: 'Hold: the targets hold the step weight again -> goes on (Progressing), the step starts again from then, no write',
+    spec: hold, status: atStep(1, 25, 0), obs: obs(10, { targets: weights(25, 60) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      const back = decide(hold, d.status, obs(30, { targets: weights(25, 25) }));
+      expect(back.status.phase).toBe('Progressing');
+      expect(writes(back)).toEqual([]);
+      expect(back.status.stepStartedAt).toBe(iso(30));
+      expect(condition(back, 'Stalled')?.status).toBe('False');
+      // The step's 2m pause counts from its return; a round an interval later passes, then it advances.
+      const early = decide(hold, back.status, obs(100, { targets: weights(25, 25), round: round(100) }));
+      expect(early.status.currentStep).toBe(1);
+      const done = decide(hold, early.status, obs(151, { targets: weights(25, 25), round: round(151) }));
+      expect(done.status.currentStep).toBe(2);
+      expect(writes(done)).toEqual([[50, [0, 1]]]);
+    },
+  },
+  {
+    name: 'Hold: a target lowered to 0 at step 3 -> TargetDrifted (not StatusInconsistent), no write',
+    spec: hold, status: atStep(2, 50, 0), obs: obs(10, { targets: weights(0, 50) }), phase: 'Holding', writes: [],
+    then: (d) => expect(condition(d, 'Stalled')).toMatchObject({ reason: 'TargetDrifted' }),
+  },
+  {
+    name: 'Hold: WaitingForPromotion at step 4 (100 landed), a target set to 80 -> Holding, no write; back at 100 -> WaitingForPromotion again',
+    spec: hold, status: atStep(3, 100, 0, { phase: 'WaitingForPromotion', bakeStartedAt: iso(0) }), obs: obs(10, { targets: weights(100, 80) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(eventReasons(d)).toEqual(['DriftDetected']);
+      const back = decide(holdNoChecks, d.status, obs(20, { targets: weights(100, 100) }));
+      expect(writes(back)).toEqual([]);
+      expect(back.status.phase).not.toBe('Holding');
+    },
+  },
+  {
+    name: 'Hold: Paused by spec, a target drifts -> Holding with TargetDrifted, no write; back -> Paused',
+    spec: canary({ onDrift: 'Hold', paused: true }), status: atStep(1, 25, 0, { phase: 'Paused' }), obs: obs(10, { targets: weights(25, 60) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(eventReasons(d)).toEqual(['DriftDetected']);
+      const back = decide(canary({ onDrift: 'Hold', paused: true }), d.status, obs(20, { targets: weights(25, 25) }));
+      expect(back.status.phase).toBe('Paused');
+      expect(writes(back)).toEqual([]);
+    },
+  },
+  {
+    name: 'Hold: a step not landed yet (targets at 5, step 2 wants 25) -> writes 25: the plan\'s own step is no drift',
+    spec: hold, status: atStep(1, 25, 0, { stepStartedAt: undefined, canaryWeight: 5 }), obs: obs(10, { targets: weights(5, 5) }), phase: 'Progressing', writes: [[25, [0, 1]]],
+  },
+  {
+    name: 'Hold: promote while drifted -> Promoted (the pause is waived) but nothing written; it advances once the weight is back',
+    spec: holdNoChecks, status: atStep(1, 25, 0, { phase: 'Holding' }), obs: obs(10, { targets: weights(25, 60), requests: { promote: { value: 'p1' } } }),
+    phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(eventReasons(d)).toContain('Promoted');
+      const again = decide(holdNoChecks, d.status, obs(10, { targets: weights(25, 60), requests: { promote: { value: 'p1' } } }));
+      expect(again.status.phase).toBe('Holding');
+      expect(writes(again)).toEqual([]);
+      // The drift is reported again once after the promote, so the person sees why nothing moved.
+      expect(eventReasons(again)).toEqual(['DriftDetected']);
+      expect(eventReasons(decide(holdNoChecks, again.status, obs(15, { targets: weights(25, 60), requests: { promote: { value: 'p1' } } })))).toEqual([]);
+      const back = decide(holdNoChecks, again.status, obs(20, { targets: weights(25, 25), requests: { promote: { value: 'p1' } } }));
+      expect(back.status.currentStep).toBe(2);
+      expect(writes(back)).toEqual([[50, [0, 1]]]);
+    },
+  },
+  {
+    name: 'Hold: rollback request while drifted -> RollingBack, writes 0 to every target',
+    spec: hold, status: atStep(1, 25, 0, { phase: 'Holding' }), obs: obs(10, { targets: weights(25, 60), requests: { rollback: { value: 'abort' } } }),
+    phase: 'RollingBack', writes: [[0, [0, 1]]],
+  },
+  {
+    name: 'Hold: a critical check fails while drifted -> automatic rollback writes 0 to every target',
+    spec: hold, status: atStep(1, 25, 0, { phase: 'Holding', checks: [{ name: 'error-rate', severity: 'critical', value: 0.2, threshold: '<= 0.01', result: 'Fail', consecutiveFailures: 1, at: iso(5) }] }),
+    obs: obs(40, { targets: weights(25, 60), round: round(40, { 'error-rate': ['Fail', 0.3] }) }),
+    phase: 'RollingBack', writes: [[0, [0, 1]]],
+  },
+  {
+    name: 'Hold: RollingBack and a person raised a target -> still writes 0 to it (a rollback is no drift repair)',
+    spec: hold, status: { phase: 'RollingBack', currentStep: 1, canaryWeight: 25, rollback: { reason: 'x', triggeredAt: iso(0) } }, obs: obs(4, { targets: weights(0, 40) }),
+    phase: 'RollingBack', writes: [[0, [1]]],
+    then: (d) => expect(eventReasons(d)).not.toContain('DriftDetected'),
+  },
+  {
+    name: 'Hold: RolledBack, a person sets a target to 30 -> writes nothing, DriftDetected once, Stalled TargetDrifted',
+    spec: hold, status: rolledBack, obs: obs(100, { targets: weights(0, 30) }), phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(lastHistory(d)).toMatchObject({ event: 'DriftDetected', message: expect.stringContaining('targets[1] holds canary 30%') });
+      expect(eventReasons(d)).toEqual(['DriftDetected']);
+      expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'TargetDrifted' });
+      const next = decide(hold, d.status, obs(200, { targets: weights(0, 30) }));
+      expect(next.actions).toEqual([]);
+      expect(next.status.phase).toBe('RolledBack');
+    },
+  },
+  {
+    name: 'Hold: RolledBack with one target raised to 30 -> status.canaryWeight shows the observed weight',
+    spec: canary({ onDrift: 'Hold', targets: [{ provider: 'gatewayAPI', gatewayAPI: { httpRoute: 'checkout', stableBackend: 'monolith', canaryBackend: 'checkout-svc' } }] }),
+    status: rolledBack, obs: obs(100, { targets: weights(30) }), phase: 'RolledBack', writes: [],
+    then: (d) => expect(d.status.canaryWeight).toBe(30),
+  },
+  {
+    name: 'Hold: a RolledBack plan with a raised target is deleted -> writes 0 (the finalizer restores stable)',
+    spec: hold, status: rolledBack, obs: obs(100, { targets: weights(0, 30), deleting: true }), phase: 'RolledBack', writes: [[0, [1]]],
+    then: (d) => expect(d.finalizerDone).toBe(false),
+  },
+  {
+    name: 'Hold: an active drifted plan is deleted -> RollingBack, writes 0 to every target',
+    spec: hold, status: atStep(1, 25, 0, { phase: 'Holding' }), obs: obs(10, { targets: weights(25, 60), deleting: true }), phase: 'RollingBack', writes: [[0, [0, 1]]],
+  },
+  {
+    name: 'Repair (the default) after a Hold episode: the same drift is written back',
+    spec: canary({ onDrift: 'Repair' }), status: atStep(1, 25, 0), obs: obs(10, { targets: weights(25, 60) }), phase: 'Progressing', writes: [[25, [1]]],
+    then: (d) => {
+      expect(plan.onDrift).toBe('Repair');
+      expect(eventReasons(d)).toEqual(['DriftRepaired']);
     },
   },
 ];

@@ -25,6 +25,14 @@ describe('validateSpec messages', () => {
     expect(result).toMatchObject({ ok: true, value: { strategy: 'Canary', paused: false, rollback: { automatic: true } } });
   });
 
+  it('defaults onDrift to Repair, takes Hold, and names the allowed values of a bad one', () => {
+    expect(validateSpec(spec())).toMatchObject({ ok: true, value: { onDrift: 'Repair' } });
+    expect(validateSpec(spec({ onDrift: 'Hold' }))).toMatchObject({ ok: true, value: { onDrift: 'Hold' } });
+    expect(errorsOf(validateSpec(spec({ onDrift: 'Ignore' })))).toStrictEqual([
+      { path: 'spec.onDrift', message: 'must be one of Repair, Hold (got "Ignore")' },
+    ]);
+  });
+
   it('says a missing field is required', () => {
     expect(errorsOf(validateSpec({ targets: [target] }))).toStrictEqual([{ path: 'spec.steps', message: 'is required' }]);
     expect(errorsOf(validateSpec(spec({ targets: [{ provider: 'nginx', nginx: { ingress: 'checkout' } }] })))).toStrictEqual([
