@@ -47,8 +47,8 @@ export const API_ROUTES: ReadonlyArray<RouteFactory> = [planRoutes, alertRoutes]
 export function composeControllerProcess(kubeConfig: KubeConfig, settings: ProcessSettings): ControllerProcessParts {
   const { log, outbound } = settings;
   const version = packageVersion();
-  const kube = controllerKube(kubeConfig);
   const metrics = new TrafficshiftMetrics({ version });
+  const kube = controllerKube(kubeConfig, metrics.kube);
   const controller = new Controller({
     kube,
     ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}),

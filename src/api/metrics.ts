@@ -1,6 +1,7 @@
 // What /metrics exposes. One Registry per process, made here and handed to whoever records:
-// the analysis runner (through CheckMetrics), the plan-status feed (phase and recovery time),
-// and the express app that serves it. No global registry, so tests build as many as they like.
+// the analysis runner (through CheckMetrics), the plan feed (phase, weight, RTO, thresholds,
+// recovery time), the controller (leadership, writes, reconciles), the Kubernetes client (its
+// requests), and the express app that serves it. No global registry, so tests build as many as they like.
 // Every series labelled with a plan is tracked here, so that a deleted plan's series, and those
 // of a check its plan no longer has, can be removed: prom-client removes a series only by its
 // full label set, and keeps every series it was ever given until then.
@@ -8,6 +9,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { z } from 'zod';
 import type { CheckMetrics, PlanRef } from '../checks';
 import type { ControllerMetrics } from '../controller/controller';
+import type { KubeRequestObserver } from '../kube';
+import { parseDuration } from '../plan/duration';
 import { planKey } from '../plan/ref';
 import { CHECK_RESULTS, PHASES, type CheckResultKind } from '../plan/schema';
 
@@ -19,21 +22,48 @@ export const METRIC_NAMES = {
   planPhase: 'trafficshift_plan_phase',
   leader: 'trafficshift_leader',
   weightWrites: 'trafficshift_weight_writes_total',
+  canaryWeight: 'trafficshift_plan_canary_weight',
+  rto: 'trafficshift_plan_rto_seconds',
+  lastRecovery: 'trafficshift_plan_last_recovery_seconds',
+  rollbackStarted: 'trafficshift_plan_rollback_started_timestamp_seconds',
+  stalled: 'trafficshift_plan_stalled',
+  checkThreshold: 'trafficshift_check_threshold',
+  reconciles: 'trafficshift_reconciles_total',
+  reconcileDuration: 'trafficshift_reconcile_duration_seconds',
+  kubeRequests: 'trafficshift_kube_requests_total',
+  kubeRequestDuration: 'trafficshift_kube_request_duration_seconds',
 } as const;
 
 // A check is an HTTP round trip to Prometheus or a webhook; its default timeout is 10 s.
 const CHECK_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 // Recovery is judged against `rollback.rto`, typically tens of seconds.
 const RECOVERY_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300];
+// A reconcile is a few API calls; a slow one holds up the plans queued behind it.
+const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15];
+// The client's own deadline is 15 s (controllerKube).
+const KUBE_REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15];
 
 /** The few status fields the plan metrics read; anything else in status is ignored. */
 const PlanStatusView = z.looseObject({
   phase: z.enum(PHASES).optional(),
+  canaryWeight: z.number().min(0).max(100).optional(),
+  conditions: z.array(z.looseObject({ type: z.string(), status: z.string() })).optional(),
   rollback: z
     .looseObject({
       triggeredAt: z.string(),
       completedAt: z.string().optional(),
       recoverySeconds: z.number().min(0).optional(),
+    })
+    .optional(),
+});
+
+/** The few spec fields the plan metrics read: the RTO and each check's bounds. Read apart from
+ * the status, so a spec that no longer parses still leaves its phase reported. */
+const PlanSpecView = z.looseObject({
+  rollback: z.looseObject({ rto: z.string().optional() }).optional(),
+  analysis: z
+    .looseObject({
+      checks: z.array(z.looseObject({ name: z.string(), min: z.number().optional(), max: z.number().optional() })).optional(),
     })
     .optional(),
 });
@@ -52,6 +82,8 @@ interface PlanSeries {
   readonly plan: PlanRef;
   readonly checks: Set<string>;
   readonly providers: Set<string>;
+  /** The check thresholds that have series, as `check\0bound`. */
+  thresholds: ReadonlySet<string>;
   /** The rollback already observed, as its triggeredAt; one plan can roll back again after a retry. */
   observedRollback?: string;
 }
@@ -64,6 +96,18 @@ export class TrafficshiftMetrics {
   readonly planPhase: Gauge<'namespace' | 'plan' | 'phase'>;
   readonly leader: Gauge;
   readonly weightWrites: Counter<'namespace' | 'plan' | 'provider'>;
+  readonly canaryWeight: Gauge<'namespace' | 'plan'>;
+  readonly rto: Gauge<'namespace' | 'plan'>;
+  readonly lastRecovery: Gauge<'namespace' | 'plan'>;
+  readonly rollbackStarted: Gauge<'namespace' | 'plan'>;
+  readonly stalled: Gauge<'namespace' | 'plan'>;
+  readonly checkThreshold: Gauge<'namespace' | 'plan' | 'check' | 'bound'>;
+  readonly reconciles: Counter<'result'>;
+  readonly reconcileDuration: Histogram<'result'>;
+  readonly kubeRequests: Counter<'verb' | 'resource' | 'code'>;
+  readonly kubeRequestDuration: Histogram<'verb'>;
+  /** The hook the Kubernetes client calls once per request (KubeOptions.observer). */
+  readonly kube: KubeRequestObserver;
   /** The hook the analysis runner calls once per check per round. */
   readonly checks: CheckMetrics;
   /** The hooks the controller calls on leadership changes and target writes. */
@@ -130,6 +174,80 @@ export class TrafficshiftMetrics {
       registers,
       collect,
     });
+    this.canaryWeight = new Gauge({
+      name: METRIC_NAMES.canaryWeight,
+      help: 'The canary weight (percent) every readable target of the plan agrees on (status.canaryWeight).',
+      labelNames: ['namespace', 'plan'],
+      registers,
+      collect,
+    });
+    this.rto = new Gauge({
+      name: METRIC_NAMES.rto,
+      help: "The plan's recovery time objective (spec.rollback.rto) in seconds; absent when it sets none.",
+      labelNames: ['namespace', 'plan'],
+      registers,
+      collect,
+    });
+    this.lastRecovery = new Gauge({
+      name: METRIC_NAMES.lastRecovery,
+      help: "Seconds the plan's latest completed rollback took to take all traffic off the canary (status.rollback.recoverySeconds).",
+      labelNames: ['namespace', 'plan'],
+      registers,
+      collect,
+    });
+    this.rollbackStarted = new Gauge({
+      name: METRIC_NAMES.rollbackStarted,
+      help: "When the plan's latest rollback was triggered (status.rollback.triggeredAt), in Unix seconds.",
+      labelNames: ['namespace', 'plan'],
+      registers,
+      collect,
+    });
+    this.stalled = new Gauge({
+      name: METRIC_NAMES.stalled,
+      help: '1 while the plan\'s Stalled condition is True (it cannot go on by itself), else 0.',
+      labelNames: ['namespace', 'plan'],
+      registers,
+      collect,
+    });
+    this.checkThreshold = new Gauge({
+      name: METRIC_NAMES.checkThreshold,
+      help: 'The bound a metric check holds its value to: bound="max" fails above it, bound="min" below it.',
+      labelNames: ['namespace', 'plan', 'check', 'bound'],
+      registers,
+      collect,
+    });
+    this.reconciles = new Counter({
+      name: METRIC_NAMES.reconciles,
+      help: 'Reconciles of a plan this replica finished, by result: success, or error (the plan is retried with backoff).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.reconcileDuration = new Histogram({
+      name: METRIC_NAMES.reconcileDuration,
+      help: 'How long one reconcile of a plan took, by result.',
+      labelNames: ['result'],
+      buckets: RECONCILE_BUCKETS,
+      registers,
+    });
+    this.kubeRequests = new Counter({
+      name: METRIC_NAMES.kubeRequests,
+      help: 'Requests to the Kubernetes API server (watches excepted), by verb, resource and HTTP status code; code is "error" when no answer came (connection refused, reset, TLS) and "timeout" past the client deadline.',
+      labelNames: ['verb', 'resource', 'code'],
+      registers,
+    });
+    this.kubeRequestDuration = new Histogram({
+      name: METRIC_NAMES.kubeRequestDuration,
+      help: 'How long a request to the Kubernetes API server took, answered or not, by verb.',
+      labelNames: ['verb'],
+      buckets: KUBE_REQUEST_BUCKETS,
+      registers,
+    });
+    this.kube = {
+      requestDone: ({ verb, resource, code, durationSeconds }) => {
+        this.kubeRequests.inc({ verb, resource, code });
+        this.kubeRequestDuration.observe({ verb }, durationSeconds);
+      },
+    };
     this.checks = {
       observe: (plan, check, value, result, durationSeconds) => this.observeCheck(plan, check, value, result, durationSeconds),
     };
@@ -139,7 +257,13 @@ export class TrafficshiftMetrics {
         this.track(plan).providers.add(provider);
         this.weightWrites.inc({ namespace: plan.namespace, plan: plan.name, provider });
       },
+      reconciled: (result, durationSeconds) => {
+        this.reconciles.inc({ result });
+        this.reconcileDuration.observe({ result }, durationSeconds);
+      },
     };
+    // Zero from the start, so rate() and increase() see the first error as a change.
+    for (const result of ['success', 'error'] as const) this.reconciles.inc({ result }, 0);
   }
 
   /** Makes `refresh` run before any plan series is read (PlanMetricsFeed brings them in line with
@@ -148,19 +272,67 @@ export class TrafficshiftMetrics {
     this.refreshPlans = refresh;
   }
 
-  /** Records what a plan's status says now: its phase, and a rollback's recovery time once. */
-  recordPlan(plan: PlanRef, status: unknown): void {
+  /** Records what a plan says now: from its status the phase, the canary weight, whether it is
+   * stalled, its latest rollback (and that rollback's recovery time, once); from its spec the RTO
+   * and the check thresholds. */
+  recordPlan(plan: PlanRef, status: unknown, spec?: unknown): void {
+    if (spec !== undefined) this.recordSpec(plan, spec);
     const parsed = PlanStatusView.safeParse(status ?? {});
     if (!parsed.success) return;
     const series = this.track(plan);
+    const labels = { namespace: plan.namespace, plan: plan.name };
     const phase = parsed.data.phase ?? 'Pending';
-    for (const p of PHASES) this.planPhase.set({ namespace: plan.namespace, plan: plan.name, phase: p }, p === phase ? 1 : 0);
+    for (const p of PHASES) this.planPhase.set({ ...labels, phase: p }, p === phase ? 1 : 0);
+    // Unset, the weight is not known (no target read yet): no series rather than a made-up 0.
+    if (parsed.data.canaryWeight === undefined) this.canaryWeight.remove(labels);
+    else this.canaryWeight.set(labels, parsed.data.canaryWeight);
+    const stalled = parsed.data.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') === true;
+    this.stalled.set(labels, stalled ? 1 : 0);
     const rollback = parsed.data.rollback;
-    if (rollback?.recoverySeconds === undefined || rollback.completedAt === undefined) return;
+    const started = rollback !== undefined ? Date.parse(rollback.triggeredAt) : NaN;
+    if (Number.isFinite(started)) this.rollbackStarted.set(labels, started / 1000);
+    else this.rollbackStarted.remove(labels);
+    if (rollback?.recoverySeconds === undefined || rollback.completedAt === undefined) {
+      // A retried plan's earlier rollback is no longer its latest: no recovery to compare yet.
+      this.lastRecovery.remove(labels);
+      return;
+    }
+    this.lastRecovery.set(labels, rollback.recoverySeconds);
     if (series.observedRollback === rollback.triggeredAt) return;
     series.observedRollback = rollback.triggeredAt;
     if (Date.parse(rollback.completedAt) < this.since) return;
     this.rollbackRecovery.observe({ namespace: plan.namespace, plan: plan.name }, rollback.recoverySeconds);
+  }
+
+  private recordSpec(plan: PlanRef, spec: unknown): void {
+    const labels = { namespace: plan.namespace, plan: plan.name };
+    const parsed = PlanSpecView.safeParse(spec);
+    const rto = parsed.data?.rollback?.rto;
+    let rtoMs: number | undefined;
+    try {
+      rtoMs = rto !== undefined ? parseDuration(rto) : undefined;
+    } catch {
+      rtoMs = undefined;
+    }
+    if (rtoMs === undefined) this.rto.remove(labels);
+    else this.rto.set(labels, rtoMs / 1000);
+    const series = this.track(plan);
+    const now = new Set<string>();
+    for (const check of parsed.data?.analysis?.checks ?? []) {
+      for (const bound of ['min', 'max'] as const) {
+        const value = check[bound];
+        if (value === undefined) continue;
+        const key = `${check.name}\0${bound}`;
+        now.add(key);
+        this.checkThreshold.set({ ...labels, check: check.name, bound }, value);
+      }
+    }
+    for (const key of series.thresholds) {
+      if (now.has(key)) continue;
+      const [check = '', bound = ''] = key.split('\0');
+      this.checkThreshold.remove({ ...labels, check, bound });
+    }
+    series.thresholds = now;
   }
 
   /** Every plan that has series now. */
@@ -176,6 +348,11 @@ export class TrafficshiftMetrics {
     const labels = { namespace: plan.namespace, plan: plan.name };
     for (const phase of PHASES) this.planPhase.remove({ ...labels, phase });
     this.rollbackRecovery.remove(labels);
+    for (const gauge of [this.canaryWeight, this.rto, this.lastRecovery, this.rollbackStarted, this.stalled]) gauge.remove(labels);
+    for (const key of series?.thresholds ?? []) {
+      const [check = '', bound = ''] = key.split('\0');
+      this.checkThreshold.remove({ ...labels, check, bound });
+    }
     for (const check of series?.checks ?? []) this.removeCheck(plan, check);
     for (const provider of series?.providers ?? []) this.weightWrites.remove({ ...labels, provider });
     this.series.delete(planKey(plan));
@@ -194,7 +371,7 @@ export class TrafficshiftMetrics {
   private track(plan: PlanRef): PlanSeries {
     const key = planKey(plan);
     let series = this.series.get(key);
-    if (!series) this.series.set(key, (series = { plan: { namespace: plan.namespace, name: plan.name }, checks: new Set(), providers: new Set() }));
+    if (!series) this.series.set(key, (series = { plan: { namespace: plan.namespace, name: plan.name }, checks: new Set(), providers: new Set(), thresholds: new Set() }));
     return series;
   }
 

@@ -1,4 +1,4 @@
-// Feeds the plan metrics (phase, rollback recovery time) from the plans' status in the
+// Feeds the plan metrics (phase, weight, stall, rollback, RTO, check thresholds) from the plans in the
 // controller's plan cache, so every replica, leader or not, reports the same numbers, a restart
 // loses nothing, and the process keeps one watch of plans (the controller's). It runs whenever
 // /metrics is read, so the plan series follow the plans the cache holds: a deleted plan's series
@@ -59,7 +59,7 @@ export class PlanMetricsFeed {
       if (!seen || seen.resourceVersion === undefined || seen.resourceVersion !== metadata.resourceVersion) {
         seen = { resourceVersion: metadata.resourceVersion, checks: checkNames(spec) };
         this.recorded.set(key, seen);
-        metrics.recordPlan(plan, status);
+        metrics.recordPlan(plan, status, spec ?? {});
       }
       metrics.forgetChecksExcept(plan, seen.checks);
     }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import { createAnalysisRunner, type AnalysisRunner, type OutboundPolicy } from '../checks';
-import { Kube, microTime, isNotFound, type KubeObject, type ResourceRef } from '../kube';
+import { Kube, microTime, isNotFound, type KubeObject, type KubeRequestObserver, type ResourceRef } from '../kube';
 import { createProvider, targetObjects } from '../providers';
 import { isHandled } from '../engine/bounds';
 import { FINALIZER, REQUEST_ANNOTATIONS, type RequestKind, type Target } from '../plan/schema';
@@ -19,7 +19,7 @@ import { silentLogger } from './logger';
 import { WebhookNotifier, type SecretValueReader } from './notifier';
 import { reconcilePlan, LostLeadership, type ReconcileDeps } from './reconcile';
 import { parsePlanKey, planKey, plansResource, type PlanRef } from '../plan/ref';
-import { WorkQueue } from './workQueue';
+import { Preempted, WorkQueue } from './workQueue';
 import { ChangeSignal, type PlanFeed } from '../steering/feed';
 
 export interface LeaderElectionOptions {
@@ -36,6 +36,8 @@ export interface LeaderElectionOptions {
 export interface ControllerMetrics {
   leading(isLeader: boolean): void;
   weightWritten(plan: PlanRef, provider: string, weight: number): void;
+  /** One reconcile of a plan ended; an error means the plan is retried with backoff. */
+  reconciled(result: 'success' | 'error', durationSeconds: number): void;
 }
 
 export interface ControllerOptions {
@@ -90,8 +92,8 @@ function resourceKey(ref: ResourceRef): string {
 
 /** The client a controller process writes with: its writes show as trafficshift-controller in
  * managedFields, and no call may hang longer than a rollback can wait. */
-export function controllerKube(kubeConfig: KubeConfig): Kube {
-  return new Kube(kubeConfig, { fieldManager: 'trafficshift-controller', requestTimeoutMs: 15_000 });
+export function controllerKube(kubeConfig: KubeConfig, observer?: KubeRequestObserver): Kube {
+  return new Kube(kubeConfig, { fieldManager: 'trafficshift-controller', requestTimeoutMs: 15_000, ...(observer ? { observer } : {}) });
 }
 
 /** Credentials a plan names: only Secrets labelled trafficshift.io/credential (credentials.ts). */
@@ -270,7 +272,17 @@ export class Controller {
       backoffMaxMs: 5_000,
       reconcile: async (key, signal, preempt) => {
         const plan = parsePlanKey(key);
-        const result = await reconcilePlan(this.deps, plan, signal, preempt);
+        const started = performance.now();
+        const seconds = (): number => (performance.now() - started) / 1000;
+        let result: Awaited<ReturnType<typeof reconcilePlan>>;
+        try {
+          result = await reconcilePlan(this.deps, plan, signal, preempt);
+        } catch (error) {
+          // Giving way to urgent work, or to a new leader, is not a failure of the plan.
+          if (!(error instanceof LostLeadership || error instanceof Preempted || preempt.aborted)) this.options.metrics?.reconciled('error', seconds());
+          throw error;
+        }
+        this.options.metrics?.reconciled('success', seconds());
         if (result.gone) {
           this.targetIndex.remove(key);
           return undefined;

@@ -59,6 +59,22 @@ export interface KubeOptions {
   fieldManager?: string;
   /** Per-request deadline. client-node has none, and a hung call must not hold up a rollback. */
   requestTimeoutMs?: number;
+  /** Told of every request once it is answered or has failed (for /metrics). */
+  observer?: KubeRequestObserver;
+}
+
+/** One finished request: `code` is the HTTP status, or `error` when no answer came (refused,
+ * reset, TLS), or `timeout` past the client's deadline. */
+export interface KubeRequestDone {
+  verb: string;
+  /** The resource's plural, with its group when it has one: `ingresses.networking.k8s.io`. */
+  resource: string;
+  code: string;
+  durationSeconds: number;
+}
+
+export interface KubeRequestObserver {
+  requestDone(request: KubeRequestDone): void;
 }
 
 const JsonObject = z.record(z.string(), z.unknown());
@@ -95,10 +111,12 @@ export class Kube {
   private readonly requestTimeoutMs: number;
   private readonly http = new IsomorphicFetchHttpLibrary();
   private readonly agents = new KeepAliveAgents();
+  private readonly observer: KubeRequestObserver | undefined;
 
   constructor(readonly kubeConfig: KubeConfig, options: KubeOptions = {}) {
     this.fieldManager = options.fieldManager ?? 'trafficshift';
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.observer = options.observer;
   }
 
   /** verb get */
@@ -203,6 +221,27 @@ export class Kube {
     ref: ResourceRef,
     opts: { subresource?: string | undefined; body?: Body; query?: Record<string, string> },
   ): Promise<unknown> {
+    if (this.observer === undefined) return (await this.exchange(method, ref, opts)).body;
+    const started = performance.now();
+    let code = 'error';
+    try {
+      const answer = await this.exchange(method, ref, opts);
+      code = String(answer.status);
+      return answer.body;
+    } catch (error) {
+      if (error instanceof KubeError) code = error.status > 0 ? String(error.status) : error.reason === 'Timeout' ? 'timeout' : 'error';
+      throw error;
+    } finally {
+      const resource = (ref.group === '' ? ref.plural : `${ref.plural}.${ref.group}`) + (opts.subresource !== undefined ? `/${opts.subresource}` : '');
+      this.observer.requestDone({ verb: verbOf(method, ref), resource, code, durationSeconds: (performance.now() - started) / 1000 });
+    }
+  }
+
+  private async exchange(
+    method: HttpMethod,
+    ref: ResourceRef,
+    opts: { subresource?: string | undefined; body?: Body; query?: Record<string, string> },
+  ): Promise<{ status: number; body: unknown }> {
     const path = resourcePath(ref, opts.subresource);
     const what = `${method} ${path}`;
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
@@ -237,12 +276,24 @@ export class Kube {
       // The same shape the generated APIs throw, so toKubeError has one path for both.
       throw toKubeError(new ApiException(status, 'request failed', text, headers), what);
     }
-    if (text.trim() === '') return {};
+    if (text.trim() === '') return { status, body: {} };
     try {
-      return JSON.parse(text) as unknown;
+      return { status, body: JSON.parse(text) as unknown };
     } catch (err) {
       throw new KubeError(0, 'ClientError', `${what}: ${status} answer is not JSON: ${text.slice(0, 200)}`, { cause: err });
     }
+  }
+}
+
+/** The Kubernetes verb of a request, as RBAC and the API server's own metrics name it. */
+function verbOf(method: HttpMethod, ref: ResourceRef): string {
+  switch (method) {
+    case HttpMethod.GET: return ref.name === undefined ? 'list' : 'get';
+    case HttpMethod.POST: return 'create';
+    case HttpMethod.PUT: return 'update';
+    case HttpMethod.PATCH: return 'patch';
+    case HttpMethod.DELETE: return 'delete';
+    default: return String(method).toLowerCase();
   }
 }
 

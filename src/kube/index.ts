@@ -11,6 +11,8 @@ export {
   type WriteOptions,
   type ListOptions,
   type KubeOptions,
+  type KubeRequestObserver,
+  type KubeRequestDone,
 } from './client';
 export { KubeError, toKubeError, isNotFound, isConflict, isGone } from './errors';
 export { microTime, metaTime } from './time';

@@ -84,6 +84,60 @@ describe('plan metrics', () => {
     expect(count?.value ?? 0).toBe(0);
   });
 
+  it('reports the canary weight, a stall, the latest rollback and how long it took', async () => {
+    const m = fresh();
+    const labels = { namespace: 'shop', plan: 'checkout-v2' };
+    m.recordPlan(PLAN, {
+      phase: 'RolledBack',
+      canaryWeight: 0,
+      conditions: [{ type: 'Stalled', status: 'True', reason: 'RolledBack', message: '', lastTransitionTime: '2026-11-27T09:01:02Z' }],
+      rollback: { reason: 'error-rate', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 1.5 },
+    });
+    expect(await values(m, METRIC_NAMES.canaryWeight)).toStrictEqual([expect.objectContaining({ labels, value: 0 })]);
+    expect(await values(m, METRIC_NAMES.stalled)).toStrictEqual([expect.objectContaining({ labels, value: 1 })]);
+    expect(await values(m, METRIC_NAMES.lastRecovery)).toStrictEqual([expect.objectContaining({ labels, value: 1.5 })]);
+    expect(await values(m, METRIC_NAMES.rollbackStarted)).toStrictEqual([expect.objectContaining({ labels, value: Date.parse('2026-11-27T09:01:00Z') / 1000 })]);
+
+    // Retried: running again at 10%, no stall, no rollback in the status any more.
+    m.recordPlan(PLAN, { phase: 'Progressing', canaryWeight: 10, conditions: [{ type: 'Stalled', status: 'False', reason: 'Progressing', message: '', lastTransitionTime: '2026-11-27T09:05:00Z' }] });
+    expect(await values(m, METRIC_NAMES.canaryWeight)).toStrictEqual([expect.objectContaining({ labels, value: 10 })]);
+    expect(await values(m, METRIC_NAMES.stalled)).toStrictEqual([expect.objectContaining({ labels, value: 0 })]);
+    expect(await values(m, METRIC_NAMES.lastRecovery)).toStrictEqual([]);
+    expect(await values(m, METRIC_NAMES.rollbackStarted)).toStrictEqual([]);
+  });
+
+  it('has no weight series until a weight is known, rather than a made-up 0', async () => {
+    const m = fresh();
+    m.recordPlan(PLAN, { phase: 'Pending' });
+    expect(await values(m, METRIC_NAMES.canaryWeight)).toStrictEqual([]);
+  });
+
+  it('reports the RTO and each check bound from the spec, and follows edits of them', async () => {
+    const m = fresh();
+    const spec = {
+      rollback: { rto: '1m30s' },
+      analysis: { checks: [{ name: 'error-rate', max: 0.01 }, { name: 'throughput', min: 5, max: 500 }] },
+    };
+    m.recordPlan(PLAN, { phase: 'Progressing' }, spec);
+    expect((await values(m, METRIC_NAMES.rto)).map((v) => v.value)).toStrictEqual([90]);
+    const bounds = async (): Promise<string[]> => (await values(m, METRIC_NAMES.checkThreshold)).map((v) => `${v.labels['check']}/${v.labels['bound']}=${v.value}`).sort();
+    expect(await bounds()).toStrictEqual(['error-rate/max=0.01', 'throughput/max=500', 'throughput/min=5']);
+
+    m.recordPlan(PLAN, { phase: 'Progressing' }, { analysis: { checks: [{ name: 'throughput', min: 10 }] } });
+    expect(await values(m, METRIC_NAMES.rto)).toStrictEqual([]);
+    expect(await bounds()).toStrictEqual(['throughput/min=10']);
+
+    m.forgetPlan(PLAN);
+    expect(await bounds()).toStrictEqual([]);
+  });
+
+  it('reports no RTO for a spec whose rto does not parse, and still reports the phase', async () => {
+    const m = fresh();
+    m.recordPlan(PLAN, { phase: 'Failed' }, { rollback: { rto: 'soon' } });
+    expect(await values(m, METRIC_NAMES.rto)).toStrictEqual([]);
+    expect((await values(m, METRIC_NAMES.planPhase)).find((s) => s.value === 1)?.labels['phase']).toBe('Failed');
+  });
+
   it('forgets a deleted plan\'s phase and check series', async () => {
     const m = fresh();
     m.recordPlan(PLAN, { phase: 'Progressing' });
@@ -105,6 +159,7 @@ function cachedPlan(name: string, checks: readonly string[], resourceVersion: st
       targets: [{ provider: 'nginx', nginx: { ingress: name, canaryIngress: `${name}-canary` } }],
       steps: [{ weight: 10 }, { weight: 100 }],
       analysis: { checks: checks.map((check) => ({ name: check, query: 'vector(0)', max: 1 })) },
+      rollback: { rto: '30s' },
     },
     status,
   } as CachedObject;
@@ -119,7 +174,7 @@ const planSeries = (text: string): string[] => text.split('\n').filter((line) =>
 describe('plan metrics follow the controller\'s plan cache', () => {
   it('drops every series of the plans that went: cardinality follows the live plans', async () => {
     const m = fresh();
-    const rolledBack = { phase: 'RolledBack', rollback: { reason: 'x', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 1.5 } };
+    const rolledBack = { phase: 'RolledBack', canaryWeight: 0, rollback: { reason: 'x', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 1.5 } };
     let cache = Array.from({ length: 60 }, (_, i) => cachedPlan(`p-${i}`, ['error-rate', 'latency'], '1', rolledBack));
     feedPlanMetrics(m, () => cache);
     for (let i = 0; i < 60; i++) {
@@ -131,7 +186,8 @@ describe('plan metrics follow the controller\'s plan cache', () => {
     const before = await m.registry.metrics();
     const perPlan = seriesOf(before, 'p-0').length;
     // Phase, check value and durations, recovery time and weight writes, all labelled with it.
-    for (const name of Object.values(METRIC_NAMES).filter((n) => n !== METRIC_NAMES.buildInfo && n !== METRIC_NAMES.leader)) {
+    const processWide: string[] = [METRIC_NAMES.buildInfo, METRIC_NAMES.leader, METRIC_NAMES.reconciles, METRIC_NAMES.reconcileDuration, METRIC_NAMES.kubeRequests, METRIC_NAMES.kubeRequestDuration];
+    for (const name of Object.values(METRIC_NAMES).filter((n) => !processWide.includes(n))) {
       expect(seriesOf(before, 'p-0').some((line) => line.startsWith(name))).toBe(true);
     }
     expect(planSeries(before)).toHaveLength(60 * perPlan);
@@ -199,5 +255,19 @@ describe('controller metrics', () => {
     m.controller.leading(false);
     text = await m.registry.metrics();
     expect(text).toMatch(/^trafficshift_leader 0$/m);
+  });
+
+  it('counts reconciles by result, with both results at 0 from the start', async () => {
+    const m = new TrafficshiftMetrics({ version: 't', processMetrics: false });
+    let text = await m.registry.metrics();
+    expect(text).toMatch(/^trafficshift_reconciles_total\{result="error"\} 0$/m);
+    expect(text).toMatch(/^trafficshift_reconciles_total\{result="success"\} 0$/m);
+    m.controller.reconciled('success', 0.01);
+    m.controller.reconciled('error', 2);
+    m.controller.reconciled('error', 0.2);
+    text = await m.registry.metrics();
+    expect(text).toMatch(/^trafficshift_reconciles_total\{result="error"\} 2$/m);
+    expect(text).toMatch(/^trafficshift_reconcile_duration_seconds_count\{result="error"\} 2$/m);
+    expect(text).toMatch(/^trafficshift_reconcile_duration_seconds_sum\{result="error"\} 2.2$/m);
   });
 });
