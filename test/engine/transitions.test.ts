@@ -450,6 +450,8 @@ const rows: Row[] = [
     then: (d) => {
       expect(d.status.rollback?.recoverySeconds).toBe(45);
       expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'RecoveryObjectiveMissed' }));
+      expect(notifications(d)).toEqual(['RtoMissed', 'RolledBack']);
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'notify', event: 'RtoMissed', snapshot: expect.objectContaining({ phase: 'RolledBack', reason: 'x', recoverySeconds: 45 }) }));
     },
   },
   {
