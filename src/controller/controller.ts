@@ -127,6 +127,9 @@ function leaseStore(kube: Kube, namespace: string, name: string): LeaseStore {
   };
 }
 
+/** The longest a stopping controller waits for notifications under way or queued. */
+const SHUTDOWN_NOTIFICATION_WAIT_MS = 10_000;
+
 export class Controller {
   readonly kube: Kube;
   readonly identity: string;
@@ -233,7 +236,8 @@ export class Controller {
     await this.elector?.stop();
     await Promise.all([this.planInformer?.stop(), ...[...this.targetInformers.values()].map((i) => i.stop())]);
     this.targetInformers.clear();
-    await this.notifier.flush();
+    // Long enough for a first try of each, short of a pod's 30 s grace period.
+    await this.notifier.flush(SHUTDOWN_NOTIFICATION_WAIT_MS);
   }
 
   /** Records when a rollback request was first seen (an alert's receipt), for recovery time. */

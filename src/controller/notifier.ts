@@ -100,11 +100,22 @@ export class WebhookNotifier implements Notifier {
     });
   }
 
-  /** Waits until nothing is queued or under way; for shutdown and tests. */
-  async flush(): Promise<void> {
-    while (this.inFlight.size > 0 || this.waiting.length > 0) {
-      this.pump();
-      await Promise.allSettled([...this.inFlight]);
+  /** Waits until nothing is queued or under way, or at most `timeoutMs`: a shutdown must not wait
+   * out every retry of a receiver that is down. For shutdown and tests. */
+  async flush(timeoutMs?: number): Promise<void> {
+    const drained = (async () => {
+      while (this.inFlight.size > 0 || this.waiting.length > 0) {
+        this.pump();
+        await Promise.allSettled([...this.inFlight]);
+      }
+    })();
+    if (timeoutMs === undefined) return drained;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([drained, late]);
+    clearTimeout(timer);
+    if (this.inFlight.size > 0 || this.waiting.length > 0) {
+      this.options.log.warn('notifications still unsent at shutdown', { underWay: this.inFlight.size, waiting: this.waiting.length });
     }
   }
 
