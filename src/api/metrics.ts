@@ -12,7 +12,7 @@ import type { ControllerMetrics } from '../controller/controller';
 import type { KubeRequestObserver } from '../kube';
 import { parseDuration } from '../plan/duration';
 import { planKey } from '../plan/ref';
-import { CHECK_RESULTS, NOTIFICATION_EVENTS, NOTIFICATION_FORMATS, PHASES, type CheckResultKind } from '../plan/schema';
+import { CHECK_RESULTS, NOTIFICATION_EVENTS, NOTIFICATION_FORMATS, PAGERDUTY_RESOLVES, PAGERDUTY_TRIGGERS, PHASES, type CheckResultKind, type NotificationEvent } from '../plan/schema';
 
 export const METRIC_NAMES = {
   buildInfo: 'trafficshift_build_info',
@@ -277,8 +277,10 @@ export class TrafficshiftMetrics {
     };
     // Zero from the start, so rate() and increase() see the first error as a change.
     for (const result of ['success', 'error'] as const) this.reconciles.inc({ result }, 0);
+    // Every pair a plan may ask for (pagerduty takes only the events it triggers or resolves on).
     for (const format of NOTIFICATION_FORMATS) {
-      for (const event of NOTIFICATION_EVENTS) for (const result of ['delivered', 'failed']) this.notifications.inc({ format, event, result }, 0);
+      const events = format === 'pagerduty' ? [...(Object.keys(PAGERDUTY_TRIGGERS) as NotificationEvent[]), ...PAGERDUTY_RESOLVES] : NOTIFICATION_EVENTS;
+      for (const event of events) for (const result of ['delivered', 'failed']) this.notifications.inc({ format, event, result }, 0);
     }
   }
 

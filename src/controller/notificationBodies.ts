@@ -90,6 +90,7 @@ export function slackBody(content: NotificationContent): unknown {
 }
 
 export function teamsBody(content: NotificationContent): unknown {
+  const shown = facts(content);
   return {
     type: 'message',
     attachments: [
@@ -103,7 +104,7 @@ export function teamsBody(content: NotificationContent): unknown {
           body: [
             { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: `${content.event}: ${content.plan.namespace}/${content.plan.name}` },
             { type: 'TextBlock', wrap: true, text: content.message === '' ? content.event : content.message },
-            { type: 'FactSet', facts: facts(content).map((f) => ({ title: f.name, value: f.value })) },
+            ...(shown.length > 0 ? [{ type: 'FactSet', facts: shown.map((f) => ({ title: f.name, value: f.value })) }] : []),
             { type: 'TextBlock', wrap: true, isSubtle: true, size: 'Small', text: `MigrationPlan ${content.plan.namespace}/${content.plan.name} · ${content.at}` },
           ],
         },

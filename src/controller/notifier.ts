@@ -175,14 +175,15 @@ export class WebhookNotifier implements Notifier {
     const { plan, target } = job;
     const ref = target.urlFrom?.secretKeyRef;
     const secrets: SecretUrl[] = [];
+    // A receiver may quote what it was sent (PagerDuty names an unknown routing key).
+    const hidden: Array<{ text: string; shown: string }> = [];
     let attempts = 0;
     try {
       const urlText = ref === undefined ? (target.url ?? '') : await this.readSecret(plan, ref, 'the URL');
       if (ref !== undefined) secrets.push({ url: urlText, name: ref.name, key: ref.key });
       const keyRef = target.routingKeyFrom?.secretKeyRef;
       const routingKey = keyRef === undefined ? undefined : await this.readSecret(plan, keyRef, 'the routing key');
-      // A routing key is not a URL, but redactUrl replaces any secret text it is given.
-      if (routingKey !== undefined && keyRef !== undefined && routingKey !== '') secrets.push({ url: routingKey, name: keyRef.name, key: keyRef.key });
+      if (routingKey !== undefined && keyRef !== undefined && routingKey !== '') hidden.push({ text: routingKey, shown: `<routing key from secret ${keyRef.name}/${keyRef.key}>` });
       let url: URL;
       try {
         url = new URL(urlText);
@@ -207,7 +208,8 @@ export class WebhookNotifier implements Notifier {
       }
     } catch (error) {
       const reason = error instanceof NotDelivered ? error.message : messageOf(error);
-      return { ...shown, delivered: false, attempts, reason: redactUrl(reason, secrets) };
+      const withoutKeys = hidden.reduce((text, h) => text.split(h.text).join(h.shown), reason);
+      return { ...shown, delivered: false, attempts, reason: redactUrl(withoutKeys, secrets) };
     }
   }
 

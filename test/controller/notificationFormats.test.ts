@@ -125,7 +125,7 @@ describe('notification formats', () => {
     n.send(plan, spec([{ url: `${base}/v2/enqueue`, format: 'pagerduty', routingKeyFrom: { secretKeyRef: { name: 'pd', key: 'key' } }, events: ['RtoMissed'] }]), 'RtoMissed', 'slow');
     await n.flush();
     expect(outcomes[0]?.delivered).toBe(false);
-    expect(outcomes[0]?.reason).toContain('answered 400');
+    expect(outcomes[0]?.reason).toBe('answered 400: {"status":"invalid event","errors":["routing_key <routing key from secret pd/key> is unknown"]}');
     expect(JSON.stringify(outcomes)).not.toContain('R0UTINGKEY');
   });
 
