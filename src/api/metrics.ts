@@ -12,7 +12,7 @@ import type { ControllerMetrics } from '../controller/controller';
 import type { KubeRequestObserver } from '../kube';
 import { parseDuration } from '../plan/duration';
 import { planKey } from '../plan/ref';
-import { CHECK_RESULTS, PHASES, type CheckResultKind } from '../plan/schema';
+import { CHECK_RESULTS, NOTIFICATION_EVENTS, NOTIFICATION_FORMATS, PAGERDUTY_RESOLVES, PAGERDUTY_TRIGGERS, PHASES, type CheckResultKind, type NotificationEvent } from '../plan/schema';
 
 export const METRIC_NAMES = {
   buildInfo: 'trafficshift_build_info',
@@ -32,6 +32,7 @@ export const METRIC_NAMES = {
   reconcileDuration: 'trafficshift_reconcile_duration_seconds',
   kubeRequests: 'trafficshift_kube_requests_total',
   kubeRequestDuration: 'trafficshift_kube_request_duration_seconds',
+  notifications: 'trafficshift_notifications_total',
 } as const;
 
 // A check is an HTTP round trip to Prometheus or a webhook; its default timeout is 10 s.
@@ -106,6 +107,7 @@ export class TrafficshiftMetrics {
   readonly reconcileDuration: Histogram<'result'>;
   readonly kubeRequests: Counter<'verb' | 'resource' | 'code'>;
   readonly kubeRequestDuration: Histogram<'verb'>;
+  readonly notifications: Counter<'format' | 'event' | 'result'>;
   /** The hook the Kubernetes client calls once per request (KubeOptions.observer). */
   readonly kube: KubeRequestObserver;
   /** The hook the analysis runner calls once per check per round. */
@@ -242,6 +244,14 @@ export class TrafficshiftMetrics {
       buckets: KUBE_REQUEST_BUCKETS,
       registers,
     });
+    // Not per plan: a failing receiver is one per notification entry, and the log line names the
+    // plan; labels stay a fixed set (4 formats x the events x 2 results).
+    this.notifications = new Counter({
+      name: METRIC_NAMES.notifications,
+      help: 'Notifications by format, event and result: delivered, or failed (every try failed, it was refused, its Secret could not be read, or it was dropped from a full queue).',
+      labelNames: ['format', 'event', 'result'],
+      registers,
+    });
     this.kube = {
       requestDone: ({ verb, resource, code, durationSeconds }) => {
         this.kubeRequests.inc({ verb, resource, code });
@@ -261,9 +271,17 @@ export class TrafficshiftMetrics {
         this.reconciles.inc({ result });
         this.reconcileDuration.observe({ result }, durationSeconds);
       },
+      notification: (outcome) => {
+        this.notifications.inc({ format: outcome.format, event: outcome.event, result: outcome.delivered ? 'delivered' : 'failed' });
+      },
     };
     // Zero from the start, so rate() and increase() see the first error as a change.
     for (const result of ['success', 'error'] as const) this.reconciles.inc({ result }, 0);
+    // Every pair a plan may ask for (pagerduty takes only the events it triggers or resolves on).
+    for (const format of NOTIFICATION_FORMATS) {
+      const events = format === 'pagerduty' ? [...(Object.keys(PAGERDUTY_TRIGGERS) as NotificationEvent[]), ...PAGERDUTY_RESOLVES] : NOTIFICATION_EVENTS;
+      for (const event of events) for (const result of ['delivered', 'failed']) this.notifications.inc({ format, event, result }, 0);
+    }
   }
 
   /** Makes `refresh` run before any plan series is read (PlanMetricsFeed brings them in line with

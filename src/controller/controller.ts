@@ -16,7 +16,7 @@ import { Informer, objectKey, type KubeObject as CachedObject } from './informer
 import { kubeSource } from './kubeSource';
 import { LeaderElector, type LeaseRecord, type LeaseStore } from './leaderElection';
 import { silentLogger } from './logger';
-import { WebhookNotifier, type SecretValueReader } from './notifier';
+import { WebhookNotifier, type NotificationOutcome, type SecretValueReader } from './notifier';
 import { reconcilePlan, LostLeadership, type ReconcileDeps } from './reconcile';
 import { parsePlanKey, planKey, plansResource, type PlanRef } from '../plan/ref';
 import { Preempted, WorkQueue } from './workQueue';
@@ -38,6 +38,8 @@ export interface ControllerMetrics {
   weightWritten(plan: PlanRef, provider: string, weight: number): void;
   /** One reconcile of a plan ended; an error means the plan is retried with backoff. */
   reconciled(result: 'success' | 'error', durationSeconds: number): void;
+  /** One notification was delivered, or given up on (after its retries, or dropped). */
+  notification?(outcome: NotificationOutcome): void;
 }
 
 export interface ControllerOptions {
@@ -125,6 +127,9 @@ function leaseStore(kube: Kube, namespace: string, name: string): LeaseStore {
   };
 }
 
+/** The longest a stopping controller waits for notifications under way or queued. */
+const SHUTDOWN_NOTIFICATION_WAIT_MS = 10_000;
+
 export class Controller {
   readonly kube: Kube;
   readonly identity: string;
@@ -152,7 +157,13 @@ export class Controller {
     this.identity = options.leaderElection?.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
     const secrets = kubeSecretReader(this.kube);
     const outbound = options.outbound === undefined ? {} : { outbound: options.outbound };
-    this.notifier = new WebhookNotifier({ secrets, log: this.log, ...outbound });
+    const metrics = options.metrics;
+    this.notifier = new WebhookNotifier({
+      secrets,
+      log: this.log,
+      ...outbound,
+      ...(metrics?.notification ? { onOutcome: (outcome: NotificationOutcome) => metrics.notification?.(outcome) } : {}),
+    });
     this.deps = {
       kube: this.kube,
       providerFor: (namespace, target) => createProvider(this.kube, namespace, target),
@@ -225,7 +236,8 @@ export class Controller {
     await this.elector?.stop();
     await Promise.all([this.planInformer?.stop(), ...[...this.targetInformers.values()].map((i) => i.stop())]);
     this.targetInformers.clear();
-    await this.notifier.flush();
+    // Long enough for a first try of each, short of a pod's 30 s grace period.
+    await this.notifier.flush(SHUTDOWN_NOTIFICATION_WAIT_MS);
   }
 
   /** Records when a rollback request was first seen (an alert's receipt), for recovery time. */

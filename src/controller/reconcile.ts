@@ -7,7 +7,7 @@
 // A rollback is the exception: stable first, then the status (isStableFirst).
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
-import { analysisDue, decide, pendingRequest, type Action, type Decision, type Observations, type TargetObservation } from '../engine';
+import { analysisDue, decide, pendingRequest, type Action, type Decision, type NotificationSnapshot, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner } from '../checks';
 import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
 import type { TrafficProvider } from '../providers';
@@ -31,8 +31,16 @@ export interface EventSink {
   record(plan: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
+/** What a notify action carries beside its event and message (engine/types.ts NotifyAction). */
+export interface NotifyDetails {
+  snapshot?: NotificationSnapshot;
+  /** Only these entries of spec.notifications, whatever their events say (Progress). */
+  notifications?: number[];
+}
+
 export interface Notifier {
-  send(plan: PlanRef, spec: MigrationPlanSpec, event: NotificationEvent, message: string): void;
+  /** Queues and returns at once: a reconcile never waits for a receiver. */
+  send(plan: PlanRef, spec: MigrationPlanSpec, event: NotificationEvent, message: string, details?: NotifyDetails): void;
 }
 
 export interface ReconcileDeps {
@@ -313,7 +321,10 @@ async function emit(
         deps.log.warn('could not record event', { plan: plan.name, namespace: plan.namespace, error: String(error) });
       });
     } else if (action.kind === 'notify' && spec) {
-      deps.notifier.send(plan, spec, action.event, action.message);
+      const details: NotifyDetails = {};
+      if (action.snapshot !== undefined) details.snapshot = action.snapshot;
+      if (action.notifications !== undefined) details.notifications = action.notifications;
+      deps.notifier.send(plan, spec, action.event, action.message, details);
     }
   }
 }

@@ -43,7 +43,10 @@ export function boundAction(action: Action): Action {
     case 'setWeight':
       return { ...action, reason: boundText(action.reason) };
     case 'event':
-    case 'notify':
       return { ...action, message: boundText(action.message) };
+    case 'notify':
+      return action.snapshot?.reason === undefined
+        ? { ...action, message: boundText(action.message) }
+        : { ...action, message: boundText(action.message), snapshot: { ...action.snapshot, reason: boundText(action.snapshot.reason) } };
   }
 }

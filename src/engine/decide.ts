@@ -5,6 +5,7 @@ import type { HistoryEntry, MigrationPlanSpec, MigrationPlanStatus, Phase } from
 import { boundAction, boundStatus, boundText } from './bounds';
 import { applyEffect, MOVING_EFFECTS } from './effects';
 import { deriveEvent, driftedTargets, type Occurrence } from './events';
+import { snapshotOf, trackProgress } from './notifications';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
 import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepLabel, toIso, toMs } from './steps';
@@ -68,9 +69,12 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   if (status.history?.length === 0) delete status.history;
   status.conditions = mergeConditions(previous?.conditions, conditionsFor(after, { ...situation, message: situationMessage }, status), obs.now, obs.generation);
 
+  trackProgress(validSpec, status, obs, actions);
   boundStatus(status);
   const next = nextEvaluationAt(validSpec, status, obs, row.again === true);
-  const decision: Decision = { status, actions: actions.map(boundAction) };
+  const snapshot = actions.some((a) => a.kind === 'notify') ? snapshotOf(validSpec, status, obs) : undefined;
+  const withSnapshots = actions.map((a) => (a.kind === 'notify' && snapshot !== undefined ? { ...a, snapshot } : a));
+  const decision: Decision = { status, actions: withSnapshots.map(boundAction) };
   if (next !== undefined) decision.nextEvaluationAt = next;
   if (obs.deleting) {
     decision.finalizerDone = after === 'Succeeded' || obs.targets.every(carriesNoCanaryTraffic);

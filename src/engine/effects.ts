@@ -57,6 +57,7 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
         reason: 'RecoveryObjectiveMissed',
         message: `traffic was back on stable after ${recoverySeconds}s, above the recovery time objective of ${rto}`,
       });
+      actions.push({ kind: 'notify', event: 'RtoMissed', message: `traffic was back on stable after ${recoverySeconds}s, above the recovery time objective of ${rto}` });
     }
   },
   consumeRequest({ occurrence, status }) {

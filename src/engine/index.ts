@@ -4,4 +4,4 @@ export { decide } from './decide';
 export { analysisDue } from './timing';
 export { pendingRequest } from './events';
 export { desiredWeight } from './steps';
-export type { Action, AnalysisRound, CheckOutcome, Decision, Observations, PendingRequest, TargetObservation } from './types';
+export type { Action, AnalysisRound, CheckOutcome, Decision, NotificationSnapshot, NotifyAction, Observations, PendingRequest, TargetObservation } from './types';

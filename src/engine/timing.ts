@@ -1,6 +1,7 @@
 // When the controller should run analysis, and when it should call the engine again. The
 // engine never sleeps and never reads a clock; it names the next moment something is due.
 import type { MigrationPlanSpec, MigrationPlanStatus } from '../plan/schema';
+import { nextProgressAt } from './notifications';
 import { inChangeWindow, nextMinuteBoundary } from './schedule';
 import { analysisIntervalMs, bakeTimeMs, currentStep, hasChecks, isActive, pauseOf, stepIndex, toMs } from './steps';
 import type { Observations } from './types';
@@ -61,6 +62,8 @@ export function nextEvaluationAt(
       if (bakeStartedAt !== undefined) due.push(bakeStartedAt + bakeTimeMs(spec));
     }
   }
+  const progress = nextProgressAt(spec, status);
+  if (progress !== undefined) due.push(progress);
   if (spec !== undefined && (phase === 'Pending' || isActive(phase)) && !inChangeWindow(spec.schedule, now)) {
     due.push(nextMinuteBoundary(now));
   }

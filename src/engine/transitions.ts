@@ -80,7 +80,7 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: ACTIVE, on: 'ChecksFailed', to: 'RollingBack', effects: ['beginRollback'], announce: ROLLING_BACK },
 
   // ---- retry: the only way out of a rollback ----
-  { from: ['RolledBack', 'Failed'], on: 'RetryRequested', to: 'Pending', effects: ['consumeRequest', 'resetForRetry'], announce: { name: 'Retrying', type: 'Normal' }, again: true },
+  { from: ['RolledBack', 'Failed'], on: 'RetryRequested', to: 'Pending', effects: ['consumeRequest', 'resetForRetry'], announce: { name: 'Retrying', type: 'Normal', notify: 'Retrying' }, again: true },
   { from: ['Pending', ...ACTIVE, 'RollingBack', 'Succeeded'], on: 'RetryRequested', to: 'same', effects: ['consumeRequest'], announce: { name: 'RetryIgnored', type: 'Normal' }, again: true },
 
   // ---- promote: waives the current step's pause; never a hold, spec.paused or a check ----

@@ -1,7 +1,7 @@
 // The engine's contract with the controller. The controller observes the world (targets, the
 // plan's annotations, check results), calls decide(), performs the returned actions and writes
 // the returned status once. Nothing here does I/O or reads a clock: `now` comes in Observations.
-import type { CheckResultKind, MigrationPlanSpec, MigrationPlanStatus, NotificationEvent, RequestKind } from '../plan/schema';
+import type { CheckResultKind, CheckStatus, MigrationPlanSpec, MigrationPlanStatus, NotificationEvent, Phase, RequestKind } from '../plan/schema';
 
 export type TargetObservation =
   | { ok: true; weight: number } // canary weight the live target object holds now
@@ -44,7 +44,30 @@ export interface Observations {
 export type Action =
   | { kind: 'setWeight'; weight: number; targets: number[]; reason: string }
   | { kind: 'event'; type: 'Normal' | 'Warning'; reason: string; message: string }
-  | { kind: 'notify'; event: NotificationEvent; message: string };
+  | NotifyAction;
+
+/** What a notification shows beside its message, taken from the status the engine just computed. */
+export interface NotificationSnapshot {
+  phase: Phase;
+  /** "step 2/4: canary 25%", or BlueGreen's preview/switched; absent without a valid spec. */
+  step?: string;
+  /** The canary weight every target agrees on, when they do. */
+  canaryWeight?: number;
+  targets: Array<{ provider: string; name: string; weight?: number; problem?: string }>;
+  checks: Array<Pick<CheckStatus, 'name' | 'value' | 'threshold' | 'result'> & { severity?: CheckStatus['severity'] }>;
+  /** The rollback's reason, while the plan is rolling back or rolled back. */
+  reason?: string;
+  recoverySeconds?: number;
+}
+
+export interface NotifyAction {
+  kind: 'notify';
+  event: NotificationEvent;
+  message: string;
+  snapshot?: NotificationSnapshot;
+  /** Only these entries of spec.notifications (Progress: the ones whose `every` is due). */
+  notifications?: number[];
+}
 
 export interface Decision {
   /** The complete next status; the controller writes it once. */

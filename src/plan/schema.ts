@@ -211,15 +211,83 @@ export const Schedule = z.strictObject({
   windows: z.array(ChangeWindow).min(1, 'must have at least one window'),
 });
 
-export const NOTIFICATION_EVENTS = ['Started', 'StepAdvanced', 'Holding', 'Paused', 'Resumed', 'WaitingForPromotion', 'RollingBack', 'RolledBack', 'Succeeded', 'Failed'] as const;
+export const NOTIFICATION_EVENTS = [
+  'Started',
+  'StepAdvanced',
+  'Holding',
+  'Paused',
+  'Resumed',
+  'WaitingForPromotion',
+  'RollingBack',
+  'RolledBack',
+  'Succeeded',
+  'Failed',
+  'Retrying',
+  // The rollback completed slower than spec.rollback.rto.
+  'RtoMissed',
+  // A summary sent every `every` while the plan runs; only to notifications that set `every`.
+  'Progress',
+  'RollbackValidationFailed',
+  'RollbackValidated',
+  'StableNotReady',
+] as const;
+
+export const NOTIFICATION_FORMATS = ['slack', 'teams', 'pagerduty', 'json'] as const;
+export type NotificationFormat = (typeof NOTIFICATION_FORMATS)[number];
+
+/** PagerDuty opens (or updates) an incident on these, at this severity... */
+export const PAGERDUTY_TRIGGERS: Readonly<Partial<Record<(typeof NOTIFICATION_EVENTS)[number], 'critical' | 'error' | 'warning'>>> = {
+  RollingBack: 'error',
+  RolledBack: 'error',
+  RtoMissed: 'critical',
+  RollbackValidationFailed: 'critical',
+  StableNotReady: 'critical',
+  Failed: 'error',
+  Holding: 'warning',
+};
+/** ...and resolves it on these: the plan went through, or a person started it again. */
+export const PAGERDUTY_RESOLVES: ReadonlyArray<(typeof NOTIFICATION_EVENTS)[number]> = ['Succeeded', 'Retrying'];
+
+/** Progress summaries no more often than once a minute: a chat channel is not a log. */
+const ProgressInterval = durationBetween(60_000, MAX_WAIT_MS);
 
 export const Notification = z
   .strictObject({
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     urlFrom: z.strictObject({ secretKeyRef: SecretKeyRef }).optional(),
+    format: z
+      .enum(NOTIFICATION_FORMATS)
+      .default('slack')
+      .describe('The body posted: slack (Block Kit with a text fallback; Mattermost and most chat webhooks read the text), teams (an Office 365 connector MessageCard), pagerduty (Events API v2; needs routingKeyFrom) or json (trafficshift.io/notification/v1).'),
+    routingKeyFrom: z
+      .strictObject({ secretKeyRef: SecretKeyRef })
+      .describe('format pagerduty only: the Secret key holding the Events API v2 integration (routing) key.')
+      .optional(),
     events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1, 'must name at least one event'),
+    every: ProgressInterval.describe('Also send a Progress summary this often while the plan runs (Pending, Progressing, Paused, Holding, WaitingForPromotion); at least 1m.').optional(),
   })
-  .refine((n) => (n.url === undefined) !== (n.urlFrom === undefined), { message: 'needs exactly one of url or urlFrom' });
+  .superRefine((n, ctx) => {
+    if ((n.url === undefined) === (n.urlFrom === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'needs exactly one of url or urlFrom' });
+    if (n.format === 'pagerduty') {
+      if (n.routingKeyFrom === undefined) ctx.addIssue({ code: 'custom', path: ['routingKeyFrom'], message: 'format pagerduty needs routingKeyFrom' });
+      if (n.every !== undefined) ctx.addIssue({ code: 'custom', path: ['every'], message: 'format pagerduty opens and resolves incidents; progress summaries go to a chat format' });
+      n.events.forEach((event, i) => {
+        if (PAGERDUTY_TRIGGERS[event] === undefined && !PAGERDUTY_RESOLVES.includes(event)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['events', i],
+            message: `format pagerduty triggers on ${Object.keys(PAGERDUTY_TRIGGERS).join(', ')} and resolves on ${PAGERDUTY_RESOLVES.join(', ')}; ${event} is neither`,
+          });
+        }
+      });
+    } else if (n.routingKeyFrom !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['routingKeyFrom'], message: `only format pagerduty takes a routing key (this one is ${n.format})` });
+    }
+    if (n.events.includes('Progress') && n.every === undefined) {
+      const i = n.events.indexOf('Progress');
+      ctx.addIssue({ code: 'custom', path: ['events', i], message: 'Progress is sent every `every`: set every (e.g. 15m)' });
+    }
+  });
 
 export const STRATEGIES = ['Canary', 'BlueGreen'] as const;
 
@@ -378,6 +446,10 @@ export const MigrationPlanStatus = z.strictObject({
   checks: z.array(CheckStatus).optional(),
   history: z.array(HistoryEntry).optional(),
   rollback: RollbackStatus.optional(),
+  /** The run whose progress summaries (notifications' `every`) count from; set while the plan runs. */
+  progressNotificationsSince: Time.optional(),
+  /** When the last Progress summary was sent: the leader alone writes it, before sending. */
+  lastProgressNotificationAt: Time.optional(),
   conditions: z.array(Condition).optional(),
 });
 

@@ -186,7 +186,7 @@ describe('plan metrics follow the controller\'s plan cache', () => {
     const before = await m.registry.metrics();
     const perPlan = seriesOf(before, 'p-0').length;
     // Phase, check value and durations, recovery time and weight writes, all labelled with it.
-    const processWide: string[] = [METRIC_NAMES.buildInfo, METRIC_NAMES.leader, METRIC_NAMES.reconciles, METRIC_NAMES.reconcileDuration, METRIC_NAMES.kubeRequests, METRIC_NAMES.kubeRequestDuration];
+    const processWide: string[] = [METRIC_NAMES.buildInfo, METRIC_NAMES.leader, METRIC_NAMES.reconciles, METRIC_NAMES.reconcileDuration, METRIC_NAMES.kubeRequests, METRIC_NAMES.kubeRequestDuration, METRIC_NAMES.notifications];
     for (const name of Object.values(METRIC_NAMES).filter((n) => !processWide.includes(n))) {
       expect(seriesOf(before, 'p-0').some((line) => line.startsWith(name))).toBe(true);
     }

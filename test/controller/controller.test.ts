@@ -47,3 +47,56 @@ itLocal('counts a reconcile that fails on the API server as an error, and the ne
     await controller.stop();
   }
 });
+
+it('sends a plan\'s notifications with its snapshot, reads the routing key from a credential Secret and counts them', async () => {
+  const http = await import('node:http');
+  const bodies: Array<Record<string, unknown>> = [];
+  const server = http.createServer((req, res) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      bodies.push({ path: req.url, ...(JSON.parse(data) as Record<string, unknown>) });
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const metrics = new TrafficshiftMetrics({ version: 't', processMetrics: false });
+  const { target } = await makeTarget(cluster, 'nginx', 'notified');
+  await cluster.kube.create({ group: '', version: 'v1', plural: 'secrets', namespace: cluster.namespace }, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'pd-notified', namespace: cluster.namespace, labels: { 'trafficshift.io/credential': 'true' } },
+    stringData: { key: 'R0UTE' },
+  });
+  const controller = new Controller({ kube: controllerKube(cluster.kubeConfig), namespace: cluster.namespace, log: silentLogger(), metrics: metrics.controller });
+  try {
+    await controller.start();
+    await createPlan(cluster, 'notified', {
+      targets: [target],
+      steps: [{ weight: 10 }, { weight: 100 }],
+      notifications: [
+        { url: `${base}/json`, format: 'json', events: ['Started', 'Succeeded'] },
+        { url: `${base}/pd`, format: 'pagerduty', routingKeyFrom: { secretKeyRef: { name: 'pd-notified', key: 'key' } }, events: ['Succeeded'] },
+      ],
+    });
+    await waitForPhase(cluster, 'notified', 'Succeeded');
+    await waitFor(() => bodies.length >= 3, SETTLE_MS, 'three notifications');
+    const started = bodies.find((b) => b['path'] === '/json' && b['event'] === 'Started');
+    expect(started).toMatchObject({
+      apiVersion: 'trafficshift.io/notification/v1',
+      plan: { namespace: cluster.namespace, name: 'notified' },
+      phase: 'Progressing',
+      step: 'step 1/2: canary 10%',
+      weights: [{ provider: 'nginx', name: expect.any(String), weight: 0 }],
+    });
+    expect(bodies.find((b) => b['path'] === '/pd')).toEqual({ path: '/pd', routing_key: 'R0UTE', event_action: 'resolve', dedup_key: `trafficshift/${cluster.namespace}/notified` });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('trafficshift_notifications_total{format="json",event="Started",result="delivered"} 1');
+    expect(text).toContain('trafficshift_notifications_total{format="pagerduty",event="Succeeded",result="delivered"} 1');
+  } finally {
+    await controller.stop();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});

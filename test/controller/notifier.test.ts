@@ -48,7 +48,7 @@ const plan = { namespace: 'shop', name: 'checkout-v2' };
 describe('WebhookNotifier', () => {
   it('posts Slack-compatible JSON only to the URLs whose events name the event', async () => {
     const secrets = { read: async (ns: string, name: string, key: string) => `${base}/from-secret/${ns}/${name}/${key}` };
-    const n = new WebhookNotifier({ secrets, log: silentLogger() });
+    const n = new WebhookNotifier({ secrets, log: silentLogger(), retryDelayMs: 1 });
     const s = spec([
       { url: `${base}/rollbacks`, events: ['RolledBack'] },
       { urlFrom: { secretKeyRef: { name: 'slack', key: 'url' } }, events: ['RolledBack', 'Succeeded'] },
@@ -63,11 +63,12 @@ describe('WebhookNotifier', () => {
   it('never throws into the reconcile when a receiver fails or a Secret is missing', async () => {
     status = 500;
     const secrets = { read: async () => { throw new Error('secret shop/slack not found'); } };
-    const n = new WebhookNotifier({ secrets, log: silentLogger() });
+    const n = new WebhookNotifier({ secrets, log: silentLogger(), retryDelayMs: 1 });
     const s = spec([{ url: `${base}/down`, events: ['Started'] }, { urlFrom: { secretKeyRef: { name: 'slack', key: 'url' } }, events: ['Started'] }]);
     expect(() => n.send(plan, s, 'Started', 'go')).not.toThrow();
     await expect(n.flush()).resolves.toBeUndefined();
-    expect(received.map((r) => r.path)).toEqual(['/down']);
+    // 500 is worth another try: three in all.
+    expect(received.map((r) => r.path)).toEqual(['/down', '/down', '/down']);
   });
 });
 
@@ -75,7 +76,7 @@ describe('WebhookNotifier outbound rules', () => {
   /** A notifier whose outcomes the test reads (not its log lines). */
   function notifier(options: Partial<ConstructorParameters<typeof WebhookNotifier>[0]> = {}): { n: WebhookNotifier; outcomes: NotificationOutcome[] } {
     const outcomes: NotificationOutcome[] = [];
-    const n = new WebhookNotifier({ secrets: { read: async () => 'unused' }, log: silentLogger(), onOutcome: (o) => outcomes.push(o), ...options });
+    const n = new WebhookNotifier({ secrets: { read: async () => 'unused' }, log: silentLogger(), onOutcome: (o) => outcomes.push(o), retryDelayMs: 1, ...options });
     return { n, outcomes };
   }
   const fromSecret = [{ urlFrom: { secretKeyRef: { name: 'slack', key: 'url' } }, events: ['Started'] }];
@@ -84,7 +85,7 @@ describe('WebhookNotifier outbound rules', () => {
     const { n, outcomes } = notifier();
     n.send(plan, spec([{ url: `${base}/ok`, events: ['Started'] }]), 'Started', 'go');
     await n.flush();
-    expect(outcomes).toStrictEqual([{ plan, event: 'Started', url: `${base}/ok`, delivered: true }]);
+    expect(outcomes).toStrictEqual([{ plan, event: 'Started', format: 'slack', url: `${base}/ok`, delivered: true, attempts: 1 }]);
   });
 
   it('does not call a host outside --allowed-hosts, and says which host and which flag', async () => {
@@ -93,7 +94,7 @@ describe('WebhookNotifier outbound rules', () => {
     await n.flush();
     expect(received).toStrictEqual([]);
     expect(outcomes).toStrictEqual([
-      { plan, event: 'Started', url: `${base}/hook`, delivered: false, reason: 'host "127.0.0.1" is not in the controller\'s --allowed-hosts; the operator must add it to call it' },
+      { plan, event: 'Started', format: 'slack', url: `${base}/hook`, delivered: false, attempts: 0, reason: 'host "127.0.0.1" is not in the controller\'s --allowed-hosts; the operator must add it to call it' },
     ]);
   });
 
@@ -111,8 +112,10 @@ describe('WebhookNotifier outbound rules', () => {
       {
         plan,
         event: 'Started',
+        format: 'slack',
         url: '<url from secret slack/url>',
         delivered: false,
+        attempts: 0,
         reason: 'a URL from a Secret is not sent over plain http to "hooks.example.com", which is outside the cluster: use https',
       },
     ]);
@@ -128,7 +131,7 @@ describe('WebhookNotifier outbound rules', () => {
     n.send(plan, spec(fromSecret), 'Started', 'go');
     await n.flush();
     expect(outcomes).toStrictEqual([
-      { plan, event: 'Started', url: '<url from secret slack/url>', delivered: false, reason: 'request to <url from secret slack/url> failed' },
+      { plan, event: 'Started', format: 'slack', url: '<url from secret slack/url>', delivered: false, attempts: 3, reason: 'request to <url from secret slack/url> failed' },
     ]);
   });
 
@@ -160,7 +163,7 @@ describe('WebhookNotifier outbound rules', () => {
     n.send(plan, spec([{ url: `${base}/chatty`, events: ['Started'] }]), 'Started', 'go');
     await n.flush();
     expect(outcomes).toStrictEqual([
-      { plan, event: 'Started', url: `${base}/chatty`, delivered: false, reason: 'answered 200, but the answer is larger than 1 MiB; stopped reading it' },
+      { plan, event: 'Started', format: 'slack', url: `${base}/chatty`, delivered: false, attempts: 1, reason: 'answered 200, but the answer is larger than 1 MiB; stopped reading it' },
     ]);
     expect((await (streamed as Promise<Streamed>)).finished).toBe(false);
   });

@@ -450,6 +450,8 @@ const rows: Row[] = [
     then: (d) => {
       expect(d.status.rollback?.recoverySeconds).toBe(45);
       expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'RecoveryObjectiveMissed' }));
+      expect(notifications(d)).toEqual(['RtoMissed', 'RolledBack']);
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'notify', event: 'RtoMissed', snapshot: expect.objectContaining({ phase: 'RolledBack', reason: 'x', recoverySeconds: 45 }) }));
     },
   },
   {
@@ -499,6 +501,8 @@ const rows: Row[] = [
       expect(d.status.rollback?.reason).toBe('error-rate breached');
       expect(d.status.history?.[0]?.event).toBe('RollingBack');
       expect(d.nextEvaluationAt).toBe(at(100));
+      // What resolves a PagerDuty incident the rollback opened.
+      expect(notifications(d)).toEqual(['Retrying']);
       const started = decide(plan, d.status, obs(100, { requests: { retry: { value: 'r1' } } }));
       expect(started.status.phase).toBe('Progressing');
       expect(started.status.rollback).toBeUndefined();

@@ -140,12 +140,12 @@ describe('the rules', () => {
     expect(pr.spec).toStrictEqual({ groups: rules().groups });
   });
 
-  it('alert on a plan Holding, Stalled, Failed or left RolledBack, a rollback in progress or past its RTO, no leader, an unreachable API server, failing reconciles and a controller down', () => {
+  it('alert on a plan Holding, Stalled, Failed or left RolledBack, a rollback in progress or past its RTO, no leader, an unreachable API server, failing reconciles, a controller down and notifications failing', () => {
     const alerts = rules().groups.flatMap((g) => g.rules).map((r) => r.alert);
     expect(alerts).toStrictEqual([
       'TrafficshiftPlanHolding', 'TrafficshiftPlanStalled', 'TrafficshiftPlanFailed', 'TrafficshiftPlanRolledBackStalled',
       'TrafficshiftRollbackInProgress', 'TrafficshiftRollbackMissedRTO', 'TrafficshiftNoLeader', 'TrafficshiftAPIServerUnreachable',
-      'TrafficshiftReconcileErrors', 'TrafficshiftControllerDown',
+      'TrafficshiftReconcileErrors', 'TrafficshiftControllerDown', 'TrafficshiftNotificationsFailing',
     ]);
     for (const rule of rules().groups.flatMap((g) => g.rules)) expect(['info', 'warning', 'critical']).toContain(rule.labels?.['severity']);
   });
@@ -158,7 +158,7 @@ describe('the rules', () => {
 
   itPromtool('pass promtool check rules', () => {
     const out = execFileSync(promtool as string, ['check', 'rules', path.join(DIR, 'rules.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(out).toContain('SUCCESS: 10 rules found');
+    expect(out).toContain('SUCCESS: 11 rules found');
   });
 
   itPromtool('fire when they should on made-up series (promtool test rules monitoring/rules.test.yaml)', () => {
