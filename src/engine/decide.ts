@@ -7,6 +7,7 @@ import { applyEffect, MOVING_EFFECTS } from './effects';
 import { deriveEvent, driftedTargets, type Occurrence } from './events';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
+import { beforeStepCleared, hookResultText, recordHookResults } from './hooks';
 import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepLabel, toIso, toMs } from './steps';
 import { nextEvaluationAt } from './timing';
 import { transitionFor, type Announcement, type Transition } from './transitions';
@@ -29,6 +30,7 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
 
   if (validSpec !== undefined) {
     if (previous?.observedGeneration !== undefined && previous.observedGeneration !== obs.generation) restartEditedStep(validSpec, status, obs, note);
+    recordHooks(status, obs, actions, note);
     markLanded(validSpec, status, obs);
     restartAfterDrift(validSpec, previous, status, obs);
     recordRound(validSpec, status, obs);
@@ -105,6 +107,8 @@ function restartEditedStep(spec: MigrationPlanSpec, status: MigrationPlanStatus,
 /** A step starts when its weight is observed on every target; its pause counts from then. */
 function markLanded(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
   if (!isActive(status.phase ?? 'Pending') || status.stepStartedAt !== undefined) return;
+  // A step whose beforeStep hooks have not passed has not started, even on targets that hold its weight.
+  if (!beforeStepCleared(spec, status)) return;
   const weight = desiredWeight(spec, status);
   if (obs.targets.length > 0 && obs.targets.every((t) => t.ok && t.weight === weight)) status.stepStartedAt = toIso(obs.now);
 }
@@ -123,6 +127,19 @@ function restartAfterDrift(spec: MigrationPlanSpec, previous: MigrationPlanStatu
   if (previous?.conditions?.find((c) => c.type === 'Progressing')?.reason !== 'TargetDrifted') return;
   if (obs.targets.some((t) => !t.ok) || driftedTargets(spec, status, obs).length > 0) return;
   status.stepStartedAt = toIso(obs.now);
+}
+
+/** Every hook result the controller observed: into status.hooks, an Event and the history. */
+function recordHooks(status: MigrationPlanStatus, obs: Observations, actions: Action[], note: (event: string, message: string, weight?: number) => void): void {
+  const results = obs.hooks ?? [];
+  if (results.length === 0) return;
+  recordHookResults(status, results);
+  for (const r of results) {
+    const reason = r.result === 'Pass' ? 'HookPassed' : 'HookFailed';
+    const message = hookResultText(r);
+    note(reason, message);
+    actions.push({ kind: 'event', type: r.result === 'Pass' ? 'Normal' : 'Warning', reason, message });
+  }
 }
 
 function recordRound(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
@@ -181,6 +198,8 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
   // Writing stable (0) is always allowed in a rollback; anything else needs a valid spec and
   // every target in view, because targets move in lockstep.
   if (!rollingBack && (spec === undefined || obs.targets.some((t) => !t.ok))) return undefined;
+  // A step's weight is written only once its beforeStep hooks passed (hooks.ts).
+  if (!rollingBack && spec !== undefined && !beforeStepCleared(spec, status)) return undefined;
   const weight = rollingBack || spec === undefined ? 0 : desiredWeight(spec, status);
   // Up only by a decision and one step at a time, whatever the status says (steps.ts).
   const decidedHere = (row.effects ?? []).some((e) => MOVING_EFFECTS.includes(e));
