@@ -8,7 +8,7 @@ import { deriveEvent, driftedTargets, type Occurrence } from './events';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
 import { beforeStepCleared, hookResultText, recordHookResults } from './hooks';
-import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepLabel, toIso, toMs } from './steps';
+import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepIndex, stepLabel, toIso, toMs } from './steps';
 import { nextEvaluationAt } from './timing';
 import { transitionFor, type Announcement, type Transition } from './transitions';
 import type { Action, Decision, Observations } from './types';
@@ -181,6 +181,24 @@ function announcementMessage(announce: Announcement, occurrence: Occurrence, spe
   }
 }
 
+/**
+ * While a step waits for its beforeStep hooks, the targets should still hold the previous step's
+ * weight. A target someone raised above it meanwhile is set back to it (onDrift: Repair); none is
+ * ever raised, so nothing moves up before the hooks passed.
+ */
+function heldBackWrite(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): PlannedWrite | undefined {
+  if (spec.onDrift === 'Hold' || obs.targets.some((t) => !t.ok)) return undefined;
+  const index = stepIndex(spec, status);
+  const previous = spec.strategy === 'Canary' && index > 0 ? (spec.steps[index - 1]?.weight ?? 0) : 0;
+  const targets = obs.targets.flatMap((t, i) => (t.ok && t.weight > previous ? [i] : []));
+  if (targets.length === 0) return undefined;
+  const what = targets.map((i) => `targets[${i}] held ${(obs.targets[i] as { weight: number }).weight}`).join(', ');
+  return {
+    action: { kind: 'setWeight', weight: previous, targets, reason: `${stepLabel(spec, status)}: held at canary ${previous}% until its beforeStep hooks pass` },
+    drift: `${what} while ${stepLabel(spec, status)} waits for its beforeStep hooks; set back to canary ${previous}%`,
+  };
+}
+
 interface PlannedWrite {
   action: Extract<Action, { kind: 'setWeight' }>;
   /** Set when the write repairs a weight someone changed after it had landed. */
@@ -199,7 +217,7 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
   // every target in view, because targets move in lockstep.
   if (!rollingBack && (spec === undefined || obs.targets.some((t) => !t.ok))) return undefined;
   // A step's weight is written only once its beforeStep hooks passed (hooks.ts).
-  if (!rollingBack && spec !== undefined && !beforeStepCleared(spec, status)) return undefined;
+  if (!rollingBack && spec !== undefined && !beforeStepCleared(spec, status)) return heldBackWrite(spec, status, obs);
   const weight = rollingBack || spec === undefined ? 0 : desiredWeight(spec, status);
   // Up only by a decision and one step at a time, whatever the status says (steps.ts).
   const decidedHere = (row.effects ?? []).some((e) => MOVING_EFFECTS.includes(e));

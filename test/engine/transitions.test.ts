@@ -872,6 +872,12 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'hooks: while beforeStep fails, a target someone raised is set back to the previous step (Repair); none is raised',
+    spec: hooked, status: enteringStep2({ phase: 'Holding', hooks: [hookRecord('load', 'beforeStep', 1, 'Fail', 100)] }),
+    obs: obs(110, { targets: weights(5, 60) }), phase: 'Holding', writes: [[5, [1]]],
+    then: (d) => expect(eventReasons(d)).toContain('DriftRepaired'),
+  },
+  {
     name: 'hooks: afterStep due once the weight landed, and the step waits for it even with passing rounds and its pause over',
     spec: hooked, status: atStep(0, 5, 0, { hooks: [hookRecord('load', 'beforeStep', 0, 'Pass', 0)] }),
     obs: obs(90, { targets: weights(5, 5), round: round(90) }), phase: 'Progressing', writes: [],
