@@ -133,8 +133,12 @@ function restartAfterDrift(spec: MigrationPlanSpec, previous: MigrationPlanStatu
 function recordHooks(status: MigrationPlanStatus, obs: Observations, actions: Action[], note: (event: string, message: string, weight?: number) => void): void {
   const results = obs.hooks ?? [];
   if (results.length === 0) return;
+  // A hook that fails again on its retry says nothing new: one Event per change of its result.
+  const unchanged = (r: (typeof results)[number]): boolean =>
+    (status.hooks ?? []).some((h) => h.name === r.name && h.when === r.when && h.step !== undefined && h.step === r.step && h.result === r.result);
+  const news = results.filter((r) => !unchanged(r));
   recordHookResults(status, results);
-  for (const r of results) {
+  for (const r of news) {
     const reason = r.result === 'Pass' ? 'HookPassed' : 'HookFailed';
     const message = hookResultText(r);
     note(reason, message);

@@ -866,7 +866,13 @@ const rows: Row[] = [
       expect(hookNames(hooked, d.status, 129)).toEqual([]);
       expect(hookNames(hooked, d.status, 130)).toEqual(['load@1:25/canary']);
       // Passing on the next try writes the step.
-      const again = decide(hooked, d.status, obs(130, { targets: weights(5, 5), hooks: [hookResult('load', 'beforeStep', 1, 'Pass', 130)] }));
+      // Failing again on its retry: the record is updated, no second Event.
+      const still = decide(hooked, d.status, obs(130, { targets: weights(5, 5), hooks: [hookResult('load', 'beforeStep', 1, 'Fail', 130)] }));
+      expect(still.status.phase).toBe('Holding');
+      expect(eventReasons(still)).toEqual([]);
+      expect(still.status.hooks?.find((h) => h.name === 'load' && h.step === 1)?.at).toBe(iso(130));
+      expect(still.nextEvaluationAt).toBe(at(160));
+      const again = decide(hooked, still.status, obs(160, { targets: weights(5, 5), hooks: [hookResult('load', 'beforeStep', 1, 'Pass', 160)] }));
       expect(again.status.phase).toBe('Progressing');
       expect(writes(again)).toEqual([[25, [0, 1]]]);
     },
