@@ -4,7 +4,7 @@
 // every target until it passes.
 import { useE2eRun } from '../support/e2e';
 import type { CheckRequest } from '../support/checkServer';
-import { condition, createPlan, liveWeight, observeFor, waitForPhase, waitForStatus, waitForWeight } from '../support/plans';
+import { condition, createPlan, liveWeight, observeFor, request, waitForPhase, waitForStatus, waitForWeight } from '../support/plans';
 
 const run = useE2eRun('hooks');
 
@@ -77,4 +77,32 @@ it('keeps the next step off every target while its beforeStep hook fails, and wr
   await waitForWeight(run.cluster, target, 100);
   expect(recorder.weights).toEqual([0, 10, 50, 100]);
   expect(callsOf(name, 'load').map((r) => r.weight)).toEqual(expect.arrayContaining([10, 50, 100]));
+});
+
+it('never lets a hanging hook delay a rollback: the request interrupts the call and stable is written at once', async () => {
+  const name = 'hanging';
+  const { target, recorder } = await run.target('istio', `${name}-vs`);
+  // Step 1's hook answers at once; step 2's hangs for far longer than the test waits.
+  run.checks.statusFor = () => 200;
+  run.checks.delayFor = (req) => (req.plan?.name === name && stepNumber(req) === 2 ? 60_000 : 0);
+  try {
+    await createPlan(run.cluster, name, {
+      targets: [target],
+      steps: [{ weight: 20 }, { weight: 100 }],
+      hooks: [{ name: 'load', when: 'beforeStep', webhook: { url: `${run.checkUrl}/load`, timeout: '5m' }, retries: 0 }],
+    });
+    await waitForWeight(run.cluster, target, 20);
+    await waitForStatus(run.cluster, name, () => run.checks.inFlight > 0 && callsOf(name, 'load').some((r) => stepNumber(r) === 2), 'the step 2 hook under way');
+    const asked = Date.now();
+    await request(run.cluster, name, 'rollback', 'hook hangs');
+    await waitForWeight(run.cluster, target, 0);
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    const status = await waitForPhase(run.cluster, name, 'RolledBack');
+    expect(status.rollback?.reason).toBe('hook hangs');
+    // The interrupted call is not recorded as the hook's result.
+    expect(status.hooks?.some((h) => h.step === 1)).toBe(false);
+    expect(recorder.weights).toEqual([0, 20, 0]);
+  } finally {
+    run.checks.delayFor = undefined;
+  }
 });

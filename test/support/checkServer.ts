@@ -29,6 +29,8 @@ export class CheckServer {
   readonly received: CheckRequest[] = [];
   /** When set, holds the answer this long: a slow check (stop() hangs up on whatever is held). */
   delayMs = 0;
+  /** When set, decides the delay per request instead of delayMs. */
+  delayFor: ((request: CheckRequest) => number) | undefined;
   /** Requests received and not answered yet. */
   inFlight = 0;
   private server: http.Server | undefined;
@@ -56,8 +58,9 @@ export class CheckServer {
           res.end(JSON.stringify({ value }));
         };
         this.inFlight++;
-        if (this.delayMs > 0) {
-          const timer = setTimeout(answer, this.delayMs);
+        const delay = this.delayFor ? this.delayFor(request) : this.delayMs;
+        if (delay > 0) {
+          const timer = setTimeout(answer, delay);
           res.on('close', () => clearTimeout(timer));
         } else answer();
       });
