@@ -39,8 +39,8 @@ export interface ReconcileDeps {
   kube: Kube;
   providerFor(namespace: string, target: Target): TrafficProvider;
   analysis: AnalysisRunner;
-  /** Calls spec.hooks; without one, no hook is called and a plan with hooks waits. */
-  hooks?: HookRunner;
+  /** Calls spec.hooks (src/checks/hooks.ts). */
+  hooks: HookRunner;
   events: EventSink;
   notifier: Notifier;
   log: Logger;
@@ -268,7 +268,6 @@ async function runDueHooks(
   preempt: AbortSignal,
 ): Promise<void> {
   const runner = deps.hooks;
-  if (runner === undefined) return;
   const due = hooksDue(spec, status ?? {}, observations.now);
   if (due.length === 0) return;
   const results = [];
