@@ -1,6 +1,7 @@
 // A webhook check: POST where the plan is, and read the answer. A 2xx passes (with `{"value": n}`
 // the number is recorded and compared with min/max by the runner); any other status fails with
-// the status in the message; no answer (timeout, refused connection) is an Error.
+// the status in the message; no answer (timeout, refused connection) is an Error. callWebhook,
+// the POST itself under every outbound rule, is shared with hooks (hooks.ts).
 import { z } from 'zod';
 import { BodyTooLarge, CheckTimedOut, checkTimeout, deadline, describeFetchFailure, excerpt, MAX_BODY_BYTES, readBody } from './http';
 import { ALLOW_ALL_HOSTS, refuseDestination, type OutboundPolicy } from './outbound';
