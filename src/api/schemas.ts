@@ -3,7 +3,7 @@
 // from what the routes accept and answer.
 import { z } from 'zod';
 import { MESSAGE_LIMIT } from '../engine/bounds';
-import { CheckStatus, Condition, HistoryEntry, PHASES, PROVIDERS, RollbackStatus } from '../plan/schema';
+import { CheckStatus, Condition, HistoryEntry, HookStatus, PHASES, PROVIDERS, RollbackStatus } from '../plan/schema';
 import type { PlanView, TargetWeight } from '../steering/view';
 import { ErrorBody } from './errors';
 
@@ -91,6 +91,7 @@ export const PlanViewSchema = z
     canaryWeight: z.number().meta({ description: 'The weight the status says the targets hold.' }),
     targets: z.array(TargetWeightSchema).meta({ description: 'Each target\'s weight: live where the answer read it, else the status\'s.' }),
     checks: z.array(CheckStatus),
+    hooks: z.array(HookStatus).meta({ description: 'The latest result of each hook run (spec.hooks), newest last.' }),
     lastRound: z.object({ at: z.string(), verdict: z.string(), message: z.string().optional() }).optional(),
     events: z.array(HistoryEntry).meta({ description: 'The last events, newest last.' }),
     rollback: RollbackStatus.optional(),

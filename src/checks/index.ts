@@ -4,7 +4,8 @@
 export type { AnalysisRound, AnalysisRunner, CheckMetrics, CheckOutcome, CheckProvider, Measurement, PlanRef, RoundContext, SecretReader } from './types';
 export { createAnalysisRunner } from './runner';
 export { createPrometheusProvider, parseQueryResponse, queryUrl, CredentialUnavailable } from './prometheus';
-export { createWebhookProvider, type WebhookPayload } from './webhook';
+export { createWebhookProvider, callWebhook, type WebhookPayload, type WebhookCall } from './webhook';
+export { createHookRunner, HOOK_API_VERSION, type HookPayload, type HookRunner } from './hooks';
 export { renderTemplate, TEMPLATE_DOCS, RATE_WINDOW, TemplateNotApplicable, type TemplateDoc, type TemplateName } from './templates';
 export { thresholdText, judge } from './thresholds';
 export { checkTimeout, checkTimeoutMs, DEFAULT_CHECK_TIMEOUT_MS, CheckTimedOut, RoundAborted, readBody, BodyTooLarge, MAX_BODY_BYTES, describeFetchFailure, excerpt, messageOf } from './http';

@@ -135,6 +135,19 @@ export function statusLines(view: PlanView, now: Date): string[] {
     );
   }
 
+  if (view.hooks.length > 0) {
+    lines.push('Hooks:');
+    lines.push(
+      ...table(
+        [
+          ['NAME', 'WHEN', 'STEP', 'RESULT', 'ATTEMPTS', 'AGE', 'MESSAGE'],
+          ...view.hooks.map((h) => [h.name, h.when, h.step === undefined ? '-' : String(h.step + 1), h.result, String(h.attempts ?? 1), age(h.at, now), truncate(h.message ?? '', 80)]),
+        ],
+        '  ',
+      ),
+    );
+  }
+
   const pending = Object.entries(view.pendingRequests).map(([kind, value]) => `${kind} pending ("${truncate(value, 80)}")`);
   if (pending.length > 0) field('Requests', pending.join(', '));
   const rollback = describeRollback(view, now);
@@ -163,6 +176,8 @@ export function compactState(view: PlanView): string {
   if (view.targets.length > 0) parts.push(`weights ${view.targets.map((t) => `${shortTarget(t)}=${t.weight === null ? '?' : t.weight}`).join(',')}`);
   const failing = view.checks.filter((c) => c.result !== 'Pass');
   if (failing.length > 0) parts.push(`failing ${failing.map((c) => `${c.name}=${checkValue(c.value)}(${c.threshold},${c.result})`).join(',')}`);
+  const failedHooks = view.hooks.filter((h) => h.result === 'Fail');
+  if (failedHooks.length > 0) parts.push(`hooks failed ${failedHooks.map((h) => `${h.name}(${h.when}${h.step === undefined ? '' : ` step ${h.step + 1}`})`).join(',')}`);
   const pending = Object.keys(view.pendingRequests);
   if (pending.length > 0) parts.push(`pending ${pending.join(',')}`);
   if (view.rollback && (view.phase === 'RollingBack' || view.phase === 'RolledBack')) parts.push(`rollback "${truncate(view.rollback.reason, 80)}"`);

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
-import { createAnalysisRunner, type AnalysisRunner, type OutboundPolicy } from '../checks';
+import { createAnalysisRunner, createHookRunner, type AnalysisRunner, type OutboundPolicy } from '../checks';
 import { Kube, microTime, isNotFound, type KubeObject, type KubeRequestObserver, type ResourceRef } from '../kube';
 import { createProvider, targetObjects } from '../providers';
 import { isHandled } from '../engine/bounds';
@@ -168,6 +168,7 @@ export class Controller {
       kube: this.kube,
       providerFor: (namespace, target) => createProvider(this.kube, namespace, target),
       analysis: options.analysis ?? createAnalysisRunner({ secrets, now: this.now, ...outbound }),
+      hooks: createHookRunner({ now: this.now, ...outbound }),
       events: new KubeEventSink(this.kube, this.now),
       notifier: this.notifier,
       log: this.log,

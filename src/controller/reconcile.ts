@@ -7,8 +7,8 @@
 // A rollback is the exception: stable first, then the status (isStableFirst).
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
-import { analysisDue, decide, pendingRequest, type Action, type Decision, type NotificationSnapshot, type Observations, type TargetObservation } from '../engine';
-import type { AnalysisRunner } from '../checks';
+import { analysisDue, decide, hooksDue, pendingRequest, type Action, type Decision, type NotificationSnapshot, type Observations, type TargetObservation } from '../engine';
+import type { AnalysisRunner, HookRunner } from '../checks';
 import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
 import type { TrafficProvider } from '../providers';
 import { Preempted } from './workQueue';
@@ -47,6 +47,8 @@ export interface ReconcileDeps {
   kube: Kube;
   providerFor(namespace: string, target: Target): TrafficProvider;
   analysis: AnalysisRunner;
+  /** Calls spec.hooks (src/checks/hooks.ts). */
+  hooks: HookRunner;
   events: EventSink;
   notifier: Notifier;
   log: Logger;
@@ -209,6 +211,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     observations.now = deps.now();
   }
 
+  if (spec && !deleting && !rollbackPending) await runDueHooks(deps, plan, spec, status, observations, signal, preempt);
   let decision = decide(spec, status, observations);
   for (let pass = 1; ; pass++) {
     let writes = decision.actions.filter((a): a is Extract<Action, { kind: 'setWeight' }> => a.kind === 'setWeight');
@@ -228,13 +231,18 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     }
     await emit(deps, raw, plan, spec, status, decision.actions);
 
-    if (writes.length === 0 || pass >= MAX_PASSES) break;
-    if (!stableFirst) {
+    // A decision can make a hook due at once (a step advanced: its beforeStep hooks; a rollback
+    // landed: afterRollback), so one more pass calls it rather than waiting for a requeue.
+    const hooksNow = spec !== undefined && !deleting && status !== undefined && hooksDue(spec, status, deps.now()).length > 0;
+    if ((writes.length === 0 && !hooksNow) || pass >= MAX_PASSES) break;
+    if (!stableFirst && writes.length > 0) {
       fence(deps, signal, preempt);
       observations.targets = await applyWeights(deps, plan, status?.currentStep, providers, observations.targets, writes);
     }
     delete observations.round;
+    delete observations.hooks;
     observations.now = deps.now();
+    if (spec !== undefined && !deleting) await runDueHooks(deps, plan, spec, status, observations, signal, preempt);
     decision = decide(spec, status, observations);
   }
 
@@ -250,6 +258,36 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
 
   const next = decision.nextEvaluationAt;
   return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - deps.now()) };
+}
+
+/**
+ * Calls the hooks due now, one after another, and puts their results in the observations. Like a
+ * check round it gives way at once to urgent work: a rollback preempts it, and nothing a call
+ * interrupted is recorded. Hooks never run while a rollback is pending (the caller's rule) and
+ * never delay one: stable is written before any afterRollback hook is due.
+ */
+async function runDueHooks(
+  deps: ReconcileDeps,
+  plan: PlanRef,
+  spec: MigrationPlanSpec,
+  status: MigrationPlanStatus | undefined,
+  observations: Observations,
+  signal: AbortSignal,
+  preempt: AbortSignal,
+): Promise<void> {
+  const runner = deps.hooks;
+  const due = hooksDue(spec, status ?? {}, observations.now);
+  if (due.length === 0) return;
+  const results = [];
+  for (const call of due) {
+    const result = await runner.run(plan, call, AbortSignal.any([signal, preempt]));
+    if (preempt.aborted) throw new Preempted();
+    if (signal.aborted) throw new LostLeadership();
+    deps.log.log(result.result === 'Pass' ? 'info' : 'warn', 'hook called', { plan: plan.name, namespace: plan.namespace, hook: result.name, when: result.when, step: result.step, result: result.result, attempts: result.attempts, message: result.message });
+    results.push(result);
+  }
+  observations.hooks = results;
+  observations.now = deps.now();
 }
 
 /**

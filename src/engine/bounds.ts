@@ -36,6 +36,7 @@ export function boundStatus(status: MigrationPlanStatus): void {
   for (const h of status.history ?? []) h.message = boundText(h.message);
   for (const c of status.conditions ?? []) c.message = boundText(c.message);
   for (const c of status.checks ?? []) if (c.message !== undefined) c.message = boundText(c.message);
+  for (const h of status.hooks ?? []) if (h.message !== undefined) h.message = boundText(h.message);
 }
 
 export function boundAction(action: Action): Action {

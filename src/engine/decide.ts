@@ -8,7 +8,8 @@ import { deriveEvent, driftedTargets, type Occurrence } from './events';
 import { snapshotOf, trackProgress } from './notifications';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
-import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepLabel, toIso, toMs } from './steps';
+import { beforeStepCleared, hookResultText, recordHookResults } from './hooks';
+import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepIndex, stepLabel, toIso, toMs } from './steps';
 import { nextEvaluationAt } from './timing';
 import { transitionFor, type Announcement, type Transition } from './transitions';
 import type { Action, Decision, Observations } from './types';
@@ -30,6 +31,7 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
 
   if (validSpec !== undefined) {
     if (previous?.observedGeneration !== undefined && previous.observedGeneration !== obs.generation) restartEditedStep(validSpec, status, obs, note);
+    recordHooks(status, obs, actions, note);
     markLanded(validSpec, status, obs);
     restartAfterDrift(validSpec, previous, status, obs);
     recordRound(validSpec, status, obs);
@@ -109,6 +111,8 @@ function restartEditedStep(spec: MigrationPlanSpec, status: MigrationPlanStatus,
 /** A step starts when its weight is observed on every target; its pause counts from then. */
 function markLanded(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
   if (!isActive(status.phase ?? 'Pending') || status.stepStartedAt !== undefined) return;
+  // A step whose beforeStep hooks have not passed has not started, even on targets that hold its weight.
+  if (!beforeStepCleared(spec, status)) return;
   const weight = desiredWeight(spec, status);
   if (obs.targets.length > 0 && obs.targets.every((t) => t.ok && t.weight === weight)) status.stepStartedAt = toIso(obs.now);
 }
@@ -127,6 +131,23 @@ function restartAfterDrift(spec: MigrationPlanSpec, previous: MigrationPlanStatu
   if (previous?.conditions?.find((c) => c.type === 'Progressing')?.reason !== 'TargetDrifted') return;
   if (obs.targets.some((t) => !t.ok) || driftedTargets(spec, status, obs).length > 0) return;
   status.stepStartedAt = toIso(obs.now);
+}
+
+/** Every hook result the controller observed: into status.hooks, an Event and the history. */
+function recordHooks(status: MigrationPlanStatus, obs: Observations, actions: Action[], note: (event: string, message: string, weight?: number) => void): void {
+  const results = obs.hooks ?? [];
+  if (results.length === 0) return;
+  // A hook that fails again on its retry says nothing new: one Event per change of its result.
+  const unchanged = (r: (typeof results)[number]): boolean =>
+    (status.hooks ?? []).some((h) => h.name === r.name && h.when === r.when && h.step !== undefined && h.step === r.step && h.result === r.result);
+  const news = results.filter((r) => !unchanged(r));
+  recordHookResults(status, results);
+  for (const r of news) {
+    const reason = r.result === 'Pass' ? 'HookPassed' : 'HookFailed';
+    const message = hookResultText(r);
+    note(reason, message);
+    actions.push({ kind: 'event', type: r.result === 'Pass' ? 'Normal' : 'Warning', reason, message });
+  }
 }
 
 function recordRound(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
@@ -168,6 +189,24 @@ function announcementMessage(announce: Announcement, occurrence: Occurrence, spe
   }
 }
 
+/**
+ * While a step waits for its beforeStep hooks, the targets should still hold the previous step's
+ * weight. A target someone raised above it meanwhile is set back to it (onDrift: Repair); none is
+ * ever raised, so nothing moves up before the hooks passed.
+ */
+function heldBackWrite(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): PlannedWrite | undefined {
+  if (spec.onDrift === 'Hold' || obs.targets.some((t) => !t.ok)) return undefined;
+  const index = stepIndex(spec, status);
+  const previous = spec.strategy === 'Canary' && index > 0 ? (spec.steps[index - 1]?.weight ?? 0) : 0;
+  const targets = obs.targets.flatMap((t, i) => (t.ok && t.weight > previous ? [i] : []));
+  if (targets.length === 0) return undefined;
+  const what = targets.map((i) => `targets[${i}] held ${(obs.targets[i] as { weight: number }).weight}`).join(', ');
+  return {
+    action: { kind: 'setWeight', weight: previous, targets, reason: `${stepLabel(spec, status)}: held at canary ${previous}% until its beforeStep hooks pass` },
+    drift: `${what} while ${stepLabel(spec, status)} waits for its beforeStep hooks; set back to canary ${previous}%`,
+  };
+}
+
 interface PlannedWrite {
   action: Extract<Action, { kind: 'setWeight' }>;
   /** Set when the write repairs a weight someone changed after it had landed. */
@@ -185,6 +224,8 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
   // Writing stable (0) is always allowed in a rollback; anything else needs a valid spec and
   // every target in view, because targets move in lockstep.
   if (!rollingBack && (spec === undefined || obs.targets.some((t) => !t.ok))) return undefined;
+  // A step's weight is written only once its beforeStep hooks passed (hooks.ts).
+  if (!rollingBack && spec !== undefined && !beforeStepCleared(spec, status)) return heldBackWrite(spec, status, obs);
   const weight = rollingBack || spec === undefined ? 0 : desiredWeight(spec, status);
   // Up only by a decision and one step at a time, whatever the status says (steps.ts).
   const decidedHere = (row.effects ?? []).some((e) => MOVING_EFFECTS.includes(e));

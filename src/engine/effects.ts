@@ -7,6 +7,7 @@ import type { Occurrence } from './events';
 import { stepIndex, toIso, toMs } from './steps';
 import type { Transition } from './transitions';
 import type { Action, Observations } from './types';
+import { forgetStepHooks } from './hooks';
 
 export interface EffectContext {
   spec: MigrationPlanSpec | undefined;
@@ -28,6 +29,7 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     delete status.promotedStep;
     // The previous attempt's rollback record stays visible until the plan starts again.
     delete status.rollback;
+    forgetStepHooks(status);
   },
   advance({ spec, status }) {
     if (spec === undefined) return;
@@ -75,6 +77,7 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     delete status.lastRound;
     delete status.bakeStartedAt;
     delete status.promotedStep;
+    forgetStepHooks(status);
     status.checks = status.checks?.map((c) => ({ ...c, consecutiveFailures: 0 }));
     if (status.checks === undefined) delete status.checks;
   },

@@ -21,12 +21,14 @@ import {
 } from './steps';
 import { isHandled } from './bounds';
 import type { Observations } from './types';
+import { stepHooksResult, beforeStepCleared } from './hooks';
 
 export const ENGINE_EVENTS = [
   'Deleted', // deletionTimestamp is set
   'SpecInvalid', // the spec failed validation
   'RollbackRequested', // a pending rollback request (annotation)
   'ChecksFailed', // a critical check reached its failureLimit and rollback is automatic
+  'HookFailed', // an afterStep hook failed at this step and rollback is automatic
   'RetryRequested', // a pending retry request
   'PromoteRequested', // a pending promote request: waives the current step's pause
   'TargetMissing', // some target is not found or not valid
@@ -38,6 +40,8 @@ export const ENGINE_EVENTS = [
   'Resumed', // spec.paused is false again while the phase is Paused
   'ChecksFailing', // a critical check is at its failureLimit and rollback is not automatic
   'ChecksHolding', // the latest round held (warning, critical below its limit, NoData/Error)
+  'HookFailing', // a beforeStep hook failed (the step is not written), or an afterStep one with automatic rollback off
+  'HookPending', // a beforeStep or afterStep hook of this step has not passed yet
   'OutsideWindow', // a schedule exists and now is outside every window
   'TargetsReady', // Pending: every target is there and valid
   'WeightLanding', // the step's weight is not yet on every target
@@ -97,6 +101,12 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
   const lastRound = status.lastRound;
   if (isActive(phase) && lastRound?.verdict === 'Fail' && spec.rollback.automatic) {
     return { on: 'ChecksFailed', reason: 'CheckFailed', message: lastRound.message ?? 'a critical check failed', at: toMs(lastRound.at) ?? obs.now };
+  }
+  if (isActive(phase) && spec.rollback.automatic) {
+    const after = stepHooksResult(spec, status, 'afterStep');
+    if (status.stepStartedAt !== undefined && after.failed) {
+      return { on: 'HookFailed', reason: 'HookFailed', message: `hook ${after.failed.name} failed at ${stepLabel(spec, status)}: ${after.failed.message ?? 'no 2xx answer'}`, at: toMs(after.failed.at) ?? obs.now };
+    }
   }
   const retry = pendingRequest(obs, status, 'retry');
   if (retry) return { on: 'RetryRequested', reason: 'RetryRequested', message: retry.value, request: { kind: 'retry', value: retry.value } };
@@ -206,6 +216,12 @@ function activeEvent(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: 
   }
   const label = stepLabel(spec, status);
   const stepStartedAt = toMs(status.stepStartedAt);
+  if (stepStartedAt !== undefined) {
+    const after = stepHooksResult(spec, status, 'afterStep');
+    if (after.failed) {
+      return { on: 'HookFailing', reason: 'HookFailed', message: `hook ${after.failed.name} failed at ${label}: ${after.failed.message ?? 'no 2xx answer'} (automatic rollback is off; it is called again every analysis interval)` };
+    }
+  }
   const roundAt = toMs(lastRound?.at);
   // A round measures traffic over the last interval, so only one taken a whole interval after
   // the weight landed speaks for this weight. Before that, no data is no news.
@@ -219,7 +235,17 @@ function activeEvent(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: 
   }
   if (!inChangeWindow(spec.schedule, obs.now)) return outsideWindow();
 
+  if (stepStartedAt === undefined && !beforeStepCleared(spec, status)) {
+    const before = stepHooksResult(spec, status, 'beforeStep');
+    if (before.failed) {
+      return { on: 'HookFailing', reason: 'HookFailed', message: `hook ${before.failed.name} failed before ${label}: ${before.failed.message ?? 'no 2xx answer'}; the weight is not written, the hook is called again every analysis interval` };
+    }
+    return { on: 'HookPending', reason: 'WaitingForHook', message: `${label}: waiting for its beforeStep hooks before writing the weight` };
+  }
   if (stepStartedAt === undefined) return { on: 'WeightLanding', reason: 'WaitingForWeight', message: `${label}: waiting for every target to hold it` };
+  if (stepHooksResult(spec, status, 'afterStep').result === 'Pending') {
+    return { on: 'HookPending', reason: 'WaitingForHook', message: `${label}: waiting for its afterStep hooks` };
+  }
   const roundPassed = !hasChecks(spec) || (lastRound?.verdict === 'Pass' && settled);
   if (!roundPassed) {
     return { on: 'RoundPending', reason: 'WaitingForAnalysis', message: `${label}: waiting for a passing analysis round a full interval after the weight landed` };

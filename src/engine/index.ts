@@ -5,3 +5,4 @@ export { analysisDue } from './timing';
 export { pendingRequest } from './events';
 export { desiredWeight } from './steps';
 export type { Action, AnalysisRound, CheckOutcome, Decision, NotificationSnapshot, NotifyAction, Observations, PendingRequest, TargetObservation } from './types';
+export { hooksDue, type HookCall, type HookResult } from './hooks';

@@ -5,6 +5,7 @@ import { nextProgressAt } from './notifications';
 import { inChangeWindow, nextMinuteBoundary } from './schedule';
 import { analysisIntervalMs, bakeTimeMs, currentStep, hasChecks, isActive, pauseOf, stepIndex, toMs } from './steps';
 import type { Observations } from './types';
+import { beforeStepCleared, hooksDue, nextHookAt } from './hooks';
 
 /** A write was sent but not yet observed on every target: look again this soon. */
 export const WRITE_RECHECK_MS = 2_000;
@@ -43,9 +44,12 @@ export function nextEvaluationAt(
   somethingElsePending: boolean,
 ): number | undefined {
   const phase = status.phase ?? 'Pending';
-  if (phase === 'Succeeded' || phase === 'RolledBack' || phase === 'Failed') return undefined;
   const now = obs.now;
+  const hookAt = spec !== undefined && !obs.deleting ? nextHookAt(spec, status, now) : undefined;
+  // afterRollback and afterSuccess hooks are the only things a final phase waits for.
+  if (phase === 'Succeeded' || phase === 'RolledBack' || phase === 'Failed') return hookAt;
   const due: number[] = [];
+  if (hookAt !== undefined) due.push(hookAt);
   if (somethingElsePending) due.push(now);
   if (obs.targets.some((t) => !t.ok)) due.push(now + TARGET_RECHECK_MS);
   if (phase === 'RollingBack') {
@@ -53,7 +57,10 @@ export function nextEvaluationAt(
   }
   if (spec !== undefined && isActive(phase)) {
     const stepStartedAt = toMs(status.stepStartedAt);
-    if (stepStartedAt === undefined) due.push(now + WRITE_RECHECK_MS);
+    // A step held by its beforeStep hooks writes nothing to look at: the hook's own time counts.
+    if (stepStartedAt === undefined) {
+      if (beforeStepCleared(spec, status)) due.push(now + WRITE_RECHECK_MS);
+    }
     else {
       if (hasChecks(spec)) due.push(nextRoundAt(spec, status, now));
       const pause = pauseOf(currentStep(spec, status));
@@ -79,7 +86,7 @@ export function nextEvaluationAt(
 /** Due-now causes that the engine cannot act on without another call. A pause or bake that ended
  * before now but did not move the plan waits for something else, which has its own time. */
 function isDueNow(spec: MigrationPlanSpec | undefined, status: MigrationPlanStatus, obs: Observations): boolean {
-  return rolledBackDue(spec, status, obs) || (spec !== undefined && analysisDue(spec, status, obs.now));
+  return rolledBackDue(spec, status, obs) || (spec !== undefined && (analysisDue(spec, status, obs.now) || (!obs.deleting && hooksDue(spec, status, obs.now).length > 0)));
 }
 
 /** Every target already holds 0: RolledBack is due now, and recoverySeconds should say so. Not

@@ -78,6 +78,7 @@ export const TRANSITIONS: readonly Transition[] = [
 
   // ---- automatic rollback: a critical check reached its failureLimit (also while paused) ----
   { from: ACTIVE, on: 'ChecksFailed', to: 'RollingBack', effects: ['beginRollback'], announce: ROLLING_BACK },
+  { from: ACTIVE, on: 'HookFailed', to: 'RollingBack', effects: ['beginRollback'], announce: ROLLING_BACK },
 
   // ---- retry: the only way out of a rollback ----
   { from: ['RolledBack', 'Failed'], on: 'RetryRequested', to: 'Pending', effects: ['consumeRequest', 'resetForRetry'], announce: { name: 'Retrying', type: 'Normal', notify: 'Retrying' }, again: true },
@@ -114,11 +115,13 @@ export const TRANSITIONS: readonly Transition[] = [
   // ---- holds: the weight stays, analysis goes on ----
   { from: RUNNING, on: 'ChecksFailing', to: 'Holding', announce: { name: 'CheckFailing', type: 'Warning', notify: 'Holding' } },
   { from: RUNNING, on: 'ChecksHolding', to: 'Holding', announce: HOLDING },
+  { from: RUNNING, on: 'HookFailing', to: 'Holding', announce: { name: 'HookHolding', type: 'Warning', notify: 'Holding' } },
   { from: RUNNING, on: 'OutsideWindow', to: 'Holding', announce: { name: 'OutsideChangeWindow', type: 'Normal', notify: 'Holding' } },
 
   // ---- a step in progress: waiting for its weight, a round, its pause or a person ----
   { from: RUNNING, on: 'WeightLanding', to: 'Progressing', announce: PROGRESSING_AGAIN },
   { from: RUNNING, on: 'RoundPending', to: 'Progressing', announce: PROGRESSING_AGAIN },
+  { from: RUNNING, on: 'HookPending', to: 'Progressing', announce: PROGRESSING_AGAIN },
   { from: RUNNING, on: 'PauseRunning', to: 'Progressing', announce: PROGRESSING_AGAIN },
   { from: RUNNING, on: 'PromotionAwaited', to: 'WaitingForPromotion', announce: { name: 'WaitingForPromotion', type: 'Normal', notify: 'WaitingForPromotion' } },
 

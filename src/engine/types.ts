@@ -1,6 +1,7 @@
 // The engine's contract with the controller. The controller observes the world (targets, the
 // plan's annotations, check results), calls decide(), performs the returned actions and writes
 // the returned status once. Nothing here does I/O or reads a clock: `now` comes in Observations.
+import type { HookResult } from './hooks';
 import type { CheckResultKind, CheckStatus, MigrationPlanSpec, MigrationPlanStatus, NotificationEvent, Phase, RequestKind } from '../plan/schema';
 
 export type TargetObservation =
@@ -32,6 +33,8 @@ export interface Observations {
   generation: number; // metadata.generation of the plan
   targets: TargetObservation[]; // same order as spec.targets
   round?: AnalysisRound;
+  /** Hooks the controller called in this reconcile (hooks.ts hooksDue), with their results. */
+  hooks?: HookResult[];
   /** Raw annotation values; a request is pending iff its fingerprint (bounds.ts) differs from
    * status.handledRequests[kind]. */
   requests: Partial<Record<RequestKind, PendingRequest>>;

@@ -133,6 +133,26 @@ export const Webhook = z.strictObject({
   headers: headerMap.optional(),
 });
 
+/** When a hook runs: before a step's weight is written, once a step's weight landed, once
+ * after a rollback landed, once after the plan succeeded. */
+export const HOOK_WHENS = ['beforeStep', 'afterStep', 'afterRollback', 'afterSuccess'] as const;
+export type HookWhen = (typeof HOOK_WHENS)[number];
+/** The most calls a hook gets after its first, within one run. */
+export const MAX_HOOK_RETRIES = 5;
+
+export const Hook = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and "-"').max(63),
+  when: z.enum(HOOK_WHENS),
+  webhook: Webhook,
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_HOOK_RETRIES, `must be at most ${MAX_HOOK_RETRIES}`)
+    .default(2)
+    .describe('Calls after a failed first one (a non-2xx answer, a timeout, a refused connection), 1s, 2s, 4s... apart. Default 2.'),
+});
+
 export const Check = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and "-"').max(63),
@@ -307,6 +327,13 @@ export const MigrationPlanSpec = z
     schedule: Schedule.optional(),
     notifications: z.array(Notification).optional(),
     paused: z.boolean().default(false),
+    hooks: z
+      .array(Hook)
+      .max(20, 'must have at most 20 hooks')
+      .optional()
+      .describe(
+        'Smoke tests and user journeys as webhooks (a 2xx answer passes). beforeStep must pass before a step\'s weight is written (a failure holds the plan at the previous weight and is tried again); afterStep runs once a step\'s weight landed and gates the step like a critical check (a failure rolls back when rollback.automatic); afterRollback and afterSuccess run once and only report.',
+      ),
     onDrift: z
       .enum(DRIFT_POLICIES)
       .default('Repair')
@@ -342,6 +369,13 @@ export const MigrationPlanSpec = z
         ctx.addIssue({ code: 'custom', path: ['targets', i], message: `moves the same object as targets[${first}] (${key})` });
       } else seenTargets.set(key, i);
     });
+    const seenHooks = new Map<string, number>();
+    (spec.hooks ?? []).forEach((h, i) => {
+      const first = seenHooks.get(h.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['hooks', i, 'name'], message: `"${h.name}" is already the name of hooks[${first}]` });
+      } else seenHooks.set(h.name, i);
+    });
     const checks = spec.analysis?.checks ?? [];
     const seenChecks = new Map<string, number>();
     checks.forEach((c, i) => {
@@ -369,7 +403,7 @@ function isPlainObject(value: unknown): boolean {
 }
 
 /** The spec fields MigrationPlanSpec's cross-field rules read. */
-const CROSS_FIELD_INPUTS: ReadonlySet<string> = new Set(['strategy', 'targets', 'steps', 'analysis']);
+const CROSS_FIELD_INPUTS: ReadonlySet<string> = new Set(['strategy', 'targets', 'steps', 'analysis', 'hooks']);
 
 /** The name of the object a target moves (the canary Ingress for nginx). */
 export function targetObjectName(t: z.infer<typeof Target>): string {
@@ -409,6 +443,23 @@ export const HistoryEntry = z.strictObject({
   message: z.string(),
 });
 
+export const HOOK_RESULTS = ['Pass', 'Fail'] as const;
+export type HookResultKind = (typeof HOOK_RESULTS)[number];
+/** How many hook results status keeps (the latest ones). */
+export const HOOK_STATUS_LIMIT = 20;
+
+export const HookStatus = z.strictObject({
+  name: z.string(),
+  when: z.enum(HOOK_WHENS),
+  /** The step (0-based, as currentStep) for beforeStep and afterStep. */
+  step: z.number().int().min(0).optional(),
+  result: z.enum(HOOK_RESULTS),
+  at: Time,
+  /** Calls made in this run (1 + retries used). */
+  attempts: z.number().int().min(1).optional(),
+  message: z.string().optional(),
+});
+
 export const RollbackStatus = z.strictObject({
   reason: z.string(),
   triggeredAt: Time,
@@ -444,6 +495,8 @@ export const MigrationPlanStatus = z.strictObject({
     .strictObject({ promote: z.string().optional(), rollback: z.string().optional(), retry: z.string().optional() })
     .optional(),
   checks: z.array(CheckStatus).optional(),
+  /** The latest result of each hook run, newest last, at most HOOK_STATUS_LIMIT. */
+  hooks: z.array(HookStatus).optional(),
   history: z.array(HistoryEntry).optional(),
   rollback: RollbackStatus.optional(),
   /** The run whose progress summaries (notifications' `every`) count from; set while the plan runs. */
@@ -485,6 +538,8 @@ export type SmiTarget = z.infer<typeof SmiTarget>;
 export type ServiceTarget = z.infer<typeof ServiceTarget>;
 export type Check = z.infer<typeof Check>;
 export type Webhook = z.infer<typeof Webhook>;
+export type Hook = z.infer<typeof Hook>;
+export type HookStatus = z.infer<typeof HookStatus>;
 export type PrometheusSource = z.infer<typeof PrometheusSource>;
 export type Analysis = z.infer<typeof Analysis>;
 export type Schedule = z.infer<typeof Schedule>;

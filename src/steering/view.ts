@@ -8,7 +8,7 @@ import { toKubeError } from '../kube';
 import { createProvider, describeTarget } from '../providers';
 import { pauseOf, stepIndex, stepLabel } from '../engine/steps';
 import { isHandled } from '../engine/bounds';
-import { MigrationPlanSpec, MigrationPlanStatus, ObjectMeta, REQUEST_ANNOTATIONS, REQUEST_KINDS, type CheckStatus, type Condition, type HistoryEntry, type Phase, type Target } from '../plan/schema';
+import { MigrationPlanSpec, MigrationPlanStatus, ObjectMeta, REQUEST_ANNOTATIONS, REQUEST_KINDS, type CheckStatus, type Condition, type HookStatus, type HistoryEntry, type Phase, type Target } from '../plan/schema';
 
 /** Events a view carries: enough to see how the plan got here, bounded like the status. */
 export const VIEW_EVENTS = 10;
@@ -35,6 +35,8 @@ export interface PlanView {
   /** Each target's weight: live when read, else what the status says. */
   targets: TargetWeight[];
   checks: CheckStatus[];
+  /** The latest result of each hook run (spec.hooks), newest last. */
+  hooks: HookStatus[];
   lastRound?: { at: string; verdict: string; message?: string };
   /** Newest last. */
   events: HistoryEntry[];
@@ -101,6 +103,7 @@ export function planView(obj: KubeObject, live?: readonly TargetWeight[]): PlanV
     canaryWeight,
     targets,
     checks: status.checks ?? [],
+    hooks: status.hooks ?? [],
     ...(status.lastRound ? { lastRound: status.lastRound } : {}),
     events: (status.history ?? []).slice(-VIEW_EVENTS),
     ...(status.rollback ? { rollback: status.rollback } : {}),

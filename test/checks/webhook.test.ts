@@ -149,7 +149,7 @@ describe('webhook outbound rules', () => {
     expect(await createWebhookProvider().evaluate(check, contextFor([check]))).toStrictEqual({
       value: null,
       result: 'Error',
-      message: `webhook ${hooks.url}/smoke answered 302 to /elsewhere; redirects are not followed: put the final URL in the check`,
+      message: `webhook ${hooks.url}/smoke answered 302 to /elsewhere; redirects are not followed: put the final URL in the spec`,
     });
     expect(hooks.received.map((r) => r.path)).toStrictEqual(['/smoke']);
   });

@@ -1,7 +1,8 @@
 // The pure pieces of the CLI's output: the progress bar, kubectl's ages and columns, the short
 // target names of the one-line form, and reading the verb and resource off a failed request.
 import { requestOf, serverMessage } from '../../src/cli/failures';
-import { age, progressBar, shortTarget, table, truncate } from '../../src/cli/render';
+import { age, compactState, progressBar, shortTarget, statusLines, table, truncate } from '../../src/cli/render';
+import { planView } from '../../src/steering/view';
 import { KubeError } from '../../src/kube';
 import { ApiException } from '@kubernetes/client-node';
 
@@ -64,5 +65,48 @@ describe('requestOf and serverMessage', () => {
   });
   it('else strips the request and status from its own message', () => {
     expect(serverMessage(new KubeError(500, 'InternalError', 'GET /api/v1/pods: 500 InternalError: boom'))).toBe('boom');
+  });
+});
+
+describe('hooks in the status view', () => {
+  const plan = {
+    apiVersion: 'trafficshift.io/v1alpha1',
+    kind: 'MigrationPlan',
+    metadata: { name: 'checkout', namespace: 'shop' },
+    spec: {
+      targets: [{ provider: 'nginx', nginx: { ingress: 'checkout', canaryIngress: 'checkout-canary' } }],
+      steps: [{ weight: 10 }, { weight: 100 }],
+      hooks: [{ name: 'journeys', when: 'afterStep', webhook: { url: 'http://checks.shop/journeys' } }],
+    },
+    status: {
+      phase: 'RollingBack',
+      currentStep: 0,
+      canaryWeight: 10,
+      hooks: [
+        { name: 'journeys', when: 'afterStep', step: 0, result: 'Fail', at: '2026-05-01T11:59:50Z', attempts: 3, message: 'webhook http://checks.shop/journeys answered 503' },
+        { name: 'report', when: 'afterRollback', result: 'Pass', at: '2026-05-01T11:59:55Z', attempts: 1 },
+      ],
+    },
+  };
+  const now = new Date('2026-05-01T12:00:00Z');
+
+  it('lists each hook result in `status` and names the failed ones in the one-line form', () => {
+    const view = planView(plan);
+    expect(view.hooks).toHaveLength(2);
+    const lines = statusLines(view, now);
+    const at = lines.indexOf('Hooks:');
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(at + 1, at + 4)).toStrictEqual([
+      '  NAME       WHEN            STEP   RESULT   ATTEMPTS   AGE   MESSAGE',
+      '  journeys   afterStep       1      Fail     3          10s   webhook http://checks.shop/journeys answered 503',
+      '  report     afterRollback   -      Pass     1          5s',
+    ]);
+    expect(compactState(view)).toContain('hooks failed journeys(afterStep step 1)');
+  });
+
+  it('shows no Hooks section for a plan without hook results', () => {
+    const view = planView({ ...plan, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 10 } });
+    expect(view.hooks).toEqual([]);
+    expect(statusLines(view, now)).not.toContain('Hooks:');
   });
 });

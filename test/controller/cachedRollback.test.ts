@@ -2,7 +2,7 @@
 // them for the result: a cache a moment behind, that says a target already holds 0 while it holds
 // 40, still ends with that target written to 0, and the plan is RolledBack only on the weights the
 // server answered the writes with.
-import { createAnalysisRunner } from '../../src/checks';
+import { createAnalysisRunner, createHookRunner } from '../../src/checks';
 import { controllerKube } from '../../src/controller/controller';
 import { silentLogger } from '../../src/controller/logger';
 import { reconcilePlan, type ReconcileDeps } from '../../src/controller/reconcile';
@@ -28,6 +28,7 @@ function deps(cached: (ref: ResourceRef) => KubeObject | undefined): ReconcileDe
     kube,
     providerFor: (namespace, target) => createProvider(kube, namespace, target),
     analysis: createAnalysisRunner({ secrets: { read: () => Promise.reject(new Error('no secrets here')) } }),
+    hooks: createHookRunner(),
     events: { record: () => Promise.resolve() },
     notifier: { send: () => undefined },
     log: silentLogger(),

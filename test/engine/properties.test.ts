@@ -3,8 +3,8 @@
 // broken specs, deletion). The engine's own status is fed back, as the controller does.
 // PROP_SEED and PROP_RUNS override the fixed seed and run count for a longer hunt.
 import fc from 'fast-check';
-import { analysisDue, decide, type AnalysisRound, type Decision, type Observations, type TargetObservation } from '../../src/engine';
-import { MigrationPlanSpec, MigrationPlanStatus, PHASES, type CheckResultKind, type RequestKind } from '../../src/plan/schema';
+import { analysisDue, decide, hooksDue, type AnalysisRound, type Decision, type HookResult, type Observations, type TargetObservation } from '../../src/engine';
+import { Hook, MigrationPlanSpec, MigrationPlanStatus, PHASES, type CheckResultKind, type RequestKind } from '../../src/plan/schema';
 
 const T0 = Date.parse('2026-11-25T08:00:00.000Z');
 
@@ -291,6 +291,48 @@ describe('engine properties', () => {
         expect(targets.every((w) => w === 100)).toBe(true);
       }),
       { seed: 7, numRuns: 300 },
+    );
+  });
+  it('never writes a step weight before its beforeStep hooks passed, nor completes a step before its afterStep hooks passed', () => {
+    const hooks = [
+      Hook.parse({ name: 'load', when: 'beforeStep', webhook: { url: 'http://loadgen.shop/start' } }),
+      Hook.parse({ name: 'journeys', when: 'afterStep', webhook: { url: 'http://checks.shop/journeys' } }),
+    ];
+    const passed = (status: MigrationPlanStatus, when: string, step: number): boolean =>
+      (status.hooks ?? []).some((h) => h.when === when && h.step === step && h.result === 'Pass');
+    fc.assert(
+      fc.property(planArb, fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), (plan, answers) => {
+        const spec = { ...plan, hooks, schedule: undefined };
+        let status: MigrationPlanStatus | undefined;
+        const targets = spec.targets.map(() => 0);
+        let now = T0;
+        let turn = 0;
+        for (let i = 0; i < 200 && status?.phase !== 'Succeeded' && status?.phase !== 'RolledBack'; i++) {
+          const round = analysisDue(spec, status, now)
+            ? { completedAt: now, outcomes: (spec.analysis?.checks ?? []).map((c) => ({ name: c.name, value: 0, result: 'Pass' as const })) }
+            : undefined;
+          const results: HookResult[] = hooksDue(spec, status, now).map((call) => ({
+            name: call.hook.name, when: call.when, step: call.step, result: answers[turn++ % answers.length] ? 'Pass' : 'Fail', attempts: 1, completedAt: now,
+          }));
+          const d = decide(spec, status, {
+            now, generation: 1, targets: targets.map((weight) => ({ ok: true, weight })),
+            requests: { promote: { value: `p-${status?.currentStep}-${status?.bakeStartedAt ?? ''}-${status?.phase}` } },
+            ...(round ? { round } : {}), ...(results.length > 0 ? { hooks: results } : {}),
+          });
+          const step = d.status.currentStep ?? 0;
+          for (const a of d.actions) {
+            if (a.kind !== 'setWeight') continue;
+            if (a.weight > 0 && !passed(d.status, 'beforeStep', step)) fail(`wrote ${a.weight} at step ${step} before its beforeStep hook passed`);
+            for (const t of a.targets) targets[t] = a.weight;
+          }
+          const before = status?.currentStep ?? 0;
+          if (status !== undefined && step > before && !passed(d.status, 'afterStep', before)) fail(`left step ${before} before its afterStep hook passed`);
+          if (d.status.phase === 'Succeeded' && spec.strategy === 'Canary' && !passed(d.status, 'afterStep', step)) fail('succeeded before the last afterStep hook passed');
+          status = d.status;
+          now = Math.max(now + 1000, d.nextEvaluationAt ?? now + 10_000);
+        }
+      }),
+      { seed: 11, numRuns: 300 },
     );
   });
 });

@@ -1,5 +1,5 @@
 // One row per transition: the plan's phase and what was observed, then what the engine decided.
-import { analysisDue, decide, type Decision, type Observations } from '../../src/engine';
+import { analysisDue, decide, hooksDue, type Decision, type HookResult, type Observations } from '../../src/engine';
 import { ENGINE_EVENTS } from '../../src/engine/events';
 import { duplicatePairs, TRANSITIONS } from '../../src/engine/transitions';
 import type { MigrationPlanSpec, MigrationPlanStatus, Phase } from '../../src/plan/schema';
@@ -30,6 +30,26 @@ const holdNoChecks = canary({ onDrift: 'Hold', analysis: undefined, successCrite
 const bg = blueGreen();
 const bgGate = blueGreen({ steps: [{ weight: 100, pause: {} }] });
 const bgPause = blueGreen({ steps: [{ weight: 100, pause: '5m' }] });
+const HOOKS = [
+  { name: 'load', when: 'beforeStep', webhook: { url: 'http://loadgen.shop/start' } },
+  { name: 'journeys', when: 'afterStep', webhook: { url: 'http://checks.shop/journeys', timeout: '30s' } },
+  { name: 'report', when: 'afterRollback', webhook: { url: 'http://report.shop/rollback' } },
+  { name: 'announce', when: 'afterSuccess', webhook: { url: 'http://report.shop/success' } },
+];
+const hooked = canary({ hooks: HOOKS });
+const hookedNoAuto = canary({ hooks: HOOKS, rollback: { automatic: false } });
+const hookResult = (name: string, when: HookResult['when'], step: number, result: 'Pass' | 'Fail', sec: number): HookResult => ({
+  name, when, step, result, attempts: result === 'Pass' ? 1 : 3, completedAt: at(sec), ...(result === 'Fail' ? { message: 'webhook answered 503: journey checkout broke' } : {}),
+});
+const hookRecord = (name: string, when: HookResult['when'], step: number, result: 'Pass' | 'Fail', sec: number) => ({
+  name, when, step, result, at: iso(sec), attempts: 1, ...(result === 'Fail' ? { message: 'webhook answered 503' } : {}),
+});
+const hookNames = (spec: MigrationPlanSpec, status: MigrationPlanStatus, sec: number): string[] => hooksDue(spec, status, at(sec)).map((c) => `${c.hook.name}@${c.step}:${c.weight}/${c.side}`);
+/** Step 2 decided (advanced from 5 to 25), its weight not written yet. */
+const enteringStep2 = (extra: Partial<MigrationPlanStatus> = {}): MigrationPlanStatus => ({
+  ...atStep(1, 25, 0), canaryWeight: 5, stepStartedAt: undefined, hooks: [hookRecord('load', 'beforeStep', 0, 'Pass', 0), hookRecord('journeys', 'afterStep', 0, 'Pass', 0)], ...extra,
+});
+
 const rolledBack: MigrationPlanStatus = {
   phase: 'RolledBack', currentStep: 1, canaryWeight: 0, stepStartedAt: iso(0),
   lastRound: { at: iso(0), verdict: 'Fail', message: 'error-rate breached' },
@@ -805,6 +825,138 @@ const rows: Row[] = [
     then: (d) => {
       expect(plan.onDrift).toBe('Repair');
       expect(eventReasons(d)).toEqual(['DriftRepaired']);
+    },
+  },
+  // ---- hooks (engine/hooks.ts) ----
+  {
+    name: 'hooks: Pending -> Progressing at step 1, but its beforeStep hook has not run: nothing is written, the hook is due now',
+    spec: hooked, status: undefined, obs: obs(0), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.currentStep).toBe(0);
+      expect(d.status.stepStartedAt).toBeUndefined();
+      expect(hookNames(hooked, d.status, 0)).toEqual(['load@0:5/canary']);
+      expect(d.nextEvaluationAt).toBe(at(0));
+    },
+  },
+  {
+    name: 'hooks: beforeStep pending -> stays Progressing, WaitingForHook, no write, the step does not land',
+    spec: hooked, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, history: [{ at: iso(0), event: 'Started', weight: 5, message: 'started' }] },
+    obs: obs(1), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(condition(d, 'Progressing')).toMatchObject({ reason: 'WaitingForHook' });
+      expect(d.status.stepStartedAt).toBeUndefined();
+    },
+  },
+  {
+    name: 'hooks: beforeStep passed -> the step weight is written, the result recorded with an Event',
+    spec: hooked, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 0, history: [{ at: iso(0), event: 'Started', weight: 5, message: 'started' }] },
+    obs: obs(2, { hooks: [hookResult('load', 'beforeStep', 0, 'Pass', 2)] }), phase: 'Progressing', writes: [[5, [0, 1]]],
+    then: (d) => {
+      expect(d.status.hooks).toEqual([{ name: 'load', when: 'beforeStep', step: 0, result: 'Pass', at: iso(2), attempts: 1 }]);
+      expect(eventReasons(d)).toContain('HookPassed');
+      expect(hookNames(hooked, d.status, 2)).toEqual([]);
+    },
+  },
+  {
+    name: 'hooks: beforeStep failed -> Holding (HookFailed), nothing written, called again an interval later; never a rollback',
+    spec: hooked, status: enteringStep2(), obs: obs(100, { targets: weights(5, 5), hooks: [hookResult('load', 'beforeStep', 1, 'Fail', 100)] }),
+    phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(condition(d, 'Progressing')).toMatchObject({ status: 'False', reason: 'HookFailed', message: expect.stringContaining('load') });
+      expect(condition(d, 'Stalled')).toMatchObject({ status: 'False' });
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'HookFailed', message: expect.stringContaining('journey checkout broke') }));
+      expect(d.status.rollback).toBeUndefined();
+      expect(d.nextEvaluationAt).toBe(at(130));
+      expect(hookNames(hooked, d.status, 129)).toEqual([]);
+      expect(hookNames(hooked, d.status, 130)).toEqual(['load@1:25/canary']);
+      // Passing on the next try writes the step.
+      // Failing again on its retry: the record is updated, no second Event.
+      const still = decide(hooked, d.status, obs(130, { targets: weights(5, 5), hooks: [hookResult('load', 'beforeStep', 1, 'Fail', 130)] }));
+      expect(still.status.phase).toBe('Holding');
+      expect(eventReasons(still)).toEqual([]);
+      expect(still.status.hooks?.find((h) => h.name === 'load' && h.step === 1)?.at).toBe(iso(130));
+      expect(still.nextEvaluationAt).toBe(at(160));
+      const again = decide(hooked, still.status, obs(160, { targets: weights(5, 5), hooks: [hookResult('load', 'beforeStep', 1, 'Pass', 160)] }));
+      expect(again.status.phase).toBe('Progressing');
+      expect(writes(again)).toEqual([[25, [0, 1]]]);
+    },
+  },
+  {
+    name: 'hooks: while beforeStep fails, a target someone raised is set back to the previous step (Repair); none is raised',
+    spec: hooked, status: enteringStep2({ phase: 'Holding', hooks: [hookRecord('load', 'beforeStep', 1, 'Fail', 100)] }),
+    obs: obs(110, { targets: weights(5, 60) }), phase: 'Holding', writes: [[5, [1]]],
+    then: (d) => expect(eventReasons(d)).toContain('DriftRepaired'),
+  },
+  {
+    name: 'hooks: afterStep due once the weight landed, and the step waits for it even with passing rounds and its pause over',
+    spec: hooked, status: atStep(0, 5, 0, { hooks: [hookRecord('load', 'beforeStep', 0, 'Pass', 0)] }),
+    obs: obs(90, { targets: weights(5, 5), round: round(90) }), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.currentStep).toBe(0);
+      expect(condition(d, 'Progressing')).toMatchObject({ reason: 'WaitingForHook' });
+      expect(hookNames(hooked, d.status, 90)).toEqual(['journeys@0:5/canary']);
+    },
+  },
+  {
+    name: 'hooks: afterStep passed and checks pass -> the step completes; the next step waits for its beforeStep hook',
+    spec: hooked, status: atStep(0, 5, 0, { hooks: [hookRecord('load', 'beforeStep', 0, 'Pass', 0)] }),
+    obs: obs(90, { targets: weights(5, 5), round: round(90), hooks: [hookResult('journeys', 'afterStep', 0, 'Pass', 90)] }), phase: 'Progressing', writes: [],
+    then: (d) => {
+      expect(d.status.currentStep).toBe(1);
+      expect(eventReasons(d)).toEqual(expect.arrayContaining(['HookPassed', 'StepAdvanced']));
+      expect(hookNames(hooked, d.status, 90)).toEqual(['load@1:25/canary']);
+    },
+  },
+  {
+    name: 'hooks: afterStep failed, automatic -> RollingBack and writes 0 to every target, like a failing critical check',
+    spec: hooked, status: atStep(1, 25, 0, { hooks: [hookRecord('load', 'beforeStep', 1, 'Pass', 0)] }),
+    obs: obs(5, { targets: weights(25, 25), hooks: [hookResult('journeys', 'afterStep', 1, 'Fail', 5)] }), phase: 'RollingBack', writes: [[0, [0, 1]]],
+    then: (d) => {
+      expect(d.status.rollback).toMatchObject({ triggeredAt: iso(5), reason: expect.stringContaining('hook journeys failed at step 2/4') });
+      expect(notifications(d)).toEqual(['RollingBack']);
+    },
+  },
+  {
+    name: 'hooks: afterStep failed, automatic off -> Holding (HookFailed), weight stays, called again an interval later',
+    spec: hookedNoAuto, status: atStep(1, 25, 0, { hooks: [hookRecord('load', 'beforeStep', 1, 'Pass', 0)] }),
+    obs: obs(5, { targets: weights(25, 25), hooks: [hookResult('journeys', 'afterStep', 1, 'Fail', 5)] }), phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(condition(d, 'Progressing')).toMatchObject({ reason: 'HookFailed' });
+      expect(hookNames(hookedNoAuto, d.status, 35)).toEqual(['journeys@1:25/canary']);
+    },
+  },
+  {
+    name: 'hooks: afterRollback runs once after the rollback landed; its failure is reported and changes nothing else',
+    spec: hooked, status: rolledBack, obs: obs(10, { hooks: [hookResult('report', 'afterRollback', 1, 'Fail', 10)] }), phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(hookNames(hooked, rolledBack, 10)).toEqual(['report@1:0/stable']);
+      expect(d.status.hooks).toEqual([expect.objectContaining({ name: 'report', when: 'afterRollback', result: 'Fail' })]);
+      expect(d.status.hooks?.[0]).not.toHaveProperty('step');
+      expect(eventReasons(d)).toEqual(['HookFailed']);
+      expect(hookNames(hooked, d.status, 1000)).toEqual([]);
+      expect(d.nextEvaluationAt).toBeUndefined();
+      expect(writes(decide(hooked, d.status, obs(2000)))).toEqual([]);
+    },
+  },
+  {
+    name: 'hooks: afterSuccess runs once after Succeeded and never again',
+    spec: hooked, status: { phase: 'Succeeded', currentStep: 3, canaryWeight: 100 }, obs: obs(10, { targets: weights(100, 100), hooks: [hookResult('announce', 'afterSuccess', 3, 'Pass', 10)] }), phase: 'Succeeded', writes: [],
+    then: (d) => {
+      expect(hookNames(hooked, { phase: 'Succeeded', currentStep: 3, canaryWeight: 100 }, 10)).toEqual(['announce@3:100/canary']);
+      expect(hookNames(hooked, d.status, 10_000)).toEqual([]);
+      expect(d.nextEvaluationAt).toBeUndefined();
+    },
+  },
+  {
+    name: 'hooks: a retry forgets the step hooks (they run again) and keeps the afterRollback result',
+    spec: hooked, status: { ...rolledBack, hooks: [hookRecord('load', 'beforeStep', 0, 'Pass', 0), { name: 'report', when: 'afterRollback', result: 'Pass', at: iso(4) }] },
+    obs: obs(20, { requests: { retry: { value: 'again' } } }), phase: 'Pending', writes: [],
+    then: (d) => {
+      expect(d.status.hooks).toEqual([expect.objectContaining({ name: 'report' })]);
+      const started = decide(hooked, d.status, obs(20, { requests: { retry: { value: 'again' } } }));
+      expect(started.status.phase).toBe('Progressing');
+      expect(writes(started)).toEqual([]);
+      expect(hookNames(hooked, started.status, 20)).toEqual(['load@0:5/canary']);
     },
   },
 ];

@@ -33,6 +33,18 @@ describe('validateSpec messages', () => {
     ]);
   });
 
+  it('takes hooks with retries defaulting to 2, and names a bad when, too many retries and a duplicate name', () => {
+    const journeys = { name: 'journeys', when: 'afterStep', webhook: { url: 'http://checks.shop/journeys', timeout: '30s' } };
+    expect(validateSpec(spec({ hooks: [journeys] }))).toMatchObject({ ok: true, value: { hooks: [{ ...journeys, retries: 2 }] } });
+    expect(errorsOf(validateSpec(spec({ hooks: [{ ...journeys, when: 'duringStep' }] })))).toStrictEqual([
+      { path: 'spec.hooks[0].when', message: 'must be one of beforeStep, afterStep, afterRollback, afterSuccess (got "duringStep")' },
+    ]);
+    expect(errorsOf(validateSpec(spec({ hooks: [{ ...journeys, retries: 9 }] })))).toStrictEqual([{ path: 'spec.hooks[0].retries', message: 'must be at most 5' }]);
+    expect(errorsOf(validateSpec(spec({ hooks: [journeys, { ...journeys, when: 'beforeStep' }] })))).toStrictEqual([
+      { path: 'spec.hooks[1].name', message: '"journeys" is already the name of hooks[0]' },
+    ]);
+  });
+
   it('says a missing field is required', () => {
     expect(errorsOf(validateSpec({ targets: [target] }))).toStrictEqual([{ path: 'spec.steps', message: 'is required' }]);
     expect(errorsOf(validateSpec(spec({ targets: [{ provider: 'nginx', nginx: { ingress: 'checkout' } }] })))).toStrictEqual([

@@ -9,8 +9,12 @@ export interface CheckRequest {
   url?: string;
   plan?: { name?: string; namespace?: string };
   check?: string;
-  step?: number;
+  /** A check's step index; a hook's `{number, of, label}` (src/checks/hooks.ts HookPayload). */
+  step?: number | { number?: number; of?: number; label?: string };
   weight?: number;
+  /** Hooks only: which hook, and when. */
+  hook?: { name?: string; when?: string };
+  side?: string;
 }
 
 export class CheckServer {
@@ -19,8 +23,14 @@ export class CheckServer {
   calls = 0;
   /** When set, decides the value per request (e.g. fail once a plan reaches a step). */
   valueFor: ((request: CheckRequest) => number) | undefined;
+  /** When set, decides the HTTP status per request (a hook passes on 2xx). */
+  statusFor: ((request: CheckRequest) => number) | undefined;
+  /** Every request body received, in order. */
+  readonly received: CheckRequest[] = [];
   /** When set, holds the answer this long: a slow check (stop() hangs up on whatever is held). */
   delayMs = 0;
+  /** When set, decides the delay per request instead of delayMs. */
+  delayFor: ((request: CheckRequest) => number) | undefined;
   /** Requests received and not answered yet. */
   inFlight = 0;
   private server: http.Server | undefined;
@@ -37,16 +47,20 @@ export class CheckServer {
         } catch {
           // not JSON: answer with the fixed value
         }
-        const value = this.valueFor ? this.valueFor({ ...body, url: req.url ?? '' }) : this.value;
+        const request = { ...body, url: req.url ?? '' };
+        this.received.push(request);
+        const value = this.valueFor ? this.valueFor(request) : this.value;
+        const status = this.statusFor ? this.statusFor(request) : this.status;
         const answer = (): void => {
           this.inFlight--;
           if (res.destroyed) return;
-          res.writeHead(this.status, { 'content-type': 'application/json' });
+          res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ value }));
         };
         this.inFlight++;
-        if (this.delayMs > 0) {
-          const timer = setTimeout(answer, this.delayMs);
+        const delay = this.delayFor ? this.delayFor(request) : this.delayMs;
+        if (delay > 0) {
+          const timer = setTimeout(answer, delay);
           res.on('close', () => clearTimeout(timer));
         } else answer();
       });
