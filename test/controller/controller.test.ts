@@ -91,9 +91,12 @@ it('sends a plan\'s notifications with its snapshot, reads the routing key from 
       weights: [{ provider: 'nginx', name: expect.any(String), weight: 0 }],
     });
     expect(bodies.find((b) => b['path'] === '/pd')).toEqual({ path: '/pd', routing_key: 'R0UTE', event_action: 'resolve', dedup_key: `trafficshift/${cluster.namespace}/notified` });
-    const text = await metrics.registry.metrics();
-    expect(text).toContain('trafficshift_notifications_total{format="json",event="Started",result="delivered"} 1');
-    expect(text).toContain('trafficshift_notifications_total{format="pagerduty",event="Succeeded",result="delivered"} 1');
+    // The receiver has the body before the sender has the answer: the count follows a moment later.
+    const delivered = ['trafficshift_notifications_total{format="json",event="Started",result="delivered"} 1', 'trafficshift_notifications_total{format="pagerduty",event="Succeeded",result="delivered"} 1'];
+    await waitFor(async () => {
+      const text = await metrics.registry.metrics();
+      return delivered.every((line) => text.includes(line));
+    }, SETTLE_MS, 'both deliveries counted');
   } finally {
     await controller.stop();
     server.closeAllConnections();
