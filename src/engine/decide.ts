@@ -9,6 +9,7 @@ import { appendHistory, conditionsFor, mergeConditions } from './record';
 import { evaluateRound } from './round';
 import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepLabel, toIso, toMs } from './steps';
 import { nextEvaluationAt } from './timing';
+import { recordValidationRound } from './validation';
 import { transitionFor, type Announcement, type Transition } from './transitions';
 import type { Action, Decision, Observations } from './types';
 
@@ -32,6 +33,7 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
     markLanded(validSpec, status, obs);
     restartAfterDrift(validSpec, previous, status, obs);
     recordRound(validSpec, status, obs);
+    recordValidationRound(validSpec, status, obs);
   }
 
   const occurrence = deriveEvent(validSpec, status, obs);
@@ -126,7 +128,7 @@ function restartAfterDrift(spec: MigrationPlanSpec, previous: MigrationPlanStatu
 }
 
 function recordRound(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
-  if (obs.round === undefined || !hasChecks(spec) || !isActive(status.phase ?? 'Pending') || spec.analysis === undefined) return;
+  if (obs.round === undefined || obs.round.side === 'stable' || !hasChecks(spec) || !isActive(status.phase ?? 'Pending') || spec.analysis === undefined) return;
   const evaluation = evaluateRound(spec.analysis, status.checks, obs.round);
   status.checks = evaluation.checks;
   status.lastRound = { at: toIso(obs.round.completedAt), verdict: evaluation.verdict, message: evaluation.message };

@@ -21,6 +21,7 @@ import {
 } from './steps';
 import { isHandled } from './bounds';
 import type { Observations } from './types';
+import { runningValidation, validationConclusion } from './validation';
 
 export const ENGINE_EVENTS = [
   'Deleted', // deletionTimestamp is set
@@ -51,6 +52,11 @@ export const ENGINE_EVENTS = [
   'BakeComplete', // at 100, baked with passing checks
   'RollbackInFlight', // RollingBack, some target does not hold 0 yet
   'RollbackLanded', // RollingBack, every target holds 0
+  'ValidationPassed', // RolledBack: the rollback validation's every round passed against stable
+  'ValidationFailed', // RolledBack: stable breached a check during the rollback validation
+  'ValidationNoData', // RolledBack: the validation's window closed without every check measured
+  'ValidationCancelled', // RolledBack: the spec no longer asks for the validation under way
+  'ValidationRunning', // RolledBack: the rollback validation goes on
   'Settled', // a final phase with nothing to do
 ] as const;
 export type EngineEvent = (typeof ENGINE_EVENTS)[number];
@@ -121,9 +127,22 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
     case 'RollingBack':
       return rollingBackEvent(status, obs);
     case 'RolledBack': {
+      // Before drift: a validation's result must not wait for a person to set a target back.
+      const concluded = validationConclusion(spec, status);
+      if (concluded) return { on: VALIDATION_EVENT[concluded.result], reason: 'RolledBack', message: concluded.message };
       const drift = driftOccurrence(spec, status, obs);
       if (drift) return drift;
-      return { on: 'Settled', reason: phase, message: `rolled back: ${status.rollback?.reason ?? ''}` };
+      const validation = runningValidation(status);
+      if (validation) {
+        return {
+          on: 'ValidationRunning',
+          reason: 'RolledBack',
+          message: `rolled back: ${status.rollback?.reason ?? ''}; validating stable (${validation.passedRounds}/${validation.rounds} rounds passed)`,
+        };
+      }
+      const validated = status.rollback?.validation;
+      const after = validated === undefined ? '' : `; rollback validation ${validated.result}: ${validated.message ?? ''}`;
+      return { on: 'Settled', reason: phase, message: `rolled back: ${status.rollback?.reason ?? ''}${after}` };
     }
     case 'Succeeded':
       return { on: 'Settled', reason: phase, message: phase === 'Succeeded' ? 'all traffic is on the canary' : `rolled back: ${status.rollback?.reason ?? ''}` };
@@ -131,6 +150,13 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
       return activeEvent(spec, status, obs);
   }
 }
+
+const VALIDATION_EVENT = {
+  Passed: 'ValidationPassed',
+  Failed: 'ValidationFailed',
+  NoData: 'ValidationNoData',
+  Cancelled: 'ValidationCancelled',
+} as const satisfies Record<string, EngineEvent>;
 
 /** The round held only because checks returned no data (under `noData: hold`): nothing breached. */
 function onlyNoDataHolds(spec: MigrationPlanSpec, status: MigrationPlanStatus): boolean {

@@ -1,7 +1,7 @@
 // The pure migration engine: decide() per reconcile, analysisDue() before it, desiredWeight()
 // for anyone who needs to know what the targets should hold.
 export { decide } from './decide';
-export { analysisDue } from './timing';
+export { analysisDue, roundDue } from './timing';
 export { pendingRequest } from './events';
 export { desiredWeight } from './steps';
-export type { Action, AnalysisRound, CheckOutcome, Decision, Observations, PendingRequest, TargetObservation } from './types';
+export type { Action, AnalysisRound, RoundSide, CheckOutcome, Decision, Observations, PendingRequest, TargetObservation } from './types';

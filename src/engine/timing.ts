@@ -3,7 +3,8 @@
 import type { MigrationPlanSpec, MigrationPlanStatus } from '../plan/schema';
 import { inChangeWindow, nextMinuteBoundary } from './schedule';
 import { analysisIntervalMs, bakeTimeMs, currentStep, hasChecks, isActive, pauseOf, stepIndex, toMs } from './steps';
-import type { Observations } from './types';
+import type { Observations, RoundSide } from './types';
+import { nextValidationRoundAt, validationDue } from './validation';
 
 /** A write was sent but not yet observed on every target: look again this soon. */
 export const WRITE_RECHECK_MS = 2_000;
@@ -34,7 +35,16 @@ export function analysisDue(spec: MigrationPlanSpec, status: MigrationPlanStatus
   return now >= nextRoundAt(spec, status, now);
 }
 
-/** The earliest moment something becomes due, never before now; undefined in final phases. */
+/** Which round the controller should run now, if any: the canary's analysis while the plan is
+ * active, the stable side's during a rollback validation. */
+export function roundDue(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined, now: number): RoundSide | undefined {
+  if (analysisDue(spec, status, now)) return 'canary';
+  if (validationDue(spec, status, now)) return 'stable';
+  return undefined;
+}
+
+/** The earliest moment something becomes due, never before now; undefined in final phases
+ * (RolledBack while its validation runs has the validation's next round). */
 export function nextEvaluationAt(
   spec: MigrationPlanSpec | undefined,
   status: MigrationPlanStatus,
@@ -42,8 +52,13 @@ export function nextEvaluationAt(
   somethingElsePending: boolean,
 ): number | undefined {
   const phase = status.phase ?? 'Pending';
-  if (phase === 'Succeeded' || phase === 'RolledBack' || phase === 'Failed') return undefined;
   const now = obs.now;
+  if (phase === 'RolledBack' && spec !== undefined && !obs.deleting) {
+    const validationAt = nextValidationRoundAt(spec, status);
+    if (validationAt !== undefined) return somethingElsePending ? now : Math.max(now, validationAt);
+    // A validation whose last round is in concludes in this same call; nothing is due after.
+  }
+  if (phase === 'Succeeded' || phase === 'RolledBack' || phase === 'Failed') return undefined;
   const due: number[] = [];
   if (somethingElsePending) due.push(now);
   if (obs.targets.some((t) => !t.ok)) due.push(now + TARGET_RECHECK_MS);
