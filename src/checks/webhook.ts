@@ -13,6 +13,8 @@ export interface WebhookPayload {
   check: string;
   step: number;
   weight: number;
+  /** The backend to judge: `canary` while the plan runs, `stable` in a rollback validation. */
+  side: 'canary' | 'stable';
 }
 
 const ValueBody = z.looseObject({ value: z.number() });
@@ -58,6 +60,7 @@ export function createWebhookProvider(deps: {
         check: check.name,
         step: ctx.step,
         weight: ctx.weight,
+        side: ctx.side ?? 'canary',
       };
       const limit = deadline(ctx.signal, timeout.ms, timeout.adjusted);
       try {
