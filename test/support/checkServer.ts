@@ -11,6 +11,8 @@ export interface CheckRequest {
   check?: string;
   step?: number;
   weight?: number;
+  /** `stable` in a rollback validation's rounds, `canary` otherwise. */
+  side?: 'canary' | 'stable';
 }
 
 export class CheckServer {
