@@ -108,6 +108,10 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
   if (retry) return { on: 'RetryRequested', reason: 'RetryRequested', message: retry.value, request: { kind: 'retry', value: retry.value } };
   const promote = pendingRequest(obs, status, 'promote');
   if (promote) return { on: 'PromoteRequested', reason: 'Promoted', message: promote.value, request: { kind: 'promote', value: promote.value } };
+  // A rollback validation's result is a record, never a write: it does not wait for a person to
+  // bring back a target or set a drifted one back.
+  const concluded = phase === 'RolledBack' ? validationConclusion(spec, status) : undefined;
+  if (concluded) return { on: VALIDATION_EVENT[concluded.result], reason: 'RolledBack', message: concluded.message };
   const broken = obs.targets.findIndex((t) => !t.ok);
   const brokenTarget = obs.targets[broken];
   if (brokenTarget && !brokenTarget.ok) {
@@ -127,9 +131,6 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
     case 'RollingBack':
       return rollingBackEvent(status, obs);
     case 'RolledBack': {
-      // Before drift: a validation's result must not wait for a person to set a target back.
-      const concluded = validationConclusion(spec, status);
-      if (concluded) return { on: VALIDATION_EVENT[concluded.result], reason: 'RolledBack', message: concluded.message };
       const drift = driftOccurrence(spec, status, obs);
       if (drift) return drift;
       const validation = runningValidation(status);

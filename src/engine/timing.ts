@@ -4,7 +4,7 @@ import type { MigrationPlanSpec, MigrationPlanStatus } from '../plan/schema';
 import { inChangeWindow, nextMinuteBoundary } from './schedule';
 import { analysisIntervalMs, bakeTimeMs, currentStep, hasChecks, isActive, pauseOf, stepIndex, toMs } from './steps';
 import type { Observations, RoundSide } from './types';
-import { nextValidationRoundAt, validationDue } from './validation';
+import { nextValidationRoundAt, runningValidation, validationDue } from './validation';
 
 /** A write was sent but not yet observed on every target: look again this soon. */
 export const WRITE_RECHECK_MS = 2_000;
@@ -53,10 +53,11 @@ export function nextEvaluationAt(
 ): number | undefined {
   const phase = status.phase ?? 'Pending';
   const now = obs.now;
-  if (phase === 'RolledBack' && spec !== undefined && !obs.deleting) {
+  if (phase === 'RolledBack' && spec !== undefined && !obs.deleting && runningValidation(status) !== undefined) {
     const validationAt = nextValidationRoundAt(spec, status);
-    if (validationAt !== undefined) return somethingElsePending ? now : Math.max(now, validationAt);
-    // A validation whose last round is in concludes in this same call; nothing is due after.
+    // No next round: the last one is in, and the validation concludes as soon as a request
+    // handled in this call (which took the event) is out of the way.
+    return somethingElsePending || validationAt === undefined ? now : Math.max(now, validationAt);
   }
   if (phase === 'Succeeded' || phase === 'RolledBack' || phase === 'Failed') return undefined;
   const due: number[] = [];

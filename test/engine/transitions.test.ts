@@ -915,6 +915,28 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'Validation: the final round comes in while a target is missing -> the result is recorded all the same',
+    spec: validated, status: validating({ rounds: 3, passedRounds: 3, lastRoundAt: iso(94) }), obs: obs(124, { round: stableRound(124), targets: [missing(), { ok: true, weight: 0 }] }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation?.result).toBe('Passed');
+      expect(eventReasons(d)).toEqual(['RollbackValidated']);
+    },
+  },
+  {
+    name: 'Validation: a promote request takes the call of the final round -> the result follows in the next call, asked for at once',
+    spec: validated, status: validating({ rounds: 3, passedRounds: 3, lastRoundAt: iso(94) }), obs: obs(124, { round: stableRound(124), requests: { promote: { value: 'p' } } }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(eventReasons(d)).toEqual(['PromoteIgnored']);
+      expect(d.status.rollback?.validation).toMatchObject({ result: 'Running', rounds: 4 });
+      expect(d.nextEvaluationAt).toBe(at(124));
+      const next = decide(validated, d.status, obs(124, { requests: { promote: { value: 'p' } } }));
+      expect(next.status.rollback?.validation).toMatchObject({ result: 'Passed', rounds: 4 });
+      expect(next.nextEvaluationAt).toBeUndefined();
+    },
+  },
+  {
     name: 'Validation: a canary round arriving while RolledBack is not a validation round',
     spec: validated, status: validating(), obs: obs(34, { round: round(34) }), phase: 'RolledBack', writes: [],
     then: (d) => expect(d.status.rollback?.validation).toMatchObject({ result: 'Running', rounds: 0 }),
