@@ -12,7 +12,7 @@ import type { ControllerMetrics } from '../controller/controller';
 import type { KubeRequestObserver } from '../kube';
 import { parseDuration } from '../plan/duration';
 import { planKey } from '../plan/ref';
-import { CHECK_RESULTS, NOTIFICATION_EVENTS, NOTIFICATION_FORMATS, PAGERDUTY_RESOLVES, PAGERDUTY_TRIGGERS, PHASES, type CheckResultKind, type NotificationEvent } from '../plan/schema';
+import { CHECK_RESULTS, NOTIFICATION_EVENTS, NOTIFICATION_FORMATS, PAGERDUTY_RESOLVES, PAGERDUTY_TRIGGERS, PHASES, VALIDATION_RESULTS, type CheckResultKind, type NotificationEvent } from '../plan/schema';
 
 export const METRIC_NAMES = {
   buildInfo: 'trafficshift_build_info',
@@ -27,6 +27,7 @@ export const METRIC_NAMES = {
   lastRecovery: 'trafficshift_plan_last_recovery_seconds',
   rollbackStarted: 'trafficshift_plan_rollback_started_timestamp_seconds',
   stalled: 'trafficshift_plan_stalled',
+  rollbackValidation: 'trafficshift_rollback_validation',
   checkThreshold: 'trafficshift_check_threshold',
   reconciles: 'trafficshift_reconciles_total',
   reconcileDuration: 'trafficshift_reconcile_duration_seconds',
@@ -54,6 +55,7 @@ const PlanStatusView = z.looseObject({
       triggeredAt: z.string(),
       completedAt: z.string().optional(),
       recoverySeconds: z.number().min(0).optional(),
+      validation: z.looseObject({ result: z.enum(VALIDATION_RESULTS) }).optional(),
     })
     .optional(),
 });
@@ -102,6 +104,7 @@ export class TrafficshiftMetrics {
   readonly lastRecovery: Gauge<'namespace' | 'plan'>;
   readonly rollbackStarted: Gauge<'namespace' | 'plan'>;
   readonly stalled: Gauge<'namespace' | 'plan'>;
+  readonly rollbackValidation: Gauge<'namespace' | 'plan' | 'result'>;
   readonly checkThreshold: Gauge<'namespace' | 'plan' | 'check' | 'bound'>;
   readonly reconciles: Counter<'result'>;
   readonly reconcileDuration: Histogram<'result'>;
@@ -211,6 +214,13 @@ export class TrafficshiftMetrics {
       registers,
       collect,
     });
+    this.rollbackValidation = new Gauge({
+      name: METRIC_NAMES.rollbackValidation,
+      help: "The latest rollback's validation against stable (status.rollback.validation.result): 1 for its result (Running, Passed, Failed, NoData, Cancelled), 0 for the others; absent when there is none.",
+      labelNames: ['namespace', 'plan', 'result'],
+      registers,
+      collect,
+    });
     this.checkThreshold = new Gauge({
       name: METRIC_NAMES.checkThreshold,
       help: 'The bound a metric check holds its value to: bound="max" fails above it, bound="min" below it.',
@@ -307,6 +317,11 @@ export class TrafficshiftMetrics {
     const stalled = parsed.data.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') === true;
     this.stalled.set(labels, stalled ? 1 : 0);
     const rollback = parsed.data.rollback;
+    const validation = rollback?.validation?.result;
+    for (const result of VALIDATION_RESULTS) {
+      if (validation === undefined) this.rollbackValidation.remove({ ...labels, result });
+      else this.rollbackValidation.set({ ...labels, result }, result === validation ? 1 : 0);
+    }
     const started = rollback !== undefined ? Date.parse(rollback.triggeredAt) : NaN;
     if (Number.isFinite(started)) this.rollbackStarted.set(labels, started / 1000);
     else this.rollbackStarted.remove(labels);
@@ -365,6 +380,7 @@ export class TrafficshiftMetrics {
     const series = this.series.get(planKey(plan));
     const labels = { namespace: plan.namespace, plan: plan.name };
     for (const phase of PHASES) this.planPhase.remove({ ...labels, phase });
+    for (const result of VALIDATION_RESULTS) this.rollbackValidation.remove({ ...labels, result });
     this.rollbackRecovery.remove(labels);
     for (const gauge of [this.canaryWeight, this.rto, this.lastRecovery, this.rollbackStarted, this.stalled]) gauge.remove(labels);
     for (const key of series?.thresholds ?? []) {

@@ -105,8 +105,10 @@ async function authorization(source: PrometheusSource, ctx: RoundContext, secret
 }
 
 function queryOf(check: Check, ctx: RoundContext): string | undefined {
-  if (check.query !== undefined) return check.query;
-  if (check.template !== undefined) return renderTemplate(check.template, ctx.spec, ctx.plan.namespace);
+  const side = ctx.side ?? 'canary';
+  // A canary query never stands in for stable: without stableQuery the check is not run there.
+  if (check.query !== undefined) return side === 'stable' ? check.stableQuery : check.query;
+  if (check.template !== undefined) return renderTemplate(check.template, ctx.spec, ctx.plan.namespace, side);
   return undefined;
 }
 
@@ -153,7 +155,9 @@ export function createPrometheusProvider(deps: {
       const source = ctx.spec.analysis?.prometheus;
       if (source === undefined) return error('the plan has no analysis.prometheus to query');
       const query = queryOf(check, ctx);
-      if (query === undefined) return error('the check has neither query nor template');
+      if (query === undefined) {
+        return error(check.query !== undefined ? 'the check has no stableQuery, so it cannot measure stable' : 'the check has neither query nor template');
+      }
       // Every message that names the address goes through redactUrl: status, Events and logs
       // repeat it, and an address may carry `user:pass@` or a token in its query string.
       const address = redactUrl(source.address);

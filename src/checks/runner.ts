@@ -8,6 +8,7 @@ import type { OutboundPolicy } from './outbound';
 import { createPrometheusProvider } from './prometheus';
 import { redactUrl } from './redact';
 import { judge } from './thresholds';
+import { validationChecks } from '../engine/validation';
 import type { AnalysisRunner, CheckMetrics, CheckOutcome, CheckProvider, Measurement, RoundContext, SecretReader } from './types';
 import { createWebhookProvider } from './webhook';
 
@@ -71,20 +72,22 @@ export function createAnalysisRunner(deps: {
 
   return {
     async runRound(ctx) {
-      const checks = ctx.spec.analysis?.checks ?? [];
+      const side = ctx.side ?? 'canary';
+      const checks = side === 'stable' ? validationChecks(ctx.spec) : (ctx.spec.analysis?.checks ?? []);
       const outcomes = await Promise.all(
         checks.map(async (check) => {
           const started = now();
           const judged = judge(check, await measure(check.webhook !== undefined ? webhook : prometheus, check, ctx));
           try {
-            deps.metrics?.observe(ctx.plan, check.name, judged.value, judged.result, (now() - started) / 1000);
+            // trafficshift_check_value is the canary's; a validation's stable values are in its status.
+            if (side === 'canary') deps.metrics?.observe(ctx.plan, check.name, judged.value, judged.result, (now() - started) / 1000);
           } catch {
             // Recording is best effort: a broken metrics hook must not change what a check says.
           }
           return outcome(check.name, judged);
         }),
       );
-      return { completedAt: now(), outcomes };
+      return side === 'stable' ? { completedAt: now(), outcomes, side } : { completedAt: now(), outcomes };
     },
   };
 }

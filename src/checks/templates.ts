@@ -1,6 +1,7 @@
 // Built-in PromQL for `template: error-rate | latency-p99`, chosen by the provider of the plan's
 // first target (targets move in lockstep, so the first one speaks for all). Each provider's
-// traffic is measured where that provider's data plane reports it, selecting the canary side only:
+// traffic is measured where that provider's data plane reports it, selecting the canary side only
+// (or, for a rollback validation, the stable side only, by the same labels with the stable names):
 //
 // - nginx: ingress-nginx's own metrics. Its Lua monitor labels every request with the *main*
 //   Ingress's name (`ingress`, the location that served it) and, when the canary Ingress's
@@ -29,6 +30,8 @@ import { PROVIDERS, TEMPLATES } from '../plan/schema';
 export type TemplateName = (typeof TEMPLATES)[number];
 
 export const RATE_WINDOW = '1m';
+
+type Side = 'canary' | 'stable';
 
 export class TemplateNotApplicable extends Error {
   override readonly name = 'TemplateNotApplicable';
@@ -124,31 +127,35 @@ function missingBlock(t: Target): never {
   throw new TemplateNotApplicable(`target has provider ${t.provider} but no ${t.provider} block`);
 }
 
-/** The label selector for the canary's series of a target. */
-function canarySelector(t: Target, namespace: string): string {
+/** The label selector for one side's series of a target: the canary's while a plan runs, the
+ * stable backend's in a rollback validation (the same matchers with the stable names). */
+function sideSelector(t: Target, namespace: string, side: Side): string {
+  const stable = side === 'stable';
   switch (t.provider) {
     case 'nginx': {
       const nginx = t.nginx ?? missingBlock(t);
-      return `${matchers([['namespace', namespace], ['ingress', nginx.ingress]])},canary!=""`;
+      // `canary` is the canary upstream's name when it served the request, "" when stable did.
+      return `${matchers([['namespace', namespace], ['ingress', nginx.ingress]])},canary${stable ? '=' : '!='}""`;
     }
     case 'istio': {
       const istio = t.istio ?? missingBlock(t);
-      const canary = istio.canaryDestination;
-      const pairs: Array<[string, string]> = [['reporter', 'destination'], ...istioHostMatchers(canary.host, namespace)];
-      if (canary.subset !== undefined && canary.host === istio.stableDestination.host) pairs.push(['destination_version', canary.subset]);
+      const [mine, other] = stable ? [istio.stableDestination, istio.canaryDestination] : [istio.canaryDestination, istio.stableDestination];
+      const pairs: Array<[string, string]> = [['reporter', 'destination'], ...istioHostMatchers(mine.host, namespace)];
+      if (mine.subset !== undefined && mine.host === other.host) pairs.push(['destination_version', mine.subset]);
       return matchers(pairs);
     }
     case 'gatewayAPI': {
       const gw = t.gatewayAPI ?? missingBlock(t);
-      return `envoy_cluster_name=~"${quoteRegexLiteral(`${namespace}_${gw.canaryBackend}_`)}[0-9a-zA-Z-]+"`;
+      const backend = stable ? gw.stableBackend : gw.canaryBackend;
+      return `envoy_cluster_name=~"${quoteRegexLiteral(`${namespace}_${backend}_`)}[0-9a-zA-Z-]+"`;
     }
     case 'smi': {
       const smi = t.smi ?? missingBlock(t);
-      return matchers([['namespace', namespace], ['service', smi.canaryBackend]]);
+      return matchers([['namespace', namespace], ['service', stable ? smi.stableBackend : smi.canaryBackend]]);
     }
     case 'service': {
       const svc = t.service ?? missingBlock(t);
-      const labels = Object.entries(svc.canarySelector)
+      const labels = Object.entries(stable ? svc.stableSelector : svc.canarySelector)
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([k, v]) => [promLabelName(k), v] as const);
       return matchers([['namespace', namespace], ...labels]);
@@ -156,11 +163,12 @@ function canarySelector(t: Target, namespace: string): string {
   }
 }
 
-/** The PromQL of a built-in template for a plan in `namespace`. Throws TemplateNotApplicable. */
-export function renderTemplate(template: TemplateName, spec: MigrationPlanSpec, namespace: string): string {
+/** The PromQL of a built-in template for a plan in `namespace`, measuring `side` (the canary
+ * unless said otherwise). Throws TemplateNotApplicable. */
+export function renderTemplate(template: TemplateName, spec: MigrationPlanSpec, namespace: string, side: Side = 'canary'): string {
   const target = spec.targets[0];
   if (target === undefined) throw new TemplateNotApplicable(`template ${template} needs a target, and the plan has none`);
-  return BUILD[template](FAMILY[target.provider], canarySelector(target, namespace));
+  return BUILD[template](FAMILY[target.provider], sideSelector(target, namespace, side));
 }
 
 /** The same selectors with placeholders, for the README's table. */

@@ -3,10 +3,10 @@
 // against the check's thresholds. Providers measure, the runner judges, the engine decides what
 // a judgement means (NoData and Error are never a pass).
 import type { Check, CheckResultKind, MigrationPlanSpec } from '../plan/schema';
-import type { AnalysisRound, CheckOutcome } from '../engine/types';
+import type { AnalysisRound, CheckOutcome, RoundSide } from '../engine/types';
 
 // A round is what the engine observes, so its shape is the engine's.
-export type { AnalysisRound, CheckOutcome };
+export type { AnalysisRound, CheckOutcome, RoundSide };
 
 export type { PlanRef } from '../plan/ref';
 import type { PlanRef } from '../plan/ref';
@@ -18,6 +18,9 @@ export interface RoundContext {
   /** Where the plan is, for webhook payloads. */
   step: number;
   weight: number;
+  /** The backend measured: the canary while the plan runs, stable in a rollback validation
+   * (only the checks that measure stable run, with their stable queries). Absent: canary. */
+  side?: RoundSide;
   /** Aborts every check of the round (controller shutdown, plan deleted). */
   signal: AbortSignal;
 }

@@ -15,6 +15,8 @@ export interface WebhookPayload {
   check: string;
   step: number;
   weight: number;
+  /** The backend to judge: `canary` while the plan runs, `stable` in a rollback validation. */
+  side: 'canary' | 'stable';
 }
 
 const ValueBody = z.looseObject({ value: z.number() });
@@ -113,6 +115,7 @@ export function createWebhookProvider(deps: WebhookDeps = {}): CheckProvider {
         check: check.name,
         step: ctx.step,
         weight: ctx.weight,
+        side: ctx.side ?? 'canary',
       };
       const call = await callWebhook(hook, payload, checkTimeout(check, ctx.spec), ctx.signal, deps);
       if (!call.answered) return error(call.message);

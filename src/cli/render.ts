@@ -152,6 +152,15 @@ export function statusLines(view: PlanView, now: Date): string[] {
   if (pending.length > 0) field('Requests', pending.join(', '));
   const rollback = describeRollback(view, now);
   if (rollback !== undefined) field('Rollback', rollback);
+  const validation = view.rollback?.validation;
+  if (validation !== undefined) {
+    const rounds = `${validation.passedRounds}/${validation.rounds} rounds passed`;
+    field('Validation', `${validation.result} against stable (${rounds}): ${truncate(validation.message ?? '', 160)}`);
+    const checks = validation.checks ?? [];
+    if (checks.length > 0) {
+      lines.push(...table([['NAME', 'VALUE', 'THRESHOLD', 'RESULT', 'AGE'], ...checks.map((c) => [c.name, checkValue(c.value), c.threshold, c.result, age(c.at, now)])], '  '));
+    }
+  }
   if (view.conditions.length > 0) field('Conditions', view.conditions.map((c) => `${c.type}=${c.status} (${c.reason})`).join('  '));
   const message = planMessage(view);
   if (message !== '') field('Message', truncate(message, 200));

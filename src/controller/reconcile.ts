@@ -7,7 +7,7 @@
 // A rollback is the exception: stable first, then the status (isStableFirst).
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
-import { analysisDue, decide, hooksDue, pendingRequest, type Action, type Decision, type NotificationSnapshot, type Observations, type TargetObservation } from '../engine';
+import { decide, hooksDue, pendingRequest, roundDue, type Action, type Decision, type NotificationSnapshot, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner, HookRunner } from '../checks';
 import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
 import type { TrafficProvider } from '../providers';
@@ -196,12 +196,15 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     ...(deleting ? { deleting: true } : {}),
   };
 
-  if (spec && !deleting && !rollbackPending && analysisDue(spec, status, observations.now)) {
+  // The canary's analysis while the plan runs; the stable side's during a rollback validation.
+  const side = spec && !deleting && !rollbackPending ? roundDue(spec, status, observations.now) : undefined;
+  if (spec && side !== undefined) {
     const round = await deps.analysis.runRound({
       plan,
       spec,
       step: status?.currentStep ?? 0,
       weight: status?.canaryWeight ?? 0,
+      side,
       signal: AbortSignal.any([signal, preempt]),
     });
     // Urgent work arrived meanwhile: what the round says no longer matters, and its aborted

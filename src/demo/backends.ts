@@ -36,6 +36,8 @@ export class SampleBackend {
   private served = 0;
   private server: http.Server | undefined;
   private baseUrl = '';
+  /** Whose numbers a webhook check asking with `side: stable` gets (a rollback validation). */
+  stableSide: SampleBackend | undefined;
 
   constructor(private options: BackendOptions, private readonly now: () => number = Date.now) {
     const registers = [this.registry];
@@ -67,8 +69,9 @@ export class SampleBackend {
 
   async start(): Promise<void> {
     const server = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => void this.answer(req, res));
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => void this.answer(req, Buffer.concat(chunks).toString('utf8'), res));
     });
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -103,15 +106,14 @@ export class SampleBackend {
     return this.recent;
   }
 
-  private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async answer(req: http.IncomingMessage, body: string, res: http.ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://backend').pathname;
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': this.registry.contentType });
       res.end(await this.registry.metrics());
-    } else if (path === '/check/error-rate') {
-      json(res, { value: round(this.errorRate()) });
-    } else if (path === '/check/latency-p99') {
-      json(res, { value: round(this.latencyP99()) });
+    } else if (path === '/check/error-rate' || path === '/check/latency-p99') {
+      const subject = askedSide(body) === 'stable' ? (this.stableSide ?? this) : this;
+      json(res, { value: round(path === '/check/error-rate' ? subject.errorRate() : subject.latencyP99()) });
     } else {
       this.serve(res);
     }
@@ -133,6 +135,16 @@ export class SampleBackend {
 
 function round(n: number): number {
   return Math.round(n * 10_000) / 10_000;
+}
+
+/** The `side` a webhook check's payload names (src/checks/webhook.ts); canary when it names none. */
+function askedSide(body: string): string {
+  try {
+    const payload = JSON.parse(body) as { side?: unknown };
+    return typeof payload?.side === 'string' ? payload.side : 'canary';
+  } catch {
+    return 'canary';
+  }
 }
 
 function json(res: http.ServerResponse, body: unknown): void {

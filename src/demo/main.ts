@@ -3,7 +3,8 @@
 // kubeconfig, exactly as it reaches a cluster. Sample backends serve traffic that follows the
 // weights on the route objects, and their metrics gate the steps: through a real Prometheus when
 // one is installed, else through the backends' own check endpoints. The first migration is
-// promoted at a gate and succeeds; the second breaches its error-rate check and rolls back.
+// promoted at a gate and succeeds; the second breaches its error-rate check, rolls back, and its
+// checks then validate the monolith (rollback.validation); the third is rolled back by a person.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,7 +15,7 @@ import { Kube, loadKubeConfig } from '../kube';
 import { LocalKube } from '../localkube';
 import { Readable } from 'node:stream';
 import { runCli } from '../cli/program';
-import { MigrationPlanStatus, type Phase } from '../plan/schema';
+import { MigrationPlanStatus, type Phase, type ValidationResult } from '../plan/schema';
 import { SampleBackend } from './backends';
 import { migrations, NAMESPACE, planObject, REFS, STABLE, type CheckSource, type Migration } from './plans';
 import { findOnPath, PrometheusStartError, startPrometheus, type RunningPrometheus } from './prometheus';
@@ -42,7 +43,8 @@ export interface MigrationOutcome {
   phase: Phase | undefined;
   /** The canary weight each target's route object holds at the end, in spec order. */
   weights: Array<number | undefined>;
-  rollback?: { reason: string; recoverySeconds?: number };
+  rollback?: { reason: string; recoverySeconds?: number; validation?: ValidationResult };
+  expectedValidation?: ValidationResult;
 }
 
 export interface DemoResult {
@@ -76,7 +78,9 @@ class Teardown {
 }
 
 function checkText(status: MigrationPlanStatus | undefined): string {
-  return (status?.checks ?? [])
+  const validation = status?.rollback?.validation;
+  // During and after a rollback validation, the line shows stable's numbers.
+  return (validation?.checks ?? status?.checks ?? [])
     .map((c) => `${c.name}=${c.value === null ? '-' : c.value.toFixed(3)} ${c.result === 'Pass' ? 'PASS' : c.result.toUpperCase()}`)
     .join('  ');
 }
@@ -85,13 +89,16 @@ function statusLine(elapsedMs: number, m: Migration, status: MigrationPlanStatus
   const step = status?.currentStep === undefined ? '' : `step ${status.currentStep + 1}/${stepCount}`;
   // Wide enough for "gatewayAPI 100%" and a gap.
   const routes = m.targets.map((t, i) => `${t.provider} ${weights[i] === undefined ? '?' : `${weights[i]}%`}`.padEnd(17)).join('');
-  return `${`${(elapsedMs / 1000).toFixed(1)}s`.padStart(7)}  ${m.plan.padEnd(13)} ${(status?.phase ?? 'Pending').padEnd(20)} ${step.padEnd(9)} ${routes} ${checkText(status)}`.trimEnd();
+  const validation = status?.rollback?.validation;
+  const validating = validation === undefined ? '' : `validating ${STABLE}: ${validation.result} ${validation.passedRounds}/${validation.rounds} rounds passed  `;
+  return `${`${(elapsedMs / 1000).toFixed(1)}s`.padStart(7)}  ${m.plan.padEnd(13)} ${(status?.phase ?? 'Pending').padEnd(20)} ${step.padEnd(9)} ${routes} ${validating}${checkText(status)}`.trimEnd();
 }
 
 /** What changes a line: phase, step, weights and check verdicts (values alone move every round). */
 function stateKey(status: MigrationPlanStatus | undefined, weights: Array<number | undefined>): string {
   const verdicts = (status?.checks ?? []).map((c) => `${c.name}:${c.result}:${c.consecutiveFailures}`).join(',');
-  return [status?.phase, status?.currentStep, weights.join(','), verdicts].join('|');
+  const validation = status?.rollback?.validation;
+  return [status?.phase, status?.currentStep, weights.join(','), verdicts, validation?.result, validation?.rounds].join('|');
 }
 
 async function chooseChecks(usePrometheus: boolean, backends: SampleBackend[], out: TextSink, teardown: Teardown): Promise<RunningPrometheus | undefined> {
@@ -158,7 +165,8 @@ async function runMigration(ctx: RunContext, m: Migration, source: CheckSource, 
         }
       }
       const phase = status?.phase;
-      if (phase !== undefined && FINAL_PHASES.has(phase) && !(phase === 'Succeeded' && weights.some((w) => w !== 100))) break;
+      const validating = status?.rollback?.validation?.result === 'Running';
+      if (phase !== undefined && FINAL_PHASES.has(phase) && !validating && !(phase === 'Succeeded' && weights.some((w) => w !== 100))) break;
       if (ctx.signal?.aborted) {
         out.write(`         !! interrupted\n`);
         break;
@@ -175,7 +183,16 @@ async function runMigration(ctx: RunContext, m: Migration, source: CheckSource, 
       expected: m.expected,
       phase: status?.phase,
       weights,
-      ...(rollback ? { rollback: { reason: rollback.reason, ...(rollback.recoverySeconds === undefined ? {} : { recoverySeconds: rollback.recoverySeconds }) } } : {}),
+      ...(m.expectedValidation ? { expectedValidation: m.expectedValidation } : {}),
+      ...(rollback
+        ? {
+            rollback: {
+              reason: rollback.reason,
+              ...(rollback.recoverySeconds === undefined ? {} : { recoverySeconds: rollback.recoverySeconds }),
+              ...(rollback.validation === undefined ? {} : { validation: rollback.validation.result }),
+            },
+          }
+        : {}),
     };
   } finally {
     await load.stop();
@@ -202,7 +219,8 @@ function describeOutcome(o: MigrationOutcome, m: Migration): string {
   if (o.phase === 'Succeeded') return `${o.plan} Succeeded: every route sends 100% to ${m.canary}`;
   if (o.phase === 'RolledBack') {
     const seconds = o.rollback?.recoverySeconds;
-    return `${o.plan} RolledBack (${o.rollback?.reason ?? 'no reason recorded'}): every route back on ${STABLE}${seconds === undefined ? '' : `, recoverySeconds=${seconds}`}`;
+    const validated = o.rollback?.validation === undefined ? '' : `; ${STABLE} validated against the checks: ${o.rollback.validation}`;
+    return `${o.plan} RolledBack (${o.rollback?.reason ?? 'no reason recorded'}): every route back on ${STABLE}${seconds === undefined ? '' : `, recoverySeconds=${seconds}`}${validated}`;
   }
   return `${o.plan} ended ${o.phase ?? 'without a phase'} (weights ${o.weights.join(', ')})`;
 }
@@ -232,6 +250,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       new SampleBackend({ name: 'payments-svc', errorRatio: 0.2, latency: { baseSeconds: 0.03, spreadSeconds: 0.25 } }),
       new SampleBackend({ name: 'search-svc', errorRatio: 0.002, latency: { baseSeconds: 0.02, spreadSeconds: 0.2 } }),
     ];
+    // A webhook check asking about the stable side (a rollback validation) gets the monolith's numbers.
+    for (const b of backends) if (b !== monolith) b.stableSide = monolith;
     for (const b of backends) {
       await b.start();
       teardown.add(() => b.stop());
@@ -258,7 +278,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const outcomes: MigrationOutcome[] = [];
     const titles: Record<string, string> = {
       'checkout-v2': 'a healthy canary over two routes: 10% -> 25% -> 50% (a person promotes) -> 100%, baked, Succeeded',
-      'payments-v2': 'a canary that fails 20% of its requests: error-rate breaches twice, every route rolls back',
+      'payments-v2': `a canary that fails 20% of its requests: error-rate breaches twice, every route rolls back, then the same checks validate ${STABLE} for 3s`,
       'search-v2': 'a canary whose checks pass, rolled back by a person at 25% with one CLI command',
     };
     for (const m of plans) {
@@ -271,7 +291,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       out.write(`   ${describeOutcome(outcome, m)}\n`);
     }
 
-    const ok = outcomes.length === plans.length && outcomes.every((o) => o.phase === o.expected && o.weights.every((w) => w === (o.expected === 'Succeeded' ? 100 : 0)));
+    const ok =
+      outcomes.length === plans.length &&
+      outcomes.every((o) => o.phase === o.expected && o.weights.every((w) => w === (o.expected === 'Succeeded' ? 100 : 0)) && o.rollback?.validation === o.expectedValidation);
     const verdict = options.signal?.aborted ? 'demo interrupted' : ok ? 'demo finished' : 'demo FAILED';
     out.write(`\n${verdict} in ${((Date.now() - began) / 1000).toFixed(1)}s: ${outcomes.map((o) => `${o.plan} ${o.phase ?? '-'} (expected ${o.expected})`).join(', ')}\n`);
     return { ok, checks: prometheus ? 'prometheus' : 'webhook', migrations: outcomes };

@@ -22,6 +22,8 @@ export interface Migration {
   canary: string;
   /** What the demo expects the plan to end as. */
   expected: Extract<Phase, 'Succeeded' | 'RolledBack'>;
+  /** The rollback validation's expected result, when the plan asks for one. */
+  expectedValidation?: 'Passed';
   /** What the person does at the promotion gate, with the CLI: promote, or roll back with a reason. */
   atGate?: { action: 'promote' } | { action: 'rollback'; reason: string };
   targets: Target[];
@@ -87,12 +89,14 @@ function checks(canary: string, source: CheckSource): Record<string, unknown> {
     };
   }
   const svc = `service="${canary}"`;
+  const stable = `service="${STABLE}"`;
   return {
     prometheus: { address: source.address, timeout: '2s' },
     checks: [
       {
         name: 'error-rate',
         query: `sum(rate(http_requests_total{${svc},code=~"5.."}[${PROMQL_RANGE}])) / sum(rate(http_requests_total{${svc}}[${PROMQL_RANGE}]))`,
+        stableQuery: `sum(rate(http_requests_total{${stable},code=~"5.."}[${PROMQL_RANGE}])) / sum(rate(http_requests_total{${stable}}[${PROMQL_RANGE}]))`,
         max: 0.05,
         severity: 'critical',
         failureLimit: 2,
@@ -100,6 +104,7 @@ function checks(canary: string, source: CheckSource): Record<string, unknown> {
       {
         name: 'latency-p99',
         query: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${svc}}[${PROMQL_RANGE}])))`,
+        stableQuery: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${stable}}[${PROMQL_RANGE}])))`,
         max: 0.5,
         severity: 'warning',
       },
@@ -145,6 +150,7 @@ export function migrations(): Migration[] {
       plan: 'payments-v2',
       canary: 'payments-svc',
       expected: 'RolledBack',
+      expectedValidation: 'Passed',
       ...payments,
       spec: (source) => ({
         description: 'Move payments traffic from the monolith to payments-svc',
@@ -152,7 +158,8 @@ export function migrations(): Migration[] {
         targets: payments.targets,
         steps: [{ weight: 10, pause: '2s' }, { weight: 25, pause: '2s' }, { weight: 50, pause: '2s' }, { weight: 100 }],
         analysis: { interval: '1s', noData: 'hold', ...checks('payments-svc', source) },
-        rollback: { automatic: true, rto: '5s' },
+        // After the rollback, the same checks confirm the monolith carries everything well.
+        rollback: { automatic: true, rto: '5s', validation: { duration: '3s' } },
         successCriteria: { bakeTime: '3s' },
       }),
     },

@@ -37,6 +37,9 @@ export function boundStatus(status: MigrationPlanStatus): void {
   for (const c of status.conditions ?? []) c.message = boundText(c.message);
   for (const c of status.checks ?? []) if (c.message !== undefined) c.message = boundText(c.message);
   for (const h of status.hooks ?? []) if (h.message !== undefined) h.message = boundText(h.message);
+  const validation = status.rollback?.validation;
+  if (validation?.message !== undefined) validation.message = boundText(validation.message);
+  for (const c of validation?.checks ?? []) if (c.message !== undefined) c.message = boundText(c.message);
 }
 
 export function boundAction(action: Action): Action {

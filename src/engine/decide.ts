@@ -11,6 +11,7 @@ import { evaluateRound } from './round';
 import { beforeStepCleared, hookResultText, recordHookResults } from './hooks';
 import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, stepIndex, stepLabel, toIso, toMs } from './steps';
 import { nextEvaluationAt } from './timing';
+import { recordValidationRound } from './validation';
 import { transitionFor, type Announcement, type Transition } from './transitions';
 import type { Action, Decision, Observations } from './types';
 
@@ -35,6 +36,7 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
     markLanded(validSpec, status, obs);
     restartAfterDrift(validSpec, previous, status, obs);
     recordRound(validSpec, status, obs);
+    recordValidationRound(validSpec, status, obs);
   }
 
   const occurrence = deriveEvent(validSpec, status, obs);
@@ -151,7 +153,7 @@ function recordHooks(status: MigrationPlanStatus, obs: Observations, actions: Ac
 }
 
 function recordRound(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: Observations): void {
-  if (obs.round === undefined || !hasChecks(spec) || !isActive(status.phase ?? 'Pending') || spec.analysis === undefined) return;
+  if (obs.round === undefined || obs.round.side === 'stable' || !hasChecks(spec) || !isActive(status.phase ?? 'Pending') || spec.analysis === undefined) return;
   const evaluation = evaluateRound(spec.analysis, status.checks, obs.round);
   status.checks = evaluation.checks;
   status.lastRound = { at: toIso(obs.round.completedAt), verdict: evaluation.verdict, message: evaluation.message };

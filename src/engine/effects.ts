@@ -1,10 +1,11 @@
 // What each effect named in the transition table does to the status. Effects change only the
 // working copy of the status and collect Events; the weights to write follow from the status.
 import { parseDuration } from '../plan/duration';
-import type { MigrationPlanSpec, MigrationPlanStatus } from '../plan/schema';
+import type { MigrationPlanSpec, MigrationPlanStatus, ValidationResult } from '../plan/schema';
 import { boundText, requestFingerprint } from './bounds';
 import type { Occurrence } from './events';
 import { stepIndex, toIso, toMs } from './steps';
+import { startedValidation } from './validation';
 import type { Transition } from './transitions';
 import type { Action, Observations } from './types';
 import { forgetStepHooks } from './hooks';
@@ -19,6 +20,13 @@ export interface EffectContext {
 }
 
 type Effect = NonNullable<Transition['effects']>[number];
+
+const VALIDATION_RESULT: Partial<Record<Occurrence['on'], Exclude<ValidationResult, 'Running'>>> = {
+  ValidationPassed: 'Passed',
+  ValidationFailed: 'Failed',
+  ValidationNoData: 'NoData',
+  ValidationCancelled: 'Cancelled',
+};
 
 const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
   start({ status }) {
@@ -50,7 +58,8 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     const rollback = status.rollback ?? { reason: 'unknown', triggeredAt: toIso(obs.now) };
     const triggeredAt = toMs(rollback.triggeredAt) ?? obs.now;
     const recoverySeconds = Math.max(0, (obs.now - triggeredAt) / 1000);
-    status.rollback = { ...rollback, completedAt: toIso(obs.now), recoverySeconds };
+    const validation = startedValidation(spec, obs.now);
+    status.rollback = { ...rollback, completedAt: toIso(obs.now), recoverySeconds, ...(validation ? { validation } : {}) };
     const rto = spec?.rollback.rto;
     if (rto !== undefined && recoverySeconds * 1000 > parseDuration(rto)) {
       actions.push({
@@ -71,7 +80,18 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     if (spec === undefined) return;
     status.promotedStep = stepIndex(spec, status);
   },
-  resetForRetry({ status }) {
+  concludeValidation({ obs, occurrence, status }) {
+    const validation = status.rollback?.validation;
+    const result = VALIDATION_RESULT[occurrence.on];
+    if (validation === undefined || result === undefined) return;
+    status.rollback = { ...(status.rollback as NonNullable<MigrationPlanStatus['rollback']>), validation: { ...validation, result, completedAt: toIso(obs.now), message: occurrence.message } };
+  },
+  resetForRetry({ obs, status }) {
+    // A retry during the validation ends it: the plan moves on, stable is no longer all there is.
+    const validation = status.rollback?.validation;
+    if (status.rollback && validation?.result === 'Running') {
+      status.rollback = { ...status.rollback, validation: { ...validation, result: 'Cancelled', completedAt: toIso(obs.now), message: 'cancelled by a retry' } };
+    }
     status.currentStep = 0;
     delete status.stepStartedAt;
     delete status.lastRound;

@@ -22,6 +22,7 @@ import {
 import { isHandled } from './bounds';
 import type { Observations } from './types';
 import { stepHooksResult, beforeStepCleared } from './hooks';
+import { runningValidation, validationConclusion } from './validation';
 
 export const ENGINE_EVENTS = [
   'Deleted', // deletionTimestamp is set
@@ -55,6 +56,11 @@ export const ENGINE_EVENTS = [
   'BakeComplete', // at 100, baked with passing checks
   'RollbackInFlight', // RollingBack, some target does not hold 0 yet
   'RollbackLanded', // RollingBack, every target holds 0
+  'ValidationPassed', // RolledBack: the rollback validation's every round passed against stable
+  'ValidationFailed', // RolledBack: stable breached a check during the rollback validation
+  'ValidationNoData', // RolledBack: the validation's window closed without every check measured
+  'ValidationCancelled', // RolledBack: the spec no longer asks for the validation under way
+  'ValidationRunning', // RolledBack: the rollback validation goes on
   'Settled', // a final phase with nothing to do
 ] as const;
 export type EngineEvent = (typeof ENGINE_EVENTS)[number];
@@ -112,6 +118,10 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
   if (retry) return { on: 'RetryRequested', reason: 'RetryRequested', message: retry.value, request: { kind: 'retry', value: retry.value } };
   const promote = pendingRequest(obs, status, 'promote');
   if (promote) return { on: 'PromoteRequested', reason: 'Promoted', message: promote.value, request: { kind: 'promote', value: promote.value } };
+  // A rollback validation's result is a record, never a write: it does not wait for a person to
+  // bring back a target or set a drifted one back.
+  const concluded = phase === 'RolledBack' ? validationConclusion(spec, status) : undefined;
+  if (concluded) return { on: VALIDATION_EVENT[concluded.result], reason: 'RolledBack', message: concluded.message };
   const broken = obs.targets.findIndex((t) => !t.ok);
   const brokenTarget = obs.targets[broken];
   if (brokenTarget && !brokenTarget.ok) {
@@ -133,7 +143,17 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
     case 'RolledBack': {
       const drift = driftOccurrence(spec, status, obs);
       if (drift) return drift;
-      return { on: 'Settled', reason: phase, message: `rolled back: ${status.rollback?.reason ?? ''}` };
+      const validation = runningValidation(status);
+      if (validation) {
+        return {
+          on: 'ValidationRunning',
+          reason: 'RolledBack',
+          message: `rolled back: ${status.rollback?.reason ?? ''}; validating stable (${validation.passedRounds}/${validation.rounds} rounds passed)`,
+        };
+      }
+      const validated = status.rollback?.validation;
+      const after = validated === undefined ? '' : `; rollback validation ${validated.result}: ${validated.message ?? ''}`;
+      return { on: 'Settled', reason: phase, message: `rolled back: ${status.rollback?.reason ?? ''}${after}` };
     }
     case 'Succeeded':
       return { on: 'Settled', reason: phase, message: phase === 'Succeeded' ? 'all traffic is on the canary' : `rolled back: ${status.rollback?.reason ?? ''}` };
@@ -141,6 +161,13 @@ export function deriveEvent(spec: MigrationPlanSpec | undefined, status: Migrati
       return activeEvent(spec, status, obs);
   }
 }
+
+const VALIDATION_EVENT = {
+  Passed: 'ValidationPassed',
+  Failed: 'ValidationFailed',
+  NoData: 'ValidationNoData',
+  Cancelled: 'ValidationCancelled',
+} as const satisfies Record<string, EngineEvent>;
 
 /** The round held only because checks returned no data (under `noData: hold`): nothing breached. */
 function onlyNoDataHolds(spec: MigrationPlanSpec, status: MigrationPlanStatus): boolean {

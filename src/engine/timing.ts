@@ -4,8 +4,9 @@ import type { MigrationPlanSpec, MigrationPlanStatus } from '../plan/schema';
 import { nextProgressAt } from './notifications';
 import { inChangeWindow, nextMinuteBoundary } from './schedule';
 import { analysisIntervalMs, bakeTimeMs, currentStep, hasChecks, isActive, pauseOf, stepIndex, toMs } from './steps';
-import type { Observations } from './types';
+import type { Observations, RoundSide } from './types';
 import { beforeStepCleared, hooksDue, nextHookAt } from './hooks';
+import { nextValidationRoundAt, runningValidation, validationDue } from './validation';
 
 /** A write was sent but not yet observed on every target: look again this soon. */
 export const WRITE_RECHECK_MS = 2_000;
@@ -36,7 +37,16 @@ export function analysisDue(spec: MigrationPlanSpec, status: MigrationPlanStatus
   return now >= nextRoundAt(spec, status, now);
 }
 
-/** The earliest moment something becomes due, never before now; undefined in final phases. */
+/** Which round the controller should run now, if any: the canary's analysis while the plan is
+ * active, the stable side's during a rollback validation. */
+export function roundDue(spec: MigrationPlanSpec, status: MigrationPlanStatus | undefined, now: number): RoundSide | undefined {
+  if (analysisDue(spec, status, now)) return 'canary';
+  if (validationDue(spec, status, now)) return 'stable';
+  return undefined;
+}
+
+/** The earliest moment something becomes due, never before now; undefined in final phases
+ * (RolledBack while its validation runs has the validation's next round). */
 export function nextEvaluationAt(
   spec: MigrationPlanSpec | undefined,
   status: MigrationPlanStatus,
@@ -46,7 +56,14 @@ export function nextEvaluationAt(
   const phase = status.phase ?? 'Pending';
   const now = obs.now;
   const hookAt = spec !== undefined && !obs.deleting ? nextHookAt(spec, status, now) : undefined;
-  // afterRollback and afterSuccess hooks are the only things a final phase waits for.
+  if (phase === 'RolledBack' && spec !== undefined && !obs.deleting && runningValidation(status) !== undefined) {
+    const validationAt = nextValidationRoundAt(spec, status);
+    // No next round: the last one is in, and the validation concludes as soon as a request
+    // handled in this call (which took the event) is out of the way.
+    const at = somethingElsePending || validationAt === undefined ? now : Math.max(now, validationAt);
+    return hookAt === undefined ? at : Math.min(at, hookAt);
+  }
+  // afterRollback and afterSuccess hooks, and a running validation (above), are all a final phase waits for.
   if (phase === 'Succeeded' || phase === 'RolledBack' || phase === 'Failed') return hookAt;
   const due: number[] = [];
   if (hookAt !== undefined) due.push(hookAt);

@@ -18,7 +18,8 @@ export type Effect =
   | 'switch' // BlueGreen: bakeStartedAt = now, which makes the desired weight 100
   | 'startBake' // Canary at its last step: bakeStartedAt = now
   | 'beginRollback' // status.rollback = {reason, triggeredAt}; every target goes to 0
-  | 'completeRollback' // completedAt, recoverySeconds, and an Event if the RTO was missed
+  | 'completeRollback' // completedAt, recoverySeconds, an Event if the RTO was missed; starts rollback.validation
+  | 'concludeValidation' // rollback.validation gets its result (the event's) and completedAt
   | 'consumeRequest' // handledRequests[kind] = value, so the annotation does not fire again
   | 'promote' // promotedStep = currentStep: the step's pause (a gate or a duration) is waived
   | 'resetForRetry'; // back to step 0 with no rounds, bake or promotion; history and rollback stay
@@ -136,6 +137,13 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: ['RollingBack'], on: 'RollbackInFlight', to: 'same' },
   { from: ['RollingBack'], on: 'RollbackLanded', to: 'RolledBack', effects: ['completeRollback'], announce: { name: 'RolledBack', type: 'Warning', notify: 'RolledBack' } },
   { from: ['RolledBack', 'Succeeded'], on: 'Settled', to: 'same' },
+
+  // ---- rollback validation: the checks against stable after RolledBack; never a phase, never a write ----
+  { from: ['RolledBack'], on: 'ValidationRunning', to: 'same' },
+  { from: ['RolledBack'], on: 'ValidationPassed', to: 'same', effects: ['concludeValidation'], announce: { name: 'RollbackValidated', type: 'Normal', notify: 'RollbackValidated' } },
+  { from: ['RolledBack'], on: 'ValidationFailed', to: 'same', effects: ['concludeValidation'], announce: { name: 'RollbackValidationFailed', type: 'Warning', notify: 'RollbackValidationFailed' } },
+  { from: ['RolledBack'], on: 'ValidationNoData', to: 'same', effects: ['concludeValidation'], announce: { name: 'RollbackValidationNoData', type: 'Warning', notify: 'RollbackValidationFailed' } },
+  { from: ['RolledBack'], on: 'ValidationCancelled', to: 'same', effects: ['concludeValidation'] },
 ];
 
 const STAY: Transition = { from: ALL, on: 'Settled', to: 'same' };

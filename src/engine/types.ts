@@ -17,10 +17,16 @@ export interface CheckOutcome {
   message?: string;
 }
 
-/** One evaluation of every spec check (same names), run when analysisDue() said so. */
+/** Which backend a round measures: the canary while a plan runs, stable in a rollback validation. */
+export type RoundSide = 'canary' | 'stable';
+
+/** One evaluation of the spec's checks (same names), run when roundDue() said so: every check
+ * for the canary; for stable, those that measure it (validation.ts validationChecks). */
 export interface AnalysisRound {
   completedAt: number; // epoch ms
   outcomes: CheckOutcome[];
+  /** Absent: canary. */
+  side?: RoundSide;
 }
 
 export interface PendingRequest {

@@ -157,6 +157,9 @@ export const Check = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and "-"').max(63),
     query: nonEmpty.optional(),
+    stableQuery: nonEmpty
+      .describe('For a query check: the same measurement for the stable backend, run by rollback.validation after a rollback. A query check without it is left out of the validation: a canary query says nothing about stable.')
+      .optional(),
     template: z.enum(TEMPLATES).optional(),
     webhook: Webhook.optional(),
     min: z.number().optional(),
@@ -174,6 +177,9 @@ export const Check = z
     }
     if (metric && c.min === undefined && c.max === undefined) {
       ctx.addIssue({ code: 'custom', path: ['max'], message: 'a metric check needs min or max' });
+    }
+    if (c.stableQuery !== undefined && c.query === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stableQuery'], message: 'only a query check takes stableQuery (templates expand for the stable side themselves)' });
     }
     if (c.min !== undefined && c.max !== undefined && c.min > c.max) {
       ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${c.min} is above max ${c.max}` });
@@ -200,9 +206,17 @@ export const Analysis = z.strictObject({
   noData: z.enum(['hold', 'fail']).default('hold'),
 });
 
+/** At least one analysis interval's worth: a validation measures the stable side's traffic. */
+export const RollbackValidation = z.strictObject({
+  duration: durationBetween(INTERVAL_RANGE_MS.min, MAX_WAIT_MS).describe(
+    "How long, after RolledBack, the plan's analysis checks run against the stable backend (at analysis.interval) to confirm it serves all traffic well; the result is status.rollback.validation.",
+  ),
+});
+
 export const Rollback = z.strictObject({
   automatic: z.boolean().default(true),
   rto: Duration.optional(),
+  validation: RollbackValidation.optional(),
   alertmanager: z
     .strictObject({
       matchLabels: labelMap.refine((m) => Object.keys(m).length > 0, 'must name at least one label'),
@@ -387,6 +401,13 @@ export const MigrationPlanSpec = z
         ctx.addIssue({ code: 'custom', path: ['analysis', 'prometheus'], message: `check "${c.name}" queries metrics, so analysis.prometheus.address is required` });
       }
     });
+    if (spec.rollback?.validation !== undefined && !checks.some(measuresStable)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollback', 'validation'],
+        message: 'runs the analysis checks against stable, and no check can: add a template, webhook, or query check with stableQuery to analysis.checks',
+      });
+    }
   }, {
     // zod skips these rules once any field failed to parse. Run them anyway when every failure
     // lies outside the fields they read, so a typo in `description` does not hide a step-order
@@ -403,7 +424,13 @@ function isPlainObject(value: unknown): boolean {
 }
 
 /** The spec fields MigrationPlanSpec's cross-field rules read. */
-const CROSS_FIELD_INPUTS: ReadonlySet<string> = new Set(['strategy', 'targets', 'steps', 'analysis', 'hooks']);
+const CROSS_FIELD_INPUTS: ReadonlySet<string> = new Set(['strategy', 'targets', 'steps', 'analysis', 'hooks', 'rollback']);
+
+/** Whether rollback.validation runs a check against the stable backend: templates and webhooks
+ * have a stable side of their own; a query needs its stableQuery. */
+export function measuresStable(check: Pick<Check, 'query' | 'stableQuery'>): boolean {
+  return check.query === undefined || check.stableQuery !== undefined;
+}
 
 /** The name of the object a target moves (the canary Ingress for nginx). */
 export function targetObjectName(t: z.infer<typeof Target>): string {
@@ -460,11 +487,30 @@ export const HookStatus = z.strictObject({
   message: z.string().optional(),
 });
 
+export const VALIDATION_RESULTS = ['Running', 'Passed', 'Failed', 'NoData', 'Cancelled'] as const;
+export type ValidationResult = (typeof VALIDATION_RESULTS)[number];
+
+/** rollback.validation's run: the checks against the stable backend after RolledBack. */
+export const RollbackValidationStatus = z.strictObject({
+  result: z.enum(VALIDATION_RESULTS),
+  startedAt: Time,
+  completedAt: Time.optional(),
+  /** Rounds run so far; those that passed; those in which some check breached its threshold. */
+  rounds: z.number().int().min(0),
+  passedRounds: z.number().int().min(0),
+  breachedRounds: z.number().int().min(0),
+  lastRoundAt: Time.optional(),
+  /** The latest result of each check that measures stable. */
+  checks: z.array(CheckStatus).optional(),
+  message: z.string().optional(),
+});
+
 export const RollbackStatus = z.strictObject({
   reason: z.string(),
   triggeredAt: Time,
   completedAt: Time.optional(),
   recoverySeconds: z.number().min(0).optional(),
+  validation: RollbackValidationStatus.optional(),
 });
 
 export const CONDITION_TYPES = ['Ready', 'Progressing', 'Reconciling', 'Stalled'] as const;
@@ -549,6 +595,7 @@ export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 export type MigrationPlanSpec = z.infer<typeof MigrationPlanSpec>;
 export type MigrationPlanStatus = z.infer<typeof MigrationPlanStatus>;
 export type CheckStatus = z.infer<typeof CheckStatus>;
+export type RollbackValidationStatus = z.infer<typeof RollbackValidationStatus>;
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 export type Condition = z.infer<typeof Condition>;
 export type RoundVerdict = z.infer<typeof RoundVerdict>;

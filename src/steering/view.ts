@@ -8,7 +8,7 @@ import { toKubeError } from '../kube';
 import { createProvider, describeTarget } from '../providers';
 import { pauseOf, stepIndex, stepLabel } from '../engine/steps';
 import { isHandled } from '../engine/bounds';
-import { MigrationPlanSpec, MigrationPlanStatus, ObjectMeta, REQUEST_ANNOTATIONS, REQUEST_KINDS, type CheckStatus, type Condition, type HookStatus, type HistoryEntry, type Phase, type Target } from '../plan/schema';
+import { MigrationPlanSpec, MigrationPlanStatus, ObjectMeta, REQUEST_ANNOTATIONS, REQUEST_KINDS, type CheckStatus, type Condition, type HookStatus, type HistoryEntry, type Phase, type RollbackValidationStatus, type Target } from '../plan/schema';
 
 /** Events a view carries: enough to see how the plan got here, bounded like the status. */
 export const VIEW_EVENTS = 10;
@@ -40,7 +40,7 @@ export interface PlanView {
   lastRound?: { at: string; verdict: string; message?: string };
   /** Newest last. */
   events: HistoryEntry[];
-  rollback?: { reason: string; triggeredAt: string; completedAt?: string; recoverySeconds?: number };
+  rollback?: { reason: string; triggeredAt: string; completedAt?: string; recoverySeconds?: number; validation?: RollbackValidationStatus };
   /** Requests (rollback, promote, retry) written but not handled yet. */
   pendingRequests: Partial<Record<'rollback' | 'promote' | 'retry', string>>;
   conditions: Condition[];

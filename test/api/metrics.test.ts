@@ -106,6 +106,31 @@ describe('plan metrics', () => {
     expect(await values(m, METRIC_NAMES.rollbackStarted)).toStrictEqual([]);
   });
 
+  it('reports the rollback validation\'s result, one series per result, none without a validation, and forgets it with the plan', async () => {
+    const m = fresh();
+    const results = async (): Promise<string[]> => (await values(m, METRIC_NAMES.rollbackValidation)).map((v) => `${v.labels['result']}=${v.value}`).sort();
+    const rolledBack = (result?: string) => ({
+      phase: 'RolledBack',
+      rollback: {
+        reason: 'x', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 2,
+        ...(result === undefined ? {} : { validation: { result, startedAt: '2026-11-27T09:01:02Z', rounds: 0, passedRounds: 0, breachedRounds: 0 } }),
+      },
+    });
+    m.recordPlan(PLAN, rolledBack());
+    expect(await results()).toStrictEqual([]);
+    m.recordPlan(PLAN, rolledBack('Running'));
+    expect(await results()).toStrictEqual(['Cancelled=0', 'Failed=0', 'NoData=0', 'Passed=0', 'Running=1']);
+    m.recordPlan(PLAN, rolledBack('Failed'));
+    expect(await results()).toStrictEqual(['Cancelled=0', 'Failed=1', 'NoData=0', 'Passed=0', 'Running=0']);
+    expect((await values(m, METRIC_NAMES.rollbackValidation)).every((v) => v.labels['namespace'] === 'shop' && v.labels['plan'] === 'checkout-v2')).toBe(true);
+    // Retried and started again: the rollback, and its validation, are gone from the status.
+    m.recordPlan(PLAN, { phase: 'Progressing' });
+    expect(await results()).toStrictEqual([]);
+    m.recordPlan(PLAN, rolledBack('Passed'));
+    m.forgetPlan(PLAN);
+    expect(await results()).toStrictEqual([]);
+  });
+
   it('has no weight series until a weight is known, rather than a made-up 0', async () => {
     const m = fresh();
     m.recordPlan(PLAN, { phase: 'Pending' });
@@ -174,7 +199,14 @@ const planSeries = (text: string): string[] => text.split('\n').filter((line) =>
 describe('plan metrics follow the controller\'s plan cache', () => {
   it('drops every series of the plans that went: cardinality follows the live plans', async () => {
     const m = fresh();
-    const rolledBack = { phase: 'RolledBack', canaryWeight: 0, rollback: { reason: 'x', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 1.5 } };
+    const rolledBack = {
+      phase: 'RolledBack',
+      canaryWeight: 0,
+      rollback: {
+        reason: 'x', triggeredAt: '2026-11-27T09:01:00Z', completedAt: '2026-11-27T09:01:02Z', recoverySeconds: 1.5,
+        validation: { result: 'Running', startedAt: '2026-11-27T09:01:02Z', rounds: 0, passedRounds: 0, breachedRounds: 0 },
+      },
+    };
     let cache = Array.from({ length: 60 }, (_, i) => cachedPlan(`p-${i}`, ['error-rate', 'latency'], '1', rolledBack));
     feedPlanMetrics(m, () => cache);
     for (let i = 0; i < 60; i++) {

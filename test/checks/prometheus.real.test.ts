@@ -11,29 +11,51 @@ import { startLoopback, type Loopback } from './loopback';
 const it = itWithBinaries('prometheus');
 
 // The exporter's canary serves 100 req/s, 10 of them 5xx, every one taking between 0.1s and
-// 0.25s. Counters grow with wall time, so any rate() window sees exactly these proportions.
-const REQUESTS_PER_SECOND = { ok: 90, failed: 10 };
-const EXPECTED_ERROR_RATE = 0.1;
-// histogram_quantile interpolates linearly inside the (0.1, 0.25] bucket.
-const EXPECTED_P99 = 0.1 + (0.25 - 0.1) * 0.99;
+// 0.25s; its stable backend 200 req/s, 2 of them 5xx, every one between 0.05s and 0.1s.
+// Counters grow with wall time, so any rate() window sees exactly these proportions.
+interface Backend {
+  service: string;
+  ok: number;
+  failed: number;
+  /** Every request's latency lies in (low, high]. */
+  low: number;
+  high: number;
+}
+const CANARY: Backend = { service: 'canary', ok: 90, failed: 10, low: 0.1, high: 0.25 };
+const STABLE: Backend = { service: 'stable', ok: 198, failed: 2, low: 0.05, high: 0.1 };
+const BUCKETS = [0.05, 0.1, 0.25];
+const errorRate = (b: Backend): number => b.failed / (b.ok + b.failed);
+// histogram_quantile interpolates linearly inside the bucket every request falls in.
+const p99 = (b: Backend): number => b.low + (b.high - b.low) * 0.99;
+const EXPECTED_ERROR_RATE = errorRate(CANARY);
+const EXPECTED_P99 = p99(CANARY);
+
+function series(b: Backend, seconds: number): string[] {
+  const ok = b.ok * seconds;
+  const failed = b.failed * seconds;
+  const total = ok + failed;
+  const labels = `namespace="shop",service="${b.service}"`;
+  return [
+    `http_requests_total{${labels},code="200"} ${ok}`,
+    `http_requests_total{${labels},code="500"} ${failed}`,
+    ...BUCKETS.map((le) => `http_request_duration_seconds_bucket{${labels},le="${le}"} ${le >= b.high ? total : 0}`),
+    `http_request_duration_seconds_bucket{${labels},le="+Inf"} ${total}`,
+    `http_request_duration_seconds_sum{${labels}} ${total * b.high}`,
+    `http_request_duration_seconds_count{${labels}} ${total}`,
+  ];
+}
 
 function exposition(seconds: number): string {
-  const ok = REQUESTS_PER_SECOND.ok * seconds;
-  const failed = REQUESTS_PER_SECOND.failed * seconds;
-  const total = ok + failed;
-  const labels = 'namespace="shop",service="canary"';
+  const [canary, stable] = [series(CANARY, seconds), series(STABLE, seconds)];
   return [
     '# HELP http_requests_total Requests served.',
     '# TYPE http_requests_total counter',
-    `http_requests_total{${labels},code="200"} ${ok}`,
-    `http_requests_total{${labels},code="500"} ${failed}`,
+    ...canary.slice(0, 2),
+    ...stable.slice(0, 2),
     '# HELP http_request_duration_seconds Request latency.',
     '# TYPE http_request_duration_seconds histogram',
-    `http_request_duration_seconds_bucket{${labels},le="0.1"} 0`,
-    `http_request_duration_seconds_bucket{${labels},le="0.25"} ${total}`,
-    `http_request_duration_seconds_bucket{${labels},le="+Inf"} ${total}`,
-    `http_request_duration_seconds_sum{${labels}} ${total * 0.2}`,
-    `http_request_duration_seconds_count{${labels}} ${total}`,
+    ...canary.slice(2),
+    ...stable.slice(2),
     '',
   ].join('\n');
 }
@@ -100,6 +122,46 @@ describe('templates against a real Prometheus', () => {
     expect(strict).toMatchObject({ name: 'error-rate-strict', result: 'Fail' });
     expect(latency).toMatchObject({ name: 'latency-p99', result: 'Pass' });
     expect(latency?.value).toBeCloseTo(EXPECTED_P99, 3);
+  }, 45_000);
+
+  it('measures the stable backend in a rollback validation round: templates for stable, a stableQuery, and a query check without one left out', async () => {
+    const runner = createAnalysisRunner({ secrets: { read: () => Promise.reject(new Error('no secrets here')) } });
+    const ctx = {
+      ...context([
+        { name: 'error-rate', template: 'error-rate', max: 0.05 },
+        { name: 'latency-p99', template: 'latency-p99', max: 0.3 },
+        {
+          name: 'throughput',
+          // irate: the last two scrapes, so the rate is right from the second scrape on.
+          query: 'sum(irate(http_requests_total{service="canary"}[1m]))',
+          stableQuery: 'sum(irate(http_requests_total{service="stable"}[1m]))',
+          min: 150,
+        },
+        { name: 'canary-only', query: 'sum(rate(http_requests_total{service="canary"}[1m]))', min: 1 },
+      ]),
+      weight: 0,
+      side: 'stable' as const,
+    };
+    const round = await until<AnalysisRound>(
+      () => 'two scrapes of the exporter',
+      async () => {
+        const r = await runner.runRound(ctx);
+        return r.outcomes.every((o) => o.result !== 'NoData') ? r : undefined;
+      },
+      30_000,
+    );
+    expect(round.side).toBe('stable');
+    expect(round.outcomes.map((o) => o.name)).toStrictEqual(['error-rate', 'latency-p99', 'throughput']);
+    const [errors, latency, throughput] = round.outcomes;
+    // Stable's numbers, not the canary's (0.1 errors, p99 0.2485, 100 req/s): the canary would fail
+    // error-rate and throughput here.
+    expect(errors).toMatchObject({ result: 'Pass' });
+    expect(errors?.value).toBeCloseTo(errorRate(STABLE), 3);
+    expect(latency).toMatchObject({ result: 'Pass' });
+    expect(latency?.value).toBeCloseTo(p99(STABLE), 3);
+    expect(throughput).toMatchObject({ result: 'Pass' });
+    // Scrapes land a few milliseconds off the exporter's clock: within 10% of 200 req/s.
+    expect(Math.abs((throughput?.value ?? 0) / (STABLE.ok + STABLE.failed) - 1)).toBeLessThan(0.1);
   }, 45_000);
 
   it('a selector that matches nothing is NoData, and bad PromQL is an Error with Prometheus\' message', async () => {

@@ -31,6 +31,39 @@ function echoPrometheus(): void {
   server.handle((req, res) => json(res, 200, sample(new URLSearchParams(req.body).get('query') ?? 'NaN')));
 }
 
+describe('runRound for the stable side (rollback validation)', () => {
+  it('runs stableQuery and the stable template, and leaves out a query check without stableQuery', async () => {
+    const queries: string[] = [];
+    server.handle((req, res) => {
+      const query = new URLSearchParams(req.body).get('query') ?? '';
+      queries.push(query);
+      json(res, 200, sample(query.startsWith('sum(rate(') ? '0.001' : query));
+    });
+    const ctx = contextFor([
+      { name: 'canary-only', query: '0.9', max: 1 },
+      { name: 'paired', query: '0.9', stableQuery: '0.25', max: 0.5 },
+      { name: 'errors', template: 'error-rate', max: 0.01 },
+    ]);
+    const round = await createAnalysisRunner({ secrets: noSecrets }).runRound({ ...ctx, weight: 0, side: 'stable' });
+    expect(round.side).toBe('stable');
+    expect(round.outcomes).toStrictEqual([
+      { name: 'paired', value: 0.25, result: 'Pass' },
+      { name: 'errors', value: 0.001, result: 'Pass' },
+    ]);
+    expect(queries.sort()).toStrictEqual([
+      '0.25',
+      'sum(rate(http_requests_total{namespace="shop",service="monolith",code=~"5.."}[1m])) / sum(rate(http_requests_total{namespace="shop",service="monolith"}[1m]))',
+    ]);
+  });
+
+  it('a canary round carries no side and runs every check with its canary query', async () => {
+    echoPrometheus();
+    const round = await createAnalysisRunner({ secrets: noSecrets }).runRound(contextFor([{ name: 'paired', query: '0.9', stableQuery: '0.25', max: 1 }]));
+    expect(round.side).toBeUndefined();
+    expect(round.outcomes).toStrictEqual([{ name: 'paired', value: 0.9, result: 'Pass' }]);
+  });
+});
+
 describe('runRound', () => {
   it('runs the checks of a round at the same time', async () => {
     let inFlight = 0;

@@ -117,6 +117,47 @@ describe('renderTemplate', () => {
     );
   });
 
+  describe('for the stable side (a rollback validation)', () => {
+    it('nginx selects the main Ingress requests stable served', () => {
+      const spec = specWith({ provider: 'nginx', nginx: { ingress: 'checkout', canaryIngress: 'checkout-canary' } });
+      expect(renderTemplate('error-rate', spec, 'shop', 'stable')).toStrictEqual(
+        'sum(rate(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary="",status=~"5.."}[1m])) / ' +
+          'sum(rate(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary=""}[1m]))',
+      );
+    });
+    it('istio selects the stable host, and the stable subset when both share a host', () => {
+      const hosts = specWith({
+        provider: 'istio',
+        istio: { virtualService: 'checkout', route: 'primary', stableDestination: { host: 'monolith' }, canaryDestination: { host: 'checkout-svc.shop.svc.cluster.local' } },
+      });
+      expect(renderTemplate('latency-p99', hosts, 'shop', 'stable')).toStrictEqual(
+        'histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_namespace="shop",destination_service_name="monolith"}[1m]))) / 1000',
+      );
+      const subsets = specWith({
+        provider: 'istio',
+        istio: { virtualService: 'reviews', route: 'primary', stableDestination: { host: 'reviews', subset: 'v1' }, canaryDestination: { host: 'reviews', subset: 'v2' } },
+      });
+      expect(renderTemplate('error-rate', subsets, 'shop', 'stable')).toContain('destination_service_name="reviews",destination_version="v1"}');
+    });
+    it('gatewayAPI and smi select the stable backend', () => {
+      const gw = specWith({ provider: 'gatewayAPI', gatewayAPI: { httpRoute: 'checkout', stableBackend: 'monolith', canaryBackend: 'checkout-svc' } });
+      expect(renderTemplate('latency-p99', gw, 'shop', 'stable')).toStrictEqual(
+        'histogram_quantile(0.99, sum by (le) (rate(envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name=~"shop_monolith_[0-9a-zA-Z-]+"}[1m]))) / 1000',
+      );
+      const smi = specWith({ provider: 'smi', smi: { trafficSplit: 'checkout', stableBackend: 'monolith', canaryBackend: 'checkout-svc' } });
+      expect(renderTemplate('latency-p99', smi, 'shop', 'stable')).toStrictEqual(
+        'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="shop",service="monolith"}[1m])))',
+      );
+    });
+    it('service selects the stable pods by the stableSelector labels', () => {
+      const spec = specWith({ provider: 'service', service: { name: 'checkout', stableSelector: { 'app.kubernetes.io/name': 'monolith' }, canarySelector: { app: 'checkout' } } }, 'BlueGreen');
+      expect(renderTemplate('error-rate', spec, 'shop', 'stable')).toStrictEqual(
+        'sum(rate(http_requests_total{namespace="shop",app_kubernetes_io_name="monolith",code=~"5.."}[1m])) / ' +
+          'sum(rate(http_requests_total{namespace="shop",app_kubernetes_io_name="monolith"}[1m]))',
+      );
+    });
+  });
+
   it('escapes quotes and backslashes in label values', () => {
     const spec = specWith(
       { provider: 'service', service: { name: 'checkout', stableSelector: { app: 'monolith' }, canarySelector: { app: 'a"b\\c' } } },

@@ -38,8 +38,16 @@ describe('webhook provider', () => {
     expect(req?.path).toBe('/smoke');
     expect(req?.headers['content-type']).toBe('application/json');
     expect(req?.headers['x-api-key']).toBe('k1');
-    const payload: WebhookPayload = { plan: { name: 'checkout-v2', namespace: 'shop' }, check: 'smoke', step: 1, weight: 25 };
+    const payload: WebhookPayload = { plan: { name: 'checkout-v2', namespace: 'shop' }, check: 'smoke', step: 1, weight: 25, side: 'canary' };
     expect(JSON.parse(req?.body ?? '')).toStrictEqual(payload);
+  });
+
+  it('names the stable side in a rollback validation round', async () => {
+    hooks.handle((_req, res) => json(res, 200, { value: 0.01 }));
+    const check = smoke();
+    const round = await createAnalysisRunner({ secrets: noSecrets }).runRound({ ...contextFor([check]), weight: 0, side: 'stable' });
+    expect(round).toMatchObject({ side: 'stable', outcomes: [{ name: 'smoke', value: 0.01, result: 'Pass' }] });
+    expect(JSON.parse(hooks.received[0]?.body ?? '')).toMatchObject({ check: 'smoke', weight: 0, side: 'stable' });
   });
 
   it('200 with {"value": n} records the number', async () => {

@@ -2,7 +2,7 @@
 // target names of the one-line form, and reading the verb and resource off a failed request.
 import { requestOf, serverMessage } from '../../src/cli/failures';
 import { age, compactState, progressBar, shortTarget, statusLines, table, truncate } from '../../src/cli/render';
-import { planView } from '../../src/steering/view';
+import { planView, type PlanView } from '../../src/steering/view';
 import { KubeError } from '../../src/kube';
 import { ApiException } from '@kubernetes/client-node';
 
@@ -108,5 +108,27 @@ describe('hooks in the status view', () => {
     const view = planView({ ...plan, status: { phase: 'Progressing', currentStep: 0, canaryWeight: 10 } });
     expect(view.hooks).toEqual([]);
     expect(statusLines(view, now)).not.toContain('Hooks:');
+  });
+});
+
+describe('statusLines', () => {
+  const now = new Date('2026-05-01T12:00:00Z');
+  it('shows a rollback validation against stable with its checks', () => {
+    const view: PlanView = {
+      namespace: 'shop', name: 'checkout-v2', phase: 'RolledBack', paused: false,
+      step: { number: 2, count: 3, label: 'step 2/3: canary 30%', weight: 0, promotionGate: false },
+      canaryWeight: 0, targets: [], checks: [], hooks: [], events: [], pendingRequests: {}, conditions: [],
+      rollback: {
+        reason: 'error-rate breached', triggeredAt: '2026-05-01T11:58:00Z', completedAt: '2026-05-01T11:58:01Z', recoverySeconds: 1,
+        validation: {
+          result: 'Failed', startedAt: '2026-05-01T11:58:01Z', completedAt: '2026-05-01T11:58:31Z', rounds: 1, passedRounds: 0, breachedRounds: 1,
+          checks: [{ name: 'error-rate', severity: 'critical', value: 0.2, threshold: '<= 0.05', result: 'Fail', consecutiveFailures: 1, at: '2026-05-01T11:58:31Z' }],
+          message: 'stable failed its checks: error-rate=0.2 breaches <= 0.05 (1/1) (0/1 rounds passed)',
+        },
+      },
+    };
+    const lines = statusLines(view, now);
+    expect(lines).toContain('Validation:  Failed against stable (0/1 rounds passed): stable failed its checks: error-rate=0.2 breaches <= 0.05 (1/1) (0/1 rounds passed)');
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}error-rate +0\.2 +<= 0\.05 +Fail +89s$/));
   });
 });

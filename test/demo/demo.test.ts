@@ -17,6 +17,10 @@ function expectOutcome({ result, printed }: { result: DemoResult; printed: strin
     expect(checkout).toMatchObject({ plan: 'checkout-v2', phase: 'Succeeded', weights: [100, 100] });
     expect(payments).toMatchObject({ plan: 'payments-v2', phase: 'RolledBack', weights: [0, 0] });
     expect(payments?.rollback?.recoverySeconds).toBeGreaterThanOrEqual(0);
+    // Then the same checks, asked about the stable side, confirmed the monolith for 3s.
+    expect(payments?.rollback?.validation).toBe('Passed');
+    expect(printed).toMatch(/payments-v2 +RolledBack .*validating monolith: Passed/);
+    expect(printed).toContain('monolith validated against the checks: Passed');
     // The person's rollback went through the CLI, as typed, and the CLI said when it was done.
     expect(search).toMatchObject({ plan: 'search-v2', phase: 'RolledBack', weights: [0, 0], rollback: { reason: 'support reports search results without prices' } });
     expect(printed).toContain('$ trafficshift promote checkout-v2 -n shop');

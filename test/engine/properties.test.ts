@@ -3,7 +3,7 @@
 // broken specs, deletion). The engine's own status is fed back, as the controller does.
 // PROP_SEED and PROP_RUNS override the fixed seed and run count for a longer hunt.
 import fc from 'fast-check';
-import { analysisDue, decide, hooksDue, type AnalysisRound, type Decision, type HookResult, type Observations, type TargetObservation } from '../../src/engine';
+import { analysisDue, decide, hooksDue, roundDue, type AnalysisRound, type Decision, type HookResult, type Observations, type TargetObservation } from '../../src/engine';
 import { Hook, MigrationPlanSpec, MigrationPlanStatus, PHASES, type CheckResultKind, type RequestKind } from '../../src/plan/schema';
 
 const T0 = Date.parse('2026-11-25T08:00:00.000Z');
@@ -16,6 +16,7 @@ const pauseArb = fc.constantFrom<unknown>(undefined, '10s', '1m', {});
 const checkArb = fc.record({
   severity: fc.constantFrom('critical', 'critical', 'warning', 'info'),
   failureLimit: fc.integer({ min: 1, max: 3 }),
+  measuresStable: fc.boolean(),
 });
 
 const planArb = fc
@@ -30,6 +31,7 @@ const planArb = fc
     bakeTime: fc.constantFrom('0s', '30s', '2m'),
     interval: fc.constantFrom('10s', '30s'),
     window: rarely(fc.record({ start: fc.integer({ min: 0, max: 23 }), length: fc.integer({ min: 1, max: 20 }) }), 5),
+    validation: fc.constantFrom(null, null, '30s', '2m'),
   })
   .map((p) => {
     const stepWeights = p.blueGreen ? [100] : [...[...p.weights].sort((a, b) => a - b), 100];
@@ -44,11 +46,15 @@ const planArb = fc
               interval: p.interval,
               noData: p.noData,
               prometheus: { address: 'http://prometheus:9090' },
-              checks: p.checks.map((c, i) => ({ name: `check-${i}`, query: 'q', max: 0.01, ...c })),
+              checks: p.checks.map(({ measuresStable, ...c }, i) => ({ name: `check-${i}`, query: 'q', ...(measuresStable ? { stableQuery: 's' } : {}), max: 0.01, ...c })),
             },
           }
         : {}),
-      rollback: { automatic: p.automatic, rto: '20s' },
+      rollback: {
+        automatic: p.automatic,
+        rto: '20s',
+        ...(p.validation !== null && p.checks.some((c) => c.measuresStable) ? { validation: { duration: p.validation } } : {}),
+      },
       successCriteria: { bakeTime: p.bakeTime },
       ...(p.window ? { schedule: { timeZone: 'UTC', windows: [{ days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], start: hh(p.window.start), end: hh(p.window.start + p.window.length) }] } } : {}),
     });
@@ -120,6 +126,19 @@ function checkCall(spec: MigrationPlanSpec, before: MigrationPlanStatus | undefi
   if ((d.status.history?.length ?? 0) > 50) fail(`history has ${d.status.history?.length} entries`);
   if (d.status.observedGeneration !== o.generation) fail('observedGeneration differs from generation');
   if (d.nextEvaluationAt !== undefined && d.nextEvaluationAt < o.now) fail('nextEvaluationAt is in the past');
+  // A rollback validation only measures, only in RolledBack, never stalls, and its result, once
+  // in, is final for that rollback.
+  const validation = d.status.rollback?.validation;
+  const validationBefore = before?.rollback?.validation;
+  if (validation?.result === 'Running') {
+    if (d.status.phase !== 'RolledBack') fail(`a validation runs in ${d.status.phase}`);
+    if (!o.specError && !o.deleting && d.nextEvaluationAt === undefined) fail('a running validation asks for no next call');
+  }
+  if (validation !== undefined && spec.rollback.validation === undefined && validation.result === 'Running') fail('a validation runs that the spec does not ask for');
+  if (validationBefore && validationBefore.result !== 'Running' && before?.rollback?.triggeredAt === d.status.rollback?.triggeredAt && validation?.result !== validationBefore.result) {
+    fail(`the validation's ${validationBefore.result} became ${validation?.result ?? 'nothing'} within one rollback`);
+  }
+  if (o.round?.side === 'stable' && sets.some((s) => s.weight > 0)) fail('a stable round moved traffic up');
   // zod is the slow part of this test: parse the status whenever the phase moves.
   if (d.status.phase !== before?.phase) mustParse(d.status);
 }
@@ -171,8 +190,12 @@ function runScenario({ plan, ticks, deleteAfter }: Scenario): void {
         tick.missing === i ? { ok: false, reason: 'TargetNotFound', message: `TrafficSplit split-${i} not found` } : { ok: true, weight },
       );
       let round: AnalysisRound | undefined;
-      if (!tick.specError && analysisDue(spec, status, now)) {
+      const side = tick.specError || deleting ? undefined : roundDue(spec, status, now);
+      if (side === 'canary') {
         round = { completedAt: now, outcomes: (spec.analysis?.checks ?? []).map((c, i) => ({ name: c.name, value: null, result: tick.results[i] ?? 'Pass' })) };
+      } else if (side === 'stable') {
+        const checks = (spec.analysis?.checks ?? []).filter((c) => c.stableQuery !== undefined);
+        round = { completedAt: now, side, outcomes: checks.map((c, i) => ({ name: c.name, value: null, result: tick.results[i] ?? 'Pass' })) };
       }
       const o: Observations = {
         now,

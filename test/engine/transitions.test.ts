@@ -1,8 +1,8 @@
 // One row per transition: the plan's phase and what was observed, then what the engine decided.
-import { analysisDue, decide, hooksDue, type Decision, type HookResult, type Observations } from '../../src/engine';
+import { analysisDue, decide, hooksDue, roundDue, type AnalysisRound, type Decision, type HookResult, type Observations } from '../../src/engine';
 import { ENGINE_EVENTS } from '../../src/engine/events';
 import { duplicatePairs, TRANSITIONS } from '../../src/engine/transitions';
-import type { MigrationPlanSpec, MigrationPlanStatus, Phase } from '../../src/plan/schema';
+import type { MigrationPlanSpec, MigrationPlanStatus, Phase, RollbackValidationStatus } from '../../src/plan/schema';
 import {
   at, atStep, blueGreen, canary, condition, eventReasons, iso, lastHistory, missing, notifications, obs, round, weights, writes,
 } from './fixtures';
@@ -27,6 +27,29 @@ const windowed = canary({ schedule: { timeZone: 'UTC', windows: [{ days: ['Wed']
 const openWindow = canary({ schedule: { timeZone: 'UTC', windows: [{ days: ['Wed'], start: '10:00', end: '11:00' }] } });
 const hold = canary({ onDrift: 'Hold' });
 const holdNoChecks = canary({ onDrift: 'Hold', analysis: undefined, successCriteria: undefined });
+const validatedFields = {
+  analysis: {
+    interval: '30s',
+    prometheus: { address: 'http://prometheus:9090' },
+    checks: [
+      { name: 'error-rate', query: 'q1', stableQuery: 's1', max: 0.01, severity: 'critical', failureLimit: 2 },
+      { name: 'latency', template: 'latency-p99', max: 0.5, severity: 'warning' },
+      { name: 'saturation', query: 'q3', max: 0.9, severity: 'info' }, // no stableQuery: left out of the validation
+    ],
+  },
+};
+const validated = canary({ ...validatedFields, rollback: { automatic: true, validation: { duration: '2m' } } });
+/** RolledBack at 4s with a 2m validation running (rounds at 34, 64, 94 and 124). */
+function validating(v: Partial<RollbackValidationStatus> = {}): MigrationPlanStatus {
+  return {
+    ...rolledBack,
+    rollback: { reason: 'error-rate breached', triggeredAt: iso(0), completedAt: iso(4), recoverySeconds: 4, validation: { result: 'Running', startedAt: iso(4), rounds: 0, passedRounds: 0, breachedRounds: 0, ...v } },
+  };
+}
+const stableRound = (sec: number, results: Parameters<typeof round>[1] = {}): AnalysisRound => {
+  const r = round(sec, results);
+  return { ...r, side: 'stable', outcomes: r.outcomes.filter((o) => o.name !== 'saturation') };
+};
 const bg = blueGreen();
 const bgGate = blueGreen({ steps: [{ weight: 100, pause: {} }] });
 const bgPause = blueGreen({ steps: [{ weight: 100, pause: '5m' }] });
@@ -957,6 +980,145 @@ const rows: Row[] = [
       expect(started.status.phase).toBe('Progressing');
       expect(writes(started)).toEqual([]);
       expect(hookNames(hooked, started.status, 20)).toEqual(['load@0:5/canary']);
+    },
+  },
+
+  // ---- rollback validation: the checks against stable after RolledBack ----
+  {
+    name: 'Validation: RollingBack lands -> RolledBack with rollback.validation Running, first stable round an interval later',
+    spec: validated, status: { phase: 'RollingBack', currentStep: 1, canaryWeight: 25, rollback: { reason: 'x', triggeredAt: iso(0) } }, obs: obs(4),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation).toEqual({ result: 'Running', startedAt: iso(4), rounds: 0, passedRounds: 0, breachedRounds: 0, message: 'validating stable for 2m' });
+      expect(d.nextEvaluationAt).toBe(at(34));
+      expect(roundDue(validated, d.status, at(33))).toBeUndefined();
+      expect(roundDue(validated, d.status, at(34))).toBe('stable');
+    },
+  },
+  {
+    name: 'Validation: no rollback.validation in the spec -> RolledBack with none, nothing more is due',
+    status: { phase: 'RollingBack', currentStep: 1, canaryWeight: 25, rollback: { reason: 'x', triggeredAt: iso(0) } }, obs: obs(4),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation).toBeUndefined();
+      expect(d.nextEvaluationAt).toBeUndefined();
+      expect(roundDue(plan, d.status, at(400))).toBeUndefined();
+    },
+  },
+  {
+    name: 'Validation: a passing stable round mid-window -> still Running, counted, the query check without stableQuery left out',
+    spec: validated, status: validating(), obs: obs(34, { round: stableRound(34) }), phase: 'RolledBack', writes: [],
+    then: (d) => {
+      const v = d.status.rollback?.validation;
+      expect(v).toMatchObject({ result: 'Running', rounds: 1, passedRounds: 1, breachedRounds: 0, lastRoundAt: iso(34) });
+      expect(v?.checks?.map((c) => [c.name, c.value])).toEqual([['error-rate', 0.001], ['latency', 0.2]]);
+      expect(d.actions.filter((a) => a.kind !== 'setWeight')).toEqual([]);
+      expect(d.nextEvaluationAt).toBe(at(64));
+      // A stable round never touches the canary's analysis record.
+      expect(d.status.lastRound).toEqual(validating().lastRound);
+      expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'RolledBack', message: expect.stringContaining('validating stable (1/1 rounds passed)') });
+    },
+  },
+  {
+    name: 'Validation: the last round at the end of the window passes, every round passed -> Passed, RollbackValidated',
+    spec: validated, status: validating({ rounds: 3, passedRounds: 3, lastRoundAt: iso(94) }), obs: obs(124, { round: stableRound(124) }), phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation).toMatchObject({ result: 'Passed', rounds: 4, passedRounds: 4, completedAt: iso(124), message: expect.stringContaining('4/4 rounds passed') });
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Normal', reason: 'RollbackValidated' }));
+      expect(notifications(d)).toEqual(['RollbackValidated']);
+      expect(lastHistory(d)).toMatchObject({ event: 'RollbackValidated', weight: 0 });
+      expect(d.nextEvaluationAt).toBeUndefined();
+      expect(roundDue(validated, d.status, at(500))).toBeUndefined();
+    },
+  },
+  {
+    name: 'Validation: the final round comes at the end even when it is less than an interval after the last',
+    spec: canary({ ...validatedFields, rollback: { automatic: true, validation: { duration: '45s' } } }), status: validating({ rounds: 1, passedRounds: 1, lastRoundAt: iso(34) }), obs: obs(40),
+    phase: 'RolledBack', writes: [],
+    then: (d) => expect(d.nextEvaluationAt).toBe(at(49)),
+  },
+  {
+    name: 'Validation: a critical check reaches its failureLimit against stable -> Failed at once, RollbackValidationFailed',
+    spec: validated,
+    status: validating({ rounds: 1, passedRounds: 0, breachedRounds: 1, lastRoundAt: iso(34), checks: [{ name: 'error-rate', severity: 'critical', value: 0.2, threshold: '<= 0.01', result: 'Fail', consecutiveFailures: 1, at: iso(34) }] }),
+    obs: obs(64, { round: stableRound(64, { 'error-rate': ['Fail', 0.3] }) }), phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation).toMatchObject({ result: 'Failed', rounds: 2, breachedRounds: 2, completedAt: iso(64), message: expect.stringContaining('error-rate=0.3 breaches <= 0.01 (2/2)') });
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'RollbackValidationFailed' }));
+      expect(notifications(d)).toEqual(['RollbackValidationFailed']);
+      expect(d.nextEvaluationAt).toBeUndefined();
+      expect(condition(d, 'Stalled')).toMatchObject({ status: 'True', reason: 'RolledBack', message: expect.stringContaining('stable failed its checks') });
+    },
+  },
+  {
+    name: 'Validation: a breach below the failureLimit stays Running, and fails the validation at the end',
+    spec: validated, status: validating(), obs: obs(34, { round: stableRound(34, { 'error-rate': ['Fail', 0.3] }) }), phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation).toMatchObject({ result: 'Running', rounds: 1, passedRounds: 0, breachedRounds: 1 });
+      const end = decide(validated, { ...d.status, rollback: { ...d.status.rollback!, validation: { ...d.status.rollback!.validation!, rounds: 3, passedRounds: 2, lastRoundAt: iso(94) } } }, obs(124, { round: stableRound(124) }));
+      expect(end.status.rollback?.validation).toMatchObject({ result: 'Failed', message: expect.stringContaining('breached its thresholds in 1 of 4 rounds') });
+      expect(eventReasons(end)).toContain('RollbackValidationFailed');
+    },
+  },
+  {
+    name: 'Validation: nothing measured against stable over the whole window -> NoData, a Warning RollbackValidationNoData',
+    spec: validated, status: validating({ rounds: 3, passedRounds: 0, lastRoundAt: iso(94) }), obs: obs(124, { round: stableRound(124, { 'error-rate': 'NoData', latency: 'NoData' }) }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation).toMatchObject({ result: 'NoData', rounds: 4, passedRounds: 0, breachedRounds: 0, message: expect.stringContaining('could not be confirmed') });
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'RollbackValidationNoData' }));
+      expect(notifications(d)).toEqual(['RollbackValidationFailed']);
+    },
+  },
+  {
+    name: 'Validation: the final round comes in while a target is missing -> the result is recorded all the same',
+    spec: validated, status: validating({ rounds: 3, passedRounds: 3, lastRoundAt: iso(94) }), obs: obs(124, { round: stableRound(124), targets: [missing(), { ok: true, weight: 0 }] }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation?.result).toBe('Passed');
+      expect(eventReasons(d)).toEqual(['RollbackValidated']);
+    },
+  },
+  {
+    name: 'Validation: a promote request takes the call of the final round -> the result follows in the next call, asked for at once',
+    spec: validated, status: validating({ rounds: 3, passedRounds: 3, lastRoundAt: iso(94) }), obs: obs(124, { round: stableRound(124), requests: { promote: { value: 'p' } } }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(eventReasons(d)).toEqual(['PromoteIgnored']);
+      expect(d.status.rollback?.validation).toMatchObject({ result: 'Running', rounds: 4 });
+      expect(d.nextEvaluationAt).toBe(at(124));
+      const next = decide(validated, d.status, obs(124, { requests: { promote: { value: 'p' } } }));
+      expect(next.status.rollback?.validation).toMatchObject({ result: 'Passed', rounds: 4 });
+      expect(next.nextEvaluationAt).toBeUndefined();
+    },
+  },
+  {
+    name: 'Validation: a canary round arriving while RolledBack is not a validation round',
+    spec: validated, status: validating(), obs: obs(34, { round: round(34) }), phase: 'RolledBack', writes: [],
+    then: (d) => expect(d.status.rollback?.validation).toMatchObject({ result: 'Running', rounds: 0 }),
+  },
+  {
+    name: 'Validation: a person raises a target during the validation -> 0 is written back, the validation goes on',
+    spec: validated, status: validating(), obs: obs(20, { targets: weights(0, 30) }), phase: 'RolledBack', writes: [[0, [1]]],
+    then: (d) => expect(d.status.rollback?.validation?.result).toBe('Running'),
+  },
+  {
+    name: 'Validation: a retry during the validation cancels it and starts over',
+    spec: validated, status: validating({ rounds: 1, passedRounds: 1, lastRoundAt: iso(34) }), obs: obs(40, { requests: { retry: { value: 'r1' } } }), phase: 'Pending', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation).toMatchObject({ result: 'Cancelled', completedAt: iso(40), message: 'cancelled by a retry' });
+      expect(roundDue(validated, d.status, at(400))).toBeUndefined();
+      const started = decide(validated, d.status, obs(40));
+      expect(started.status.phase).toBe('Progressing');
+      expect(started.status.rollback).toBeUndefined();
+    },
+  },
+  {
+    name: 'Validation: the spec drops rollback.validation while it runs -> Cancelled, no event',
+    status: validating(), obs: obs(34), phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.validation).toMatchObject({ result: 'Cancelled' });
+      expect(d.actions).toEqual([]);
     },
   },
 ];

@@ -15,7 +15,7 @@ import { checkOf, pollPhase, pollStatus, Scenarios } from './scenario';
 
 const it = itWithBinaries('prometheus');
 
-type Key = 'healthy' | 'errors' | 'slow' | 'warning';
+type Key = 'healthy' | 'errors' | 'slow' | 'warning' | 'validated';
 
 let cluster: TestCluster | undefined;
 let controller: Controller | undefined;
@@ -65,6 +65,7 @@ beforeAll(async () => {
   // what the check reads).
   pairs.set('slow', await startPair('slow', { latency: { baseSeconds: 0.8, spreadSeconds: 0 } }));
   pairs.set('warning', await startPair('warning', { errorRatio: 0.2 }));
+  pairs.set('validated', await startPair('validated', { errorRatio: 0.2 }));
   prometheus = await startTestPrometheus({ targets: scrapeTargets([...pairs.values()]) });
   controller = await startController(cluster);
 
@@ -88,6 +89,24 @@ beforeAll(async () => {
       rollback: { automatic: true, rto: '30s' },
     }), 'RolledBack'),
   );
+
+  // Rolled back like 'errors', then validated: the same checks on the stable backend (stableQuery),
+  // with traffic still flowing, all of it to stable now.
+  scenarios.start('validated', () => {
+    const c = cluster as TestCluster;
+    const stable = (pairs.get('validated') as BackendPair).stable.name;
+    return runPlan('validated', (canary) => ({
+      steps: [{ weight: 20, pause: '10s' }, { weight: 60 }, { weight: 100 }],
+      analysis: analysis([
+        { name: 'error-rate', query: errorRateQuery(canary), stableQuery: errorRateQuery(stable), max: 0.05, failureLimit: 2 },
+        { name: 'latency-p99', query: latencyP99Query(canary), stableQuery: latencyP99Query(stable), max: 0.5 },
+      ]),
+      rollback: { automatic: true, validation: { duration: '4s' } },
+    }), 'RolledBack', async () => {
+      const done = (s: MigrationPlanStatus | undefined): boolean => ['Passed', 'Failed', 'NoData'].includes(s?.rollback?.validation?.result ?? '');
+      await pollStatus(c, 'validated', done, 'the rollback validation done', 60_000);
+    });
+  });
 
   scenarios.start('slow', () =>
     runPlan('slow', (canary) => ({
@@ -163,6 +182,26 @@ describe('steps gated on a real Prometheus', () => {
     expect(typeof seen.status.rollback?.recoverySeconds).toBe('number');
     expect(seen.status.rollback?.recoverySeconds).toBeGreaterThanOrEqual(0);
     expect(seen.status.rollback?.completedAt).toBeDefined();
+  }, 120_000);
+
+  it('after rolling back a canary answering 20% 5xx, the validation measures the stable backend and passes', async () => {
+    const seen = await scenarios.result<Seen>('validated');
+    expect(seen.status.phase).toBe('RolledBack');
+    expect(seen.weights).toEqual([0, 20, 0]);
+    expect(seen.finalWeight).toBe(0);
+    // The canary's record is the canary's: it failed.
+    expect(checkOf(seen.status, 'error-rate')?.value).toBeGreaterThan(0.05);
+    const validation = seen.status.rollback?.validation;
+    expect(validation).toMatchObject({ result: 'Passed', breachedRounds: 0 });
+    expect(validation?.rounds).toBeGreaterThanOrEqual(4);
+    expect(validation?.passedRounds).toBe(validation?.rounds);
+    // Stable's own numbers: no errors, and its 20-70 ms answers.
+    const stableCheck = (name: string) => validation?.checks?.find((c) => c.name === name);
+    expect(stableCheck('error-rate')).toMatchObject({ result: 'Pass', value: 0 });
+    expect(stableCheck('latency-p99')?.result).toBe('Pass');
+    expect(stableCheck('latency-p99')?.value).toBeGreaterThan(0);
+    expect(stableCheck('latency-p99')?.value).toBeLessThan(0.1);
+    expect(Date.parse(validation?.completedAt ?? '') - Date.parse(validation?.startedAt ?? '')).toBeGreaterThanOrEqual(4000);
   }, 120_000);
 
   it('a canary whose p99 latency is above the threshold is rolled back', async () => {

@@ -105,7 +105,7 @@ describe('every metric the rules and the dashboard query is one the controller e
       targets: [target.target],
       steps: [{ weight: 10 }, { weight: 30 }, { weight: 100 }],
       analysis: webhookAnalysis(run.checkUrl),
-      rollback: { automatic: true, rto: '30s' },
+      rollback: { automatic: true, rto: '30s', validation: { duration: '2s' } },
     });
     await waitForPhase(run.cluster, name, 'RolledBack');
 
@@ -125,6 +125,7 @@ describe('every metric the rules and the dashboard query is one the controller e
     // The plan's RTO and its latest recovery, side by side, as the RTO alert compares them.
     expect(text).toMatch(new RegExp(`^trafficshift_plan_rto_seconds\\{namespace="${run.cluster.namespace}",plan="${name}"\\} 30$`, 'm'));
     expect(text).toMatch(new RegExp(`^trafficshift_plan_last_recovery_seconds\\{namespace="${run.cluster.namespace}",plan="${name}"\\} [0-9.]+$`, 'm'));
+    expect(text).toMatch(new RegExp(`^trafficshift_rollback_validation\\{namespace="${run.cluster.namespace}",plan="${name}",result="(Running|Passed)"\\} 1$`, 'm'));
     expect(text).toMatch(new RegExp(`^trafficshift_plan_canary_weight\\{namespace="${run.cluster.namespace}",plan="${name}"\\} 0$`, 'm'));
     // The controller's own API-server requests are counted: its writes of the plan status (a PUT, so update) at least.
     expect(text).toMatch(/^trafficshift_kube_requests_total\{verb="update",resource="migrationplans.trafficshift.io\/status",code="200"\} [1-9]/m);
@@ -140,11 +141,11 @@ describe('the rules', () => {
     expect(pr.spec).toStrictEqual({ groups: rules().groups });
   });
 
-  it('alert on a plan Holding, Stalled, Failed or left RolledBack, a rollback in progress or past its RTO, no leader, an unreachable API server, failing reconciles, a controller down and notifications failing', () => {
+  it('alert on a plan Holding, Stalled, Failed or left RolledBack, a rollback in progress or past its RTO, a failed rollback validation, no leader, an unreachable API server, failing reconciles, a controller down and notifications failing', () => {
     const alerts = rules().groups.flatMap((g) => g.rules).map((r) => r.alert);
     expect(alerts).toStrictEqual([
       'TrafficshiftPlanHolding', 'TrafficshiftPlanStalled', 'TrafficshiftPlanFailed', 'TrafficshiftPlanRolledBackStalled',
-      'TrafficshiftRollbackInProgress', 'TrafficshiftRollbackMissedRTO', 'TrafficshiftNoLeader', 'TrafficshiftAPIServerUnreachable',
+      'TrafficshiftRollbackInProgress', 'TrafficshiftRollbackMissedRTO', 'TrafficshiftRollbackValidationFailed', 'TrafficshiftNoLeader', 'TrafficshiftAPIServerUnreachable',
       'TrafficshiftReconcileErrors', 'TrafficshiftControllerDown', 'TrafficshiftNotificationsFailing',
     ]);
     for (const rule of rules().groups.flatMap((g) => g.rules)) expect(['info', 'warning', 'critical']).toContain(rule.labels?.['severity']);
@@ -158,7 +159,7 @@ describe('the rules', () => {
 
   itPromtool('pass promtool check rules', () => {
     const out = execFileSync(promtool as string, ['check', 'rules', path.join(DIR, 'rules.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(out).toContain('SUCCESS: 11 rules found');
+    expect(out).toContain('SUCCESS: 12 rules found');
   });
 
   itPromtool('fire when they should on made-up series (promtool test rules monitoring/rules.test.yaml)', () => {

@@ -45,6 +45,24 @@ describe('validateSpec messages', () => {
     ]);
   });
 
+  it('takes rollback.validation with a check that measures stable, and stableQuery only on a query check', () => {
+    const prometheus = { address: 'http://prometheus:9090' };
+    const analysis = (checks: unknown[]) => ({ prometheus, checks });
+    const ok = validateSpec(spec({ analysis: analysis([{ name: 'errors', query: 'q', stableQuery: 's', max: 1 }]), rollback: { validation: { duration: '2m' } } }));
+    expect(ok).toMatchObject({ ok: true, value: { rollback: { automatic: true, validation: { duration: '2m' } }, analysis: { checks: [{ stableQuery: 's' }] } } });
+    expect(validateSpec(spec({ analysis: analysis([{ name: 'errors', template: 'error-rate', max: 1 }]), rollback: { validation: { duration: '30s' } } }))).toMatchObject({ ok: true });
+    expect(errorsOf(validateSpec(spec({ analysis: analysis([{ name: 'errors', query: 'q', max: 1 }]), rollback: { validation: { duration: '2m' } } })))).toStrictEqual([
+      { path: 'spec.rollback.validation', message: 'runs the analysis checks against stable, and no check can: add a template, webhook, or query check with stableQuery to analysis.checks' },
+    ]);
+    expect(errorsOf(validateSpec(spec({ rollback: { validation: { duration: '2m' } } })))).toHaveLength(1);
+    expect(errorsOf(validateSpec(spec({ analysis: analysis([{ name: 'errors', template: 'error-rate', stableQuery: 's', max: 1 }]) })))).toStrictEqual([
+      { path: 'spec.analysis.checks[0].stableQuery', message: 'only a query check takes stableQuery (templates expand for the stable side themselves)' },
+    ]);
+    expect(errorsOf(validateSpec(spec({ analysis: analysis([{ name: 'errors', template: 'error-rate', max: 1 }]), rollback: { validation: { duration: '0s' } } })))).toStrictEqual([
+      { path: 'spec.rollback.validation.duration', message: 'must be at least 1s' },
+    ]);
+  });
+
   it('says a missing field is required', () => {
     expect(errorsOf(validateSpec({ targets: [target] }))).toStrictEqual([{ path: 'spec.steps', message: 'is required' }]);
     expect(errorsOf(validateSpec(spec({ targets: [{ provider: 'nginx', nginx: { ingress: 'checkout' } }] })))).toStrictEqual([

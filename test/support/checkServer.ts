@@ -14,7 +14,8 @@ export interface CheckRequest {
   weight?: number;
   /** Hooks only: which hook, and when. */
   hook?: { name?: string; when?: string };
-  side?: string;
+  /** `stable` in a rollback validation's rounds, `canary` otherwise. */
+  side?: 'canary' | 'stable';
 }
 
 export class CheckServer {
