@@ -179,41 +179,14 @@ export class TrafficshiftMetrics {
       registers,
       collect,
     });
-    this.canaryWeight = new Gauge({
-      name: METRIC_NAMES.canaryWeight,
-      help: 'The canary weight (percent) every readable target of the plan agrees on (status.canaryWeight).',
-      labelNames: ['namespace', 'plan'],
-      registers,
-      collect,
-    });
-    this.rto = new Gauge({
-      name: METRIC_NAMES.rto,
-      help: "The plan's recovery time objective (spec.rollback.rto) in seconds; absent when it sets none.",
-      labelNames: ['namespace', 'plan'],
-      registers,
-      collect,
-    });
-    this.lastRecovery = new Gauge({
-      name: METRIC_NAMES.lastRecovery,
-      help: "Seconds the plan's latest completed rollback took to take all traffic off the canary (status.rollback.recoverySeconds).",
-      labelNames: ['namespace', 'plan'],
-      registers,
-      collect,
-    });
-    this.rollbackStarted = new Gauge({
-      name: METRIC_NAMES.rollbackStarted,
-      help: "When the plan's latest rollback was triggered (status.rollback.triggeredAt), in Unix seconds.",
-      labelNames: ['namespace', 'plan'],
-      registers,
-      collect,
-    });
-    this.stalled = new Gauge({
-      name: METRIC_NAMES.stalled,
-      help: '1 while the plan\'s Stalled condition is True (it cannot go on by itself), else 0.',
-      labelNames: ['namespace', 'plan'],
-      registers,
-      collect,
-    });
+    // One series per plan, read from its status or spec at each scrape (PlanMetricsFeed).
+    const planGauge = (name: string, help: string): Gauge<'namespace' | 'plan'> =>
+      new Gauge({ name, help, labelNames: ['namespace', 'plan'], registers, collect });
+    this.canaryWeight = planGauge(METRIC_NAMES.canaryWeight, 'The canary weight (percent) every readable target of the plan agrees on (status.canaryWeight).');
+    this.rto = planGauge(METRIC_NAMES.rto, "The plan's recovery time objective (spec.rollback.rto) in seconds; absent when it sets none.");
+    this.lastRecovery = planGauge(METRIC_NAMES.lastRecovery, "Seconds the plan's latest completed rollback took to take all traffic off the canary (status.rollback.recoverySeconds).");
+    this.rollbackStarted = planGauge(METRIC_NAMES.rollbackStarted, "When the plan's latest rollback was triggered (status.rollback.triggeredAt), in Unix seconds.");
+    this.stalled = planGauge(METRIC_NAMES.stalled, '1 while the plan\'s Stalled condition is True (it cannot go on by itself), else 0.');
     this.rollbackValidation = new Gauge({
       name: METRIC_NAMES.rollbackValidation,
       help: "The latest rollback's validation against stable (status.rollback.validation.result): 1 for its result (Running, Passed, Failed, NoData, Cancelled), 0 for the others; absent when there is none.",
