@@ -4,6 +4,7 @@ import { parseDuration } from '../plan/duration';
 import type { MigrationPlanSpec, MigrationPlanStatus } from '../plan/schema';
 import { boundText, requestFingerprint } from './bounds';
 import type { Occurrence } from './events';
+import { stableReady } from './readiness';
 import { stepIndex, toIso, toMs } from './steps';
 import type { Transition } from './transitions';
 import type { Action, Observations } from './types';
@@ -20,8 +21,12 @@ export interface EffectContext {
 type Effect = NonNullable<Transition['effects']>[number];
 
 const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
-  start({ status }) {
+  start({ obs, status }) {
     status.currentStep = 0;
+    // scaleWithWeight scales from the stable side's ready endpoints at the start of this attempt.
+    const stableAtStart = stableReady(obs);
+    if (stableAtStart === undefined) delete status.readiness;
+    else status.readiness = { stableReadyAtStart: stableAtStart };
     delete status.stepStartedAt;
     delete status.lastRound;
     delete status.bakeStartedAt;
@@ -49,6 +54,18 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     const triggeredAt = toMs(rollback.triggeredAt) ?? obs.now;
     const recoverySeconds = Math.max(0, (obs.now - triggeredAt) / 1000);
     status.rollback = { ...rollback, completedAt: toIso(obs.now), recoverySeconds };
+    // The rollback waited for nothing; what it landed on is recorded, and a stable side with no
+    // ready endpoint is said out loud (the RolledBack notification says it too).
+    const stableNow = stableReady(obs);
+    if (stableNow !== undefined) status.rollback.stableReadyEndpoints = stableNow;
+    if (stableNow === 0) {
+      actions.push({
+        kind: 'event',
+        type: 'Warning',
+        reason: 'StableNotReady',
+        message: `traffic is back on stable, but the stable backends (${(obs.readiness?.stable ?? []).map((b) => b.service).join(', ')}) have 0 ready endpoints`,
+      });
+    }
     const rto = spec?.rollback.rto;
     if (rto !== undefined && recoverySeconds * 1000 > parseDuration(rto)) {
       actions.push({

@@ -221,6 +221,15 @@ export const Notification = z
   })
   .refine((n) => (n.url === undefined) !== (n.urlFrom === undefined), { message: 'needs exactly one of url or urlFrom' });
 
+export const Readiness = z.strictObject({
+  enabled: z.boolean().default(true).describe('false turns the readiness gate off: weights are written whatever the backends ready endpoints.'),
+  minReady: z.number().int().min(1).default(1).describe('Ready endpoints every canary backend needs before any weight above 0 is written to it.'),
+  scaleWithWeight: z
+    .boolean()
+    .default(false)
+    .describe('Also require ceil(stableReadyAtStart * weight / 100) ready endpoints at weight w, stableReadyAtStart being the stable backends ready endpoints when the plan started.'),
+});
+
 export const STRATEGIES = ['Canary', 'BlueGreen'] as const;
 
 /** What the engine does when a target's weight was changed by someone else after a step landed. */
@@ -239,6 +248,9 @@ export const MigrationPlanSpec = z
     schedule: Schedule.optional(),
     notifications: z.array(Notification).optional(),
     paused: z.boolean().default(false),
+    readiness: Readiness.default({ enabled: true, minReady: 1, scaleWithWeight: false }).describe(
+      'The readiness gate: no weight above 0 is written to a canary backend with fewer ready endpoints (EndpointSlices; ready Pods for the service provider) than it needs; the plan holds (BackendNotReady) until it has them. A backend outside the cluster (an ExternalName Service, an Istio host that is no Service) passes. A rollback never waits for it.',
+    ),
     onDrift: z
       .enum(DRIFT_POLICIES)
       .default('Repair')
@@ -346,6 +358,24 @@ export const RollbackStatus = z.strictObject({
   triggeredAt: Time,
   completedAt: Time.optional(),
   recoverySeconds: z.number().min(0).optional(),
+  /** The stable backends' ready endpoints when the rollback landed (absent: none could be counted). */
+  stableReadyEndpoints: z.number().int().min(0).optional(),
+});
+
+/** One backend Service (or, for the service provider, the Pods a selector picks) as the gate saw it. */
+export const BackendReadinessStatus = z.strictObject({
+  service: z.string(),
+  ready: z.number().int().min(0).optional(),
+  required: z.number().int().min(0).optional(),
+  external: z.boolean().optional(),
+  message: z.string().optional(),
+});
+
+export const ReadinessStatus = z.strictObject({
+  /** The stable backends' ready endpoints when the plan started; scaleWithWeight scales from it. */
+  stableReadyAtStart: z.number().int().min(0).optional(),
+  /** The canary backends at the last gate check (at most 8). */
+  canary: z.strictObject({ weight: z.number().int().min(0).max(100), backends: z.array(BackendReadinessStatus).max(8) }).optional(),
 });
 
 export const CONDITION_TYPES = ['Ready', 'Progressing', 'Reconciling', 'Stalled'] as const;
@@ -378,6 +408,7 @@ export const MigrationPlanStatus = z.strictObject({
   checks: z.array(CheckStatus).optional(),
   history: z.array(HistoryEntry).optional(),
   rollback: RollbackStatus.optional(),
+  readiness: ReadinessStatus.optional(),
   conditions: z.array(Condition).optional(),
 });
 
@@ -405,6 +436,8 @@ export const MigrationPlan = z.strictObject({
 export type Duration = z.infer<typeof Duration>;
 export type Step = z.infer<typeof Step>;
 export type Target = z.infer<typeof Target>;
+export type Readiness = z.infer<typeof Readiness>;
+export type BackendReadinessStatus = z.infer<typeof BackendReadinessStatus>;
 export type NginxTarget = z.infer<typeof NginxTarget>;
 export type GatewayApiTarget = z.infer<typeof GatewayApiTarget>;
 export type IstioTarget = z.infer<typeof IstioTarget>;
