@@ -11,6 +11,8 @@ import { analysisDue, decide, pendingRequest, type Action, type Decision, type O
 import type { AnalysisRunner } from '../checks';
 import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
 import type { TrafficProvider } from '../providers';
+import type { ReadinessObservation } from '../engine/types';
+import { readReadiness } from './readiness';
 import { Preempted } from './workQueue';
 import {
   FINALIZER,
@@ -54,6 +56,8 @@ export interface ReconcileDeps {
   mayWrite?(): boolean;
   /** Called after each target write the server accepted. */
   onWeightWritten?(plan: PlanRef, provider: string, weight: number): void;
+  /** Counts the ready endpoints of the targets' backends (readiness.ts readReadiness when absent). */
+  readiness?(namespace: string, targets: readonly Target[]): Promise<ReadinessObservation>;
   /** Called after every reconcile with the targets the plan moves, so their changes wake it. */
   onTargets?(plan: PlanRef, targets: readonly Target[]): void;
 }
@@ -145,6 +149,13 @@ function cachedTargets(deps: ReconcileDeps, providers: readonly TrafficProvider[
   return states;
 }
 
+/** Phases in which a weight may go up, or a rollback lands: the ones the gate's counts matter in. */
+const READINESS_PHASES = new Set(['Pending', 'Progressing', 'Holding', 'WaitingForPromotion', 'Paused', 'RollingBack']);
+
+function countReadiness(deps: ReconcileDeps, plan: PlanRef, targets: readonly Target[]): Promise<ReadinessObservation> {
+  return deps.readiness ? deps.readiness(plan.namespace, targets) : readReadiness(deps.kube, plan.namespace, targets, deps.cachedTarget);
+}
+
 async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal, preempt: AbortSignal): Promise<ReconcileResult> {
   const ref = planResource(plan);
   let raw: KubeObject;
@@ -186,6 +197,12 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     ...(deleting ? { deleting: true } : {}),
   };
 
+  // A rollback or a deletion counts nothing before it writes stable; its later pass records what
+  // the stable side has (status.rollback.stableReadyEndpoints).
+  if (spec && !deleting && !rollbackPending && READINESS_PHASES.has(status?.phase ?? 'Pending')) {
+    observations.readiness = await countReadiness(deps, plan, targets);
+  }
+
   if (spec && !deleting && !rollbackPending && analysisDue(spec, status, observations.now)) {
     const round = await deps.analysis.runRound({
       plan,
@@ -226,6 +243,9 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
       observations.targets = await applyWeights(deps, plan, status?.currentStep, providers, observations.targets, writes);
     }
     delete observations.round;
+    if (spec && observations.readiness === undefined && status?.phase === 'RollingBack') {
+      observations.readiness = await countReadiness(deps, plan, targets);
+    }
     observations.now = deps.now();
     decision = decide(spec, status, observations);
   }
