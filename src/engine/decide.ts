@@ -48,7 +48,7 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
 
   const announced =
     row.announce !== undefined &&
-    (after !== before || effects.length > 0 || (row.announceNewSituation === true && !reportedBefore(previous, situation, row.announceNewReasonOnly === true)));
+    (after !== before || effects.length > 0 || (row.announceNewSituation === true && !reportedBefore(previous, situation, row.announceNewReasonOnly === true, row.announce.name)));
   let situationMessage = occurrence.message;
   if (announced && row.announce) {
     const message = announcementMessage(row.announce, occurrence, validSpec, status, after);
@@ -114,10 +114,17 @@ function markLanded(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: O
 }
 
 /** The situation (condition reason and message) the previous status reported, when it is this one. */
-function reportedBefore(previous: MigrationPlanStatus | undefined, situation: { reason: string; message: string }, reasonOnly = false): boolean {
+function reportedBefore(previous: MigrationPlanStatus | undefined, situation: { reason: string; message: string }, reasonOnly = false, name = ''): boolean {
   const before = previous?.conditions?.find((c) => c.type === 'Progressing');
-  return before !== undefined && before.reason === situation.reason && (reasonOnly || before.message === boundText(situation.message));
+  if (before !== undefined && before.reason === situation.reason && (reasonOnly || before.message === boundText(situation.message))) return true;
+  // Reason only: a request handled meanwhile (a promote) changes the condition, not the episode.
+  if (!reasonOnly) return false;
+  const latest = [...(previous?.history ?? [])].reverse().find((h) => !REQUEST_BOOKKEEPING.has(h.event));
+  return latest?.event === name;
 }
+
+/** History entries of requests that change nothing about the situation the plan is in. */
+const REQUEST_BOOKKEEPING: ReadonlySet<string> = new Set(['Promoted', 'PromoteIgnored', 'RetryIgnored', 'RollbackIgnored']);
 
 /** Events after which the plan may write its step's weight (a start, a step, a weight still
  * landing, a hold on checks): the readiness gate looks at them. Rollbacks, requests, deletion, a

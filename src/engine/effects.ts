@@ -25,8 +25,10 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     status.currentStep = 0;
     // scaleWithWeight scales from the stable side's ready endpoints at the start of this attempt.
     const stableAtStart = stableReady(obs);
-    if (stableAtStart === undefined) delete status.readiness;
-    else status.readiness = { stableReadyAtStart: stableAtStart };
+    // What the gate saw a moment ago (decide.ts) stays; the previous attempt's start does not.
+    const canary = status.readiness?.canary;
+    status.readiness = { ...(canary ? { canary } : {}), ...(stableAtStart === undefined ? {} : { stableReadyAtStart: stableAtStart }) };
+    if (Object.keys(status.readiness).length === 0) delete status.readiness;
     delete status.stepStartedAt;
     delete status.lastRound;
     delete status.bakeStartedAt;

@@ -106,9 +106,10 @@ export const TRANSITIONS: readonly Transition[] = [
 
   // ---- the readiness gate refuses the weight about to be written (a canary backend has too few
   //      ready endpoints): nothing is written, the plan holds until the backend is ready, then
-  //      goes on at once. From Pending the plan starts (stableReadyAtStart is recorded) and holds
-  //      at canary 0. Rollbacks never meet the gate. ----
-  { from: ['Pending'], on: 'BackendNotReady', to: 'Holding', effects: ['start'], announce: { name: 'BackendNotReady', type: 'Warning', notify: 'Holding' } },
+  //      goes on at once. From Pending the plan starts (Started records the decision to go to
+  //      step 1, and stableReadyAtStart) and holds at canary 0; the call made again at once
+  //      announces BackendNotReady. Rollbacks never meet the gate. ----
+  { from: ['Pending'], on: 'BackendNotReady', to: 'Holding', effects: ['start'], announce: { name: 'Started', type: 'Normal', notify: 'Started' }, reason: 'Started', again: true },
   { from: RUNNING, on: 'BackendNotReady', to: 'Holding', announce: { name: 'BackendNotReady', type: 'Warning', notify: 'Holding' }, announceNewSituation: true, announceNewReasonOnly: true },
 
   // ---- Pending ----
