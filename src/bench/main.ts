@@ -17,6 +17,7 @@ import { LocalKube } from '../localkube';
 import { MigrationPlanSpec, type MigrationPlanStatus } from '../plan/schema';
 import { requestRollback } from '../steering/requests';
 import { benchSteering } from './steering';
+import { createReadyBackends } from './backends';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
   const kube = new Kube(kubeConfig);
   const ns = 'bench';
   await kube.create(REFS.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  await createReadyBackends(kube, ns);
   const controller = new Controller({ kube: controllerKube(kubeConfig), namespace: ns, log: silentLogger() });
   await controller.start();
   try {

@@ -17,6 +17,7 @@ import { Informer, type KubeObject as CachedObject } from '../controller/informe
 import { kubeSource } from '../controller/kubeSource';
 import { Kube, loadKubeConfig, type ResourceRef } from '../kube';
 import { planResource, plansResource } from '../plan/ref';
+import { createReadyBackends } from './backends';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 const INGRESSES = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses' } satisfies ResourceRef;
@@ -160,6 +161,7 @@ export async function benchSteering(runs: number, cliRuns: number): Promise<Stee
     // The floor: one client, one keep-alive connection, three PATCHes one after the other.
     const direct = new Kube(kubeConfig, { fieldManager: 'trafficshift-bench-direct' });
     await kube.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    await createReadyBackends(kube, namespace);
     watch = new WeightWatch(kube, namespace);
     await watch.informer.start();
     const controller = await startController(kubeconfig, namespace);

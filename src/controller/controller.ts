@@ -7,7 +7,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import { createAnalysisRunner, createHookRunner, type AnalysisRunner, type OutboundPolicy } from '../checks';
 import { Kube, microTime, isNotFound, type KubeObject, type KubeRequestObserver, type ResourceRef } from '../kube';
-import { createProvider, targetObjects } from '../providers';
+import { backendServices, createProvider, targetObjects } from '../providers';
+import { ENDPOINT_SLICES, PODS, SERVICE_NAME_LABEL } from './readiness';
 import { isHandled } from '../engine/bounds';
 import { FINALIZER, REQUEST_ANNOTATIONS, type RequestKind, type Target } from '../plan/schema';
 import { kubeCredentialReader } from './credentials';
@@ -88,6 +89,42 @@ class TargetIndex {
   }
 }
 
+/** Which plans count which backends, so a backend that becomes ready moves its plans at once. */
+class BackendIndex {
+  private readonly services = new TargetIndex();
+  private readonly selectors = new Map<string, Array<{ namespace: string; selector: Record<string, string> }>>();
+
+  set(planKey: string, services: string[], selectors: Array<{ namespace: string; selector: Record<string, string> }>): void {
+    this.services.set(planKey, services);
+    if (selectors.length > 0) this.selectors.set(planKey, selectors);
+    else this.selectors.delete(planKey);
+  }
+
+  remove(planKey: string): void {
+    this.services.remove(planKey);
+    this.selectors.delete(planKey);
+  }
+
+  get anySelectors(): boolean {
+    return this.selectors.size > 0;
+  }
+
+  plansForService(namespace: string, name: string): string[] {
+    return this.services.plansFor(`${namespace}/${name}`);
+  }
+
+  /** Plans whose selector picks a Pod with these labels; every plan counting Pods in the
+   * namespace when the labels are unknown (a deletion seen only as a gap in a relist). */
+  plansForPod(namespace: string, labels: Record<string, string> | undefined): string[] {
+    const out: string[] = [];
+    for (const [plan, selectors] of this.selectors) {
+      const hit = selectors.some((s) => s.namespace === namespace && (labels === undefined || Object.entries(s.selector).every(([k, v]) => labels[k] === v)));
+      if (hit) out.push(plan);
+    }
+    return out;
+  }
+}
+
 function resourceKey(ref: ResourceRef): string {
   return `${ref.plural}.${ref.group}`;
 }
@@ -145,6 +182,11 @@ export class Controller {
   private readonly deps: ReconcileDeps;
   private planInformer: Informer<CachedObject> | undefined;
   private readonly targetInformers = new Map<string, Informer<CachedObject>>();
+  private readonly backendIndex = new BackendIndex();
+  /** The Service each EndpointSlice belongs to, for a deletion seen without its object. */
+  private readonly sliceServices = new Map<string, string>();
+  private sliceInformer: Informer<CachedObject> | undefined;
+  private podInformer: Informer<CachedObject> | undefined;
   private queue: WorkQueue | undefined;
   private elector: LeaderElector | undefined;
   private leading = false;
@@ -235,7 +277,7 @@ export class Controller {
     this.stopped = true;
     await this.follow(true);
     await this.elector?.stop();
-    await Promise.all([this.planInformer?.stop(), ...[...this.targetInformers.values()].map((i) => i.stop())]);
+    await Promise.all([this.planInformer?.stop(), this.sliceInformer?.stop(), this.podInformer?.stop(), ...[...this.targetInformers.values()].map((i) => i.stop())]);
     this.targetInformers.clear();
     // Long enough for a first try of each, short of a pod's 30 s grace period.
     await this.notifier.flush(SHUTDOWN_NOTIFICATION_WAIT_MS);
@@ -298,6 +340,7 @@ export class Controller {
         this.options.metrics?.reconciled('success', seconds());
         if (result.gone) {
           this.targetIndex.remove(key);
+          this.backendIndex.remove(key);
           return undefined;
         }
         return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
@@ -329,6 +372,66 @@ export class Controller {
       }
     }
     this.targetIndex.set(planKey(plan), keys);
+    this.indexBackends(plan, targets);
+  }
+
+  /** The readiness gate's backends: a change to their EndpointSlices (or Pods) wakes the plan. */
+  private indexBackends(plan: PlanRef, targets: readonly Target[]): void {
+    const services: string[] = [];
+    const selectors: Array<{ namespace: string; selector: Record<string, string> }> = [];
+    const cached = (ref: ResourceRef): KubeObject | undefined => this.deps.cachedTarget?.(ref);
+    for (const target of targets) {
+      const backends = backendServices(plan.namespace, target, cached);
+      for (const b of [...backends.canary, ...backends.stable]) {
+        if (b.kind === 'service') services.push(`${b.namespace}/${b.name}`);
+        else if (b.kind === 'pods') selectors.push({ namespace: b.namespace, selector: b.selector });
+      }
+    }
+    this.backendIndex.set(planKey(plan), services, selectors);
+    if (services.length > 0) this.watchEndpointSlices();
+    if (selectors.length > 0) this.watchPods();
+  }
+
+  private namespaced(ref: ResourceRef): ResourceRef {
+    const ns = this.options.namespace;
+    return ns === undefined ? ref : { ...ref, namespace: ns };
+  }
+
+  private wake(plans: readonly string[]): void {
+    for (const plan of plans) this.queue?.add(plan);
+  }
+
+  private watchEndpointSlices(): void {
+    if (this.sliceInformer) return;
+    this.sliceInformer = new Informer<CachedObject>(kubeSource(this.kube, this.namespaced(ENDPOINT_SLICES), { labelSelector: SERVICE_NAME_LABEL }), {
+      resyncMs: 0,
+      onChange: (key, obj, change) => {
+        if (change === 'resync') return;
+        const namespace = key.slice(0, key.indexOf('/'));
+        const service = (obj?.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[SERVICE_NAME_LABEL] ?? this.sliceServices.get(key);
+        if (change === 'deleted') this.sliceServices.delete(key);
+        else if (service !== undefined) this.sliceServices.set(key, service);
+        if (service !== undefined) this.wake(this.backendIndex.plansForService(namespace, service));
+      },
+      onError: (error, retryInMs) => this.log.warn('endpointslice watch failed', { error: String(error), retryInMs }),
+    });
+    void this.sliceInformer.start();
+  }
+
+  /** Only while some plan uses the service provider: Pods are many, and most plans never count them. */
+  private watchPods(): void {
+    if (this.podInformer || !this.backendIndex.anySelectors) return;
+    this.podInformer = new Informer<CachedObject>(kubeSource(this.kube, this.namespaced(PODS)), {
+      resyncMs: 0,
+      onChange: (key, obj, change) => {
+        if (change === 'resync') return;
+        const namespace = key.slice(0, key.indexOf('/'));
+        const labels = (obj?.metadata as { labels?: Record<string, string> } | undefined)?.labels;
+        this.wake(this.backendIndex.plansForPod(namespace, obj === undefined ? undefined : (labels ?? {})));
+      },
+      onError: (error, retryInMs) => this.log.warn('pod watch failed', { error: String(error), retryInMs }),
+    });
+    void this.podInformer.start();
   }
 
   /** Starts one informer per target kind on first use, so a hand edit wakes its plans at once. */

@@ -11,6 +11,8 @@ import { decide, hooksDue, pendingRequest, roundDue, type Action, type Decision,
 import type { AnalysisRunner, HookRunner } from '../checks';
 import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
 import type { TrafficProvider } from '../providers';
+import type { ReadinessObservation } from '../engine/types';
+import { readReadiness } from './readiness';
 import { Preempted } from './workQueue';
 import {
   FINALIZER,
@@ -64,6 +66,8 @@ export interface ReconcileDeps {
   mayWrite?(): boolean;
   /** Called after each target write the server accepted. */
   onWeightWritten?(plan: PlanRef, provider: string, weight: number): void;
+  /** Counts the ready endpoints of the targets' backends (readiness.ts readReadiness when absent). */
+  readiness?(namespace: string, targets: readonly Target[]): Promise<ReadinessObservation>;
   /** Called after every reconcile with the targets the plan moves, so their changes wake it. */
   onTargets?(plan: PlanRef, targets: readonly Target[]): void;
 }
@@ -155,6 +159,13 @@ function cachedTargets(deps: ReconcileDeps, providers: readonly TrafficProvider[
   return states;
 }
 
+/** Phases in which a weight may go up, or a rollback lands: the ones the gate's counts matter in. */
+const READINESS_PHASES = new Set(['Pending', 'Progressing', 'Holding', 'WaitingForPromotion', 'Paused', 'RollingBack']);
+
+function countReadiness(deps: ReconcileDeps, plan: PlanRef, targets: readonly Target[]): Promise<ReadinessObservation> {
+  return deps.readiness ? deps.readiness(plan.namespace, targets) : readReadiness(deps.kube, plan.namespace, targets, deps.cachedTarget);
+}
+
 async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal, preempt: AbortSignal): Promise<ReconcileResult> {
   const ref = planResource(plan);
   let raw: KubeObject;
@@ -195,6 +206,12 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     ...(specError ? { specError } : {}),
     ...(deleting ? { deleting: true } : {}),
   };
+
+  // A rollback or a deletion counts nothing before it writes stable; its later pass records what
+  // the stable side has (status.rollback.stableReadyEndpoints).
+  if (spec && !deleting && !rollbackPending && READINESS_PHASES.has(status?.phase ?? 'Pending')) {
+    observations.readiness = await countReadiness(deps, plan, targets);
+  }
 
   // The canary's analysis while the plan runs; the stable side's during a rollback validation.
   const side = spec && !deleting && !rollbackPending ? roundDue(spec, status, observations.now) : undefined;
@@ -244,6 +261,9 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     }
     delete observations.round;
     delete observations.hooks;
+    if (spec && observations.readiness === undefined && status?.phase === 'RollingBack') {
+      observations.readiness = await countReadiness(deps, plan, targets);
+    }
     observations.now = deps.now();
     if (spec !== undefined && !deleting) await runDueHooks(deps, plan, spec, status, observations, signal, preempt);
     decision = decide(spec, status, observations);

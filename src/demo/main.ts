@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { runCli } from '../cli/program';
 import { MigrationPlanStatus, type Phase, type ValidationResult } from '../plan/schema';
 import { SampleBackend } from './backends';
-import { migrations, NAMESPACE, planObject, REFS, STABLE, type CheckSource, type Migration } from './plans';
+import { backendObjects, endpointSlice, migrations, NAMESPACE, planObject, REFS, STABLE, type CheckSource, type Migration } from './plans';
 import { findOnPath, PrometheusStartError, startPrometheus, type RunningPrometheus } from './prometheus';
 import { LiveRoutes, LoadGenerator, ROUTE_POLL_MS } from './traffic';
 
@@ -91,14 +91,17 @@ function statusLine(elapsedMs: number, m: Migration, status: MigrationPlanStatus
   const routes = m.targets.map((t, i) => `${t.provider} ${weights[i] === undefined ? '?' : `${weights[i]}%`}`.padEnd(17)).join('');
   const validation = status?.rollback?.validation;
   const validating = validation === undefined ? '' : `validating ${STABLE}: ${validation.result} ${validation.passedRounds}/${validation.rounds} rounds passed  `;
-  return `${`${(elapsedMs / 1000).toFixed(1)}s`.padStart(7)}  ${m.plan.padEnd(13)} ${(status?.phase ?? 'Pending').padEnd(20)} ${step.padEnd(9)} ${routes} ${validating}${checkText(status)}`.trimEnd();
+  const gate = status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'BackendNotReady');
+  const why = gate ? `readiness gate: ${gate.message}` : checkText(status);
+  return `${`${(elapsedMs / 1000).toFixed(1)}s`.padStart(7)}  ${m.plan.padEnd(13)} ${(status?.phase ?? 'Pending').padEnd(20)} ${step.padEnd(9)} ${routes} ${validating}${why}`.trimEnd();
 }
 
 /** What changes a line: phase, step, weights and check verdicts (values alone move every round). */
 function stateKey(status: MigrationPlanStatus | undefined, weights: Array<number | undefined>): string {
   const verdicts = (status?.checks ?? []).map((c) => `${c.name}:${c.result}:${c.consecutiveFailures}`).join(',');
   const validation = status?.rollback?.validation;
-  return [status?.phase, status?.currentStep, weights.join(','), verdicts, validation?.result, validation?.rounds].join('|');
+  const gate = status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'BackendNotReady')?.message ?? '';
+  return [status?.phase, status?.currentStep, weights.join(','), verdicts, validation?.result, validation?.rounds, gate].join('|');
 }
 
 async function chooseChecks(usePrometheus: boolean, backends: SampleBackend[], out: TextSink, teardown: Teardown): Promise<RunningPrometheus | undefined> {
@@ -146,6 +149,8 @@ async function runMigration(ctx: RunContext, m: Migration, source: CheckSource, 
     const deadline = Date.now() + ctx.timeoutMs;
     let lastKey = '';
     let gateSeenAt: number | undefined;
+    let heldSeenAt: number | undefined;
+    let madeReady = false;
     let status: MigrationPlanStatus | undefined;
     let weights: Array<number | undefined> = [];
     for (;;) {
@@ -156,6 +161,19 @@ async function runMigration(ctx: RunContext, m: Migration, source: CheckSource, 
       const key = stateKey(status, weights);
       if (key !== lastKey) out.write(`${statusLine(Date.now() - ctx.startedAt, m, status, weights, stepCount)}\n`);
       lastKey = key;
+
+      // The readiness gate holds the plan at 0 until the canary has ready endpoints: the demo
+      // plays the Deployment whose Pods become ready a moment later.
+      if (m.startsUnready && !madeReady && status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'BackendNotReady')) {
+        heldSeenAt ??= Date.now();
+        if (Date.now() - heldSeenAt >= PROMOTE_AFTER_MS) {
+          madeReady = true;
+          ctx.out.write(`         -> ${m.canary}'s Pods become ready: its EndpointSlice now lists 2 ready endpoints\n`);
+          const ref = { ...REFS.endpointslices, name: `${m.canary}-demo` };
+          const current = await kube.get(ref);
+          await kube.replace(ref, { ...endpointSlice(m.canary, 2), metadata: current['metadata'] });
+        }
+      }
 
       if (status?.phase === 'WaitingForPromotion' && m.atGate !== undefined) {
         gateSeenAt ??= Date.now();
@@ -272,12 +290,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const controller = new Controller({ kube: controllerKube(kubeConfig), namespace: NAMESPACE, resyncMs: 5000, log: options.log ?? silentLogger() });
     await controller.start();
     teardown.add(() => controller.stop());
+    for (const o of backendObjects(plans)) await kube.create(o.ref, o.body);
     for (const m of plans) for (const o of m.objects) await kube.create(o.ref, o.body);
 
     const ctx: RunContext = { kube, kubeconfigPath, out, startedAt: Date.now(), timeoutMs: options.migrationTimeoutMs ?? 40_000, signal: options.signal };
     const outcomes: MigrationOutcome[] = [];
     const titles: Record<string, string> = {
-      'checkout-v2': 'a healthy canary over two routes: 10% -> 25% -> 50% (a person promotes) -> 100%, baked, Succeeded',
+      'checkout-v2': 'a healthy canary over two routes, held at 0 until its Pods are ready, then 10% -> 25% -> 50% (a person promotes) -> 100%, baked, Succeeded',
       'payments-v2': `a canary that fails 20% of its requests: error-rate breaches twice, every route rolls back, then the same checks validate ${STABLE} for 3s`,
       'search-v2': 'a canary whose checks pass, rolled back by a person at 25% with one CLI command',
     };

@@ -11,6 +11,8 @@ export const REFS = {
   ingresses: { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespace: NAMESPACE },
   httproutes: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', namespace: NAMESPACE },
   plans: { group: 'trafficshift.io', version: 'v1alpha1', plural: 'migrationplans', namespace: NAMESPACE },
+  services: { group: '', version: 'v1', plural: 'services', namespace: NAMESPACE },
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespace: NAMESPACE },
 } as const satisfies Record<string, ResourceRef>;
 
 /** Where the checks read their numbers. */
@@ -26,6 +28,9 @@ export interface Migration {
   expectedValidation?: 'Passed';
   /** What the person does at the promotion gate, with the CLI: promote, or roll back with a reason. */
   atGate?: { action: 'promote' } | { action: 'rollback'; reason: string };
+  /** The canary's Pods are not ready yet when the plan starts: the readiness gate holds it at 0
+   * until the demo makes them ready. */
+  startsUnready?: true;
   targets: Target[];
   objects: Array<{ ref: ResourceRef; body: KubeObject }>;
   spec(checks: CheckSource): Record<string, unknown>;
@@ -135,6 +140,7 @@ export function migrations(): Migration[] {
       canary: 'checkout-svc',
       expected: 'Succeeded',
       atGate: { action: 'promote' },
+      startsUnready: true,
       ...checkout,
       spec: (source) => ({
         description: 'Move checkout traffic from the monolith to checkout-svc',
@@ -181,6 +187,29 @@ export function migrations(): Migration[] {
       }),
     },
   ];
+}
+
+/** The EndpointSlice the EndpointSlice controller would keep for a backend Service (the demo's
+ * in-process API server runs no controllers): `ready` ready endpoints. */
+export function endpointSlice(service: string, ready: number): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${service}-demo`, labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: Array.from({ length: ready }, (_, i) => ({ addresses: [`10.244.0.${i + 1}`], conditions: { ready: true } })),
+  };
+}
+
+/** Every backend's Service and EndpointSlice: the monolith and each canary, ready unless the
+ * migration starts unready. */
+export function backendObjects(all: readonly Migration[]): Array<{ ref: ResourceRef; body: KubeObject }> {
+  const backends = [{ name: STABLE, ready: 2 }, ...all.map((m) => ({ name: m.canary, ready: m.startsUnready ? 0 : 2 }))];
+  return backends.flatMap(({ name, ready }) => [
+    { ref: REFS.services, body: { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } } },
+    { ref: REFS.endpointslices, body: endpointSlice(name, ready) },
+  ]);
 }
 
 export function planObject(name: string, spec: Record<string, unknown>): KubeObject {

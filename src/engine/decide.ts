@@ -4,6 +4,7 @@
 import type { HistoryEntry, MigrationPlanSpec, MigrationPlanStatus, Phase } from '../plan/schema';
 import { boundAction, boundStatus, boundText } from './bounds';
 import { applyEffect, MOVING_EFFECTS } from './effects';
+import { gateVerdict, raisesSomeTarget } from './readiness';
 import { deriveEvent, driftedTargets, type Occurrence } from './events';
 import { snapshotOf, trackProgress } from './notifications';
 import { appendHistory, conditionsFor, mergeConditions } from './record';
@@ -13,6 +14,7 @@ import { desiredWeight, hasChecks, isActive, isRollingBack, refusedUpwardMove, s
 import { nextEvaluationAt } from './timing';
 import { recordValidationRound } from './validation';
 import { transitionFor, type Announcement, type Transition } from './transitions';
+import type { EngineEvent } from './events';
 import type { Action, Decision, Observations } from './types';
 
 export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationPlanStatus | undefined, obs: Observations): Decision {
@@ -39,7 +41,8 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
     recordValidationRound(validSpec, status, obs);
   }
 
-  const occurrence = deriveEvent(validSpec, status, obs);
+  const derived = deriveEvent(validSpec, status, obs);
+  const occurrence = (validSpec !== undefined ? readinessGate(validSpec, before, status, obs, derived) : undefined) ?? derived;
   const row = transitionFor(before, occurrence.on);
   const situation = { reason: row.reason ?? occurrence.reason, message: occurrence.message };
   const after: Phase = row.to === 'same' ? before : row.to;
@@ -49,7 +52,8 @@ export function decide(spec: MigrationPlanSpec | undefined, previous: MigrationP
   if (validSpec !== undefined) markLanded(validSpec, status, obs);
 
   const announced =
-    row.announce !== undefined && (after !== before || effects.length > 0 || (row.announceNewSituation === true && !reportedBefore(previous, situation)));
+    row.announce !== undefined &&
+    (after !== before || effects.length > 0 || (row.announceNewSituation === true && !reportedBefore(previous, situation, row.announceNewReasonOnly === true, row.announce.name)));
   let situationMessage = occurrence.message;
   if (announced && row.announce) {
     const message = announcementMessage(row.announce, occurrence, validSpec, status, after);
@@ -120,9 +124,56 @@ function markLanded(spec: MigrationPlanSpec, status: MigrationPlanStatus, obs: O
 }
 
 /** The situation (condition reason and message) the previous status reported, when it is this one. */
-function reportedBefore(previous: MigrationPlanStatus | undefined, situation: { reason: string; message: string }): boolean {
+function reportedBefore(previous: MigrationPlanStatus | undefined, situation: { reason: string; message: string }, reasonOnly = false, name = ''): boolean {
   const before = previous?.conditions?.find((c) => c.type === 'Progressing');
-  return before !== undefined && before.reason === situation.reason && before.message === boundText(situation.message);
+  if (before !== undefined && before.reason === situation.reason && (reasonOnly || before.message === boundText(situation.message))) return true;
+  // Reason only: a request handled meanwhile (a promote) changes the condition, not the episode.
+  if (!reasonOnly) return false;
+  const latest = [...(previous?.history ?? [])].reverse().find((h) => !REQUEST_BOOKKEEPING.has(h.event));
+  return latest?.event === name;
+}
+
+/** History entries of requests that change nothing about the situation the plan is in. */
+const REQUEST_BOOKKEEPING: ReadonlySet<string> = new Set(['Promoted', 'PromoteIgnored', 'RetryIgnored', 'RollbackIgnored']);
+
+/** Events after which the plan may write its step's weight (a start, a step, a weight still
+ * landing, a hold on checks): the readiness gate looks at them. Rollbacks, requests, deletion, a
+ * broken spec or target, drift and pauses keep their own event. */
+const GATED_EVENTS: ReadonlySet<EngineEvent> = new Set<EngineEvent>([
+  'TargetsReady',
+  'WeightLanding',
+  'RoundPending',
+  'PauseRunning',
+  'PromotionAwaited',
+  'StepComplete',
+  'PreviewComplete',
+  'BakeStarting',
+  'Baking',
+  'BakeComplete',
+  'ChecksHolding',
+]);
+
+/**
+ * The readiness gate (readiness.ts), on the weight the event's row would have the targets hold
+ * (the next step's, after an advance): when that raises a target and a canary backend has too
+ * few ready endpoints, the event becomes BackendNotReady, so nothing advances and nothing is
+ * written. What the gate saw goes to status.readiness.canary either way.
+ */
+function readinessGate(spec: MigrationPlanSpec, before: Phase, status: MigrationPlanStatus, obs: Observations, occurrence: Occurrence): Occurrence | undefined {
+  if (!GATED_EVENTS.has(occurrence.on)) return undefined;
+  const row = transitionFor(before, occurrence.on);
+  const after = row.to === 'same' ? before : row.to;
+  if (!isActive(after)) return undefined;
+  const trial: MigrationPlanStatus = structuredClone(status);
+  trial.phase = after;
+  for (const effect of row.effects ?? []) applyEffect(effect, { spec, obs, occurrence, status: trial, actions: [] });
+  const weight = desiredWeight(spec, trial);
+  if (!raisesSomeTarget(obs, weight)) return undefined;
+  const verdict = gateVerdict(spec, trial, obs, weight);
+  if (verdict === undefined) return undefined;
+  status.readiness = { ...status.readiness, canary: { weight, backends: verdict.backends } };
+  if (verdict.refusal === undefined) return undefined;
+  return { on: 'BackendNotReady', reason: 'BackendNotReady', message: verdict.refusal };
 }
 
 /** onDrift: Hold. The previous reconcile held on a drifted target and every target holds the
@@ -170,8 +221,10 @@ function announcementMessage(announce: Announcement, occurrence: Occurrence, spe
       return 'preview passed: switched to canary 100%';
     case 'RollingBack':
       return `rolling back to stable: ${status.rollback?.reason ?? occurrence.message}`;
-    case 'RolledBack':
-      return `traffic is back on stable after ${status.rollback?.recoverySeconds ?? 0}s: ${status.rollback?.reason ?? ''}`;
+    case 'RolledBack': {
+      const unready = status.rollback?.stableReadyEndpoints === 0 ? '; WARNING: the stable backends have 0 ready endpoints' : '';
+      return `traffic is back on stable after ${status.rollback?.recoverySeconds ?? 0}s: ${status.rollback?.reason ?? ''}${unready}`;
+    }
     case 'RollbackIgnored':
       return phase === 'Succeeded'
         ? `rollback "${occurrence.message}" ignored: the plan Succeeded, which is final`
@@ -240,6 +293,8 @@ function plannedWrite(spec: MigrationPlanSpec | undefined, status: MigrationPlan
     t.ok ? t.weight !== weight : rollingBack && (t.reason === 'TargetInvalid' || (t.weight ?? 0) > 0);
   const targets = obs.targets.flatMap((t, i) => (takesWrite(t) ? [i] : []));
   if (targets.length === 0) return undefined;
+  // Whatever led here, no weight above what the readiness gate allows is written upwards.
+  if (!rollingBack && spec !== undefined && raisesSomeTarget(obs, weight) && gateVerdict(spec, status, obs, weight)?.refusal !== undefined) return undefined;
   const reason = rollingBack ? `rollback: ${status.rollback?.reason ?? 'stable'}` : spec ? stepLabel(spec, status) : 'stable';
   const action = { kind: 'setWeight' as const, weight, targets, reason };
   const held = phase === 'RolledBack' || (isActive(phase) && toMs(status.stepStartedAt) !== undefined);

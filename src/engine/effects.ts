@@ -4,6 +4,7 @@ import { parseDuration } from '../plan/duration';
 import type { MigrationPlanSpec, MigrationPlanStatus, ValidationResult } from '../plan/schema';
 import { boundText, requestFingerprint } from './bounds';
 import type { Occurrence } from './events';
+import { stableReady } from './readiness';
 import { stepIndex, toIso, toMs } from './steps';
 import { startedValidation } from './validation';
 import type { Transition } from './transitions';
@@ -29,8 +30,14 @@ const VALIDATION_RESULT: Partial<Record<Occurrence['on'], Exclude<ValidationResu
 };
 
 const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
-  start({ status }) {
+  start({ obs, status }) {
     status.currentStep = 0;
+    // scaleWithWeight scales from the stable side's ready endpoints at the start of this attempt.
+    const stableAtStart = stableReady(obs);
+    // What the gate saw a moment ago (decide.ts) stays; the previous attempt's start does not.
+    const canary = status.readiness?.canary;
+    status.readiness = { ...(canary ? { canary } : {}), ...(stableAtStart === undefined ? {} : { stableReadyAtStart: stableAtStart }) };
+    if (Object.keys(status.readiness).length === 0) delete status.readiness;
     delete status.stepStartedAt;
     delete status.lastRound;
     delete status.bakeStartedAt;
@@ -60,6 +67,18 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     const recoverySeconds = Math.max(0, (obs.now - triggeredAt) / 1000);
     const validation = startedValidation(spec, obs.now);
     status.rollback = { ...rollback, completedAt: toIso(obs.now), recoverySeconds, ...(validation ? { validation } : {}) };
+    // The rollback waited for nothing; what it landed on is recorded, and a stable side with no
+    // ready endpoint is said out loud (the RolledBack notification says it too).
+    const stableNow = stableReady(obs);
+    if (stableNow !== undefined) status.rollback.stableReadyEndpoints = stableNow;
+    if (stableNow === 0) {
+      actions.push({
+        kind: 'event',
+        type: 'Warning',
+        reason: 'StableNotReady',
+        message: `traffic is back on stable, but the stable backends (${(obs.readiness?.stable ?? []).map((b) => b.service).join(', ')}) have 0 ready endpoints`,
+      });
+    }
     const rto = spec?.rollback.rto;
     if (rto !== undefined && recoverySeconds * 1000 > parseDuration(rto)) {
       actions.push({

@@ -34,6 +34,7 @@ export const ENGINE_EVENTS = [
   'PromoteRequested', // a pending promote request: waives the current step's pause
   'TargetMissing', // some target is not found or not valid
   'StatusInconsistent', // the status asks for more than one step above what the targets hold
+  'BackendNotReady', // the readiness gate refuses the weight the plan is about to write (decide.ts puts it in place of a progress event)
   'TargetDrifted', // onDrift: Hold, and a target no longer holds the weight that had landed (a rolled-back plan: 0)
   'SpecFixedUnstarted', // Failed, the spec is valid again, no traffic had moved
   'SpecFixedStarted', // Failed, the spec is valid again, traffic had moved

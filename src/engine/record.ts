@@ -6,7 +6,10 @@
 //                TargetInvalid, CheckFailing (a critical check at its limit with automatic
 //                rollback off), RolledBack (waits for retry), StatusInconsistent (the status
 //                asks for more than one step above what the targets hold) and TargetDrifted
-//                (onDrift: Hold, and someone else changed a target's weight). False otherwise.
+//                (onDrift: Hold, and someone else changed a target's weight). False otherwise:
+//                BackendNotReady (the readiness gate holds the plan until a canary backend has
+//                enough ready endpoints) is waiting, not stuck: it goes on by itself once the
+//                backend is ready, so Stalled False, Progressing False (Holding), Reconciling True.
 //   Progressing  True while the controller is moving towards a final state on its own:
 //                Pending, Progressing and RollingBack, unless stalled, paused or outside a change
 //                window. False in Holding, WaitingForPromotion, Paused and the final phases,
@@ -26,7 +29,7 @@ export function appendHistory(history: readonly HistoryEntry[] | undefined, entr
 
 export const STALL_REASONS = ['InvalidSpec', 'TargetNotFound', 'TargetInvalid', 'CheckFailing', 'RolledBack', 'StatusInconsistent', 'TargetDrifted'] as const;
 /** Reasons that keep a Pending/Progressing plan from moving although nothing is wrong. */
-const WAITING_REASONS = ['Paused', 'OutsideChangeWindow'];
+const WAITING_REASONS = ['Paused', 'OutsideChangeWindow', 'BackendNotReady'];
 
 export interface Situation {
   reason: string;

@@ -44,6 +44,9 @@ export interface Transition {
    * and message) differs from the one the previous status reports: once per episode, never
    * once per reconcile. */
   announceNewSituation?: true;
+  /** With announceNewSituation: a new situation is a new reason only, not a new message (the
+   * message carries counts that change while the same episode goes on). */
+  announceNewReasonOnly?: true;
   /** Another event may be due at once (a second request, the first step after a retry): ask to be called again now. */
   again?: true;
 }
@@ -102,6 +105,14 @@ export const TRANSITIONS: readonly Transition[] = [
   //      step weight again. A rollback, requested or automatic, still writes 0 (rows above). ----
   { from: ACTIVE, on: 'TargetDrifted', to: 'Holding', announce: { name: 'DriftDetected', type: 'Warning', notify: 'Holding' }, announceNewSituation: true },
   { from: ['RolledBack'], on: 'TargetDrifted', to: 'same', announce: { name: 'DriftDetected', type: 'Warning' }, announceNewSituation: true },
+
+  // ---- the readiness gate refuses the weight about to be written (a canary backend has too few
+  //      ready endpoints): nothing is written, the plan holds until the backend is ready, then
+  //      goes on at once. From Pending the plan starts (Started records the decision to go to
+  //      step 1, and stableReadyAtStart) and holds at canary 0; the call made again at once
+  //      announces BackendNotReady. Rollbacks never meet the gate. ----
+  { from: ['Pending'], on: 'BackendNotReady', to: 'Holding', effects: ['start'], announce: { name: 'Started', type: 'Normal', notify: 'Started' }, reason: 'Started', again: true },
+  { from: RUNNING, on: 'BackendNotReady', to: 'Holding', announce: { name: 'BackendNotReady', type: 'Warning', notify: 'Holding' }, announceNewSituation: true, announceNewReasonOnly: true },
 
   // ---- Pending ----
   { from: ['Pending'], on: 'PausedBySpec', to: 'same' },

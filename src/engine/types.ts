@@ -29,6 +29,24 @@ export interface AnalysisRound {
   side?: RoundSide;
 }
 
+/** One backend of a side as the controller counted it: a Service's ready endpoints (EndpointSlices),
+ * or for the service provider the ready Pods its selector picks. */
+export interface BackendReadiness {
+  /** `namespace/name`; for the service provider the selector is added (`shop/checkout pods app=v2`). */
+  service: string;
+  /** Ready endpoints; absent when the backend is external or could not be counted. */
+  ready?: number;
+  /** Outside the cluster (an ExternalName Service, an Istio host that is no Service): nothing to count. */
+  external?: boolean;
+  /** Why it could not be counted, or what makes it external. */
+  message?: string;
+}
+
+export interface ReadinessObservation {
+  canary: BackendReadiness[];
+  stable: BackendReadiness[];
+}
+
 export interface PendingRequest {
   value: string;
   requestedAt?: number;
@@ -46,6 +64,9 @@ export interface Observations {
   requests: Partial<Record<RequestKind, PendingRequest>>;
   /** The spec failed validation: Failed + Stalled InvalidSpec, traffic is never moved. */
   specError?: { path: string; message: string };
+  /** The backends' ready endpoints. Absent when not counted (a rollback's first pass, which waits
+   * for nothing): the gate then has nothing to go on and no upward write is made. */
+  readiness?: ReadinessObservation;
   /** deletionTimestamp is set: restore stable unless Succeeded. */
   deleting?: boolean;
 }

@@ -106,6 +106,8 @@ export function builtinValidation(kind: string, obj: JsonObject, existing?: Json
     return errs;
   }
   if (kind === 'Event') return eventErrors(obj);
+  if (kind === 'Pod') return podErrors(spec);
+  if (kind === 'EndpointSlice') return endpointSliceErrors(obj);
   if (kind === 'Lease') {
     const d = spec.leaseDurationSeconds;
     if (typeof d === 'number' && d <= 0) return [{ reason: 'FieldValueInvalid', field: 'spec.leaseDurationSeconds', value: d, detail: 'must be greater than 0' }];
@@ -229,6 +231,37 @@ function eventErrors(obj: JsonObject): FieldError[] {
   return errs;
 }
 
+/** The Pod rules a client meets first: at least one container, each with a name and an image. */
+function podErrors(spec: JsonObject): FieldError[] {
+  const containers = Array.isArray(spec.containers) ? spec.containers : [];
+  if (containers.length === 0) return [{ reason: 'FieldValueRequired', field: 'spec.containers' }];
+  const errs: FieldError[] = [];
+  containers.forEach((c, i) => {
+    const container = isJsonObject(c) ? c : {};
+    if (!container.name) errs.push({ reason: 'FieldValueRequired', field: `spec.containers[${i}].name` });
+    if (!container.image) errs.push({ reason: 'FieldValueRequired', field: `spec.containers[${i}].image` });
+  });
+  return errs;
+}
+
+const ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'];
+
+/** discovery/v1 validation: an addressType the API knows, and 1..100 addresses per endpoint. */
+function endpointSliceErrors(obj: JsonObject): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!obj.addressType) errs.push({ reason: 'FieldValueRequired', field: 'addressType' });
+  else if (!ADDRESS_TYPES.includes(String(obj.addressType))) {
+    errs.push({ reason: 'FieldValueNotSupported', field: 'addressType', value: String(obj.addressType), detail: `supported values: ${ADDRESS_TYPES.map((t) => `"${t}"`).join(', ')}` });
+  }
+  const endpoints = Array.isArray(obj.endpoints) ? obj.endpoints : [];
+  endpoints.forEach((e, i) => {
+    const addresses = isJsonObject(e) && Array.isArray(e.addresses) ? e.addresses : [];
+    if (addresses.length === 0) errs.push({ reason: 'FieldValueRequired', field: `endpoints[${i}].addresses`, detail: 'must contain at least 1 address' });
+    else if (addresses.length > 100) errs.push({ reason: 'FieldValueTooMany', field: `endpoints[${i}].addresses`, detail: 'must have at most 100 items' });
+  });
+  return errs;
+}
+
 /** Defaults the real server fills in on create, so clients reading back see the same shape. */
 export function applyBuiltinDefaults(kind: string, obj: JsonObject, existing: JsonObject | undefined): void {
   if (kind === 'Namespace') {
@@ -266,6 +299,8 @@ export function applyBuiltinDefaults(kind: string, obj: JsonObject, existing: Js
     }
   }
   if (kind === 'Ingress' && !isJsonObject(obj.status)) obj.status = { loadBalancer: {} };
+  // No kubelet here or in the apiserver: a new Pod is Pending until someone writes its status.
+  if (kind === 'Pod' && !isJsonObject(obj.status)) obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
   if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
     // SetDefaults_RoleBinding and SetDefaults_Subject: a roleRef, a User and a Group are RBAC's
     // (a ServiceAccount stays in the core group, written as no apiGroup at all).

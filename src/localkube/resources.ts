@@ -152,6 +152,33 @@ export function builtinResources(): ResourceType[] {
       ],
     }),
     builtin({
+      group: '', versions: ['v1'], plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
+      shortNames: ['po'], categories: ['all'], statusSubresource: true,
+      fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+      columns: [
+        {
+          name: 'Ready', type: 'string',
+          cell: (o) => {
+            const statuses = (get(o, 'status.containerStatuses') as Array<Record<string, unknown>> | undefined) ?? [];
+            const containers = (get(o, 'spec.containers') as unknown[] | undefined) ?? [];
+            return `${statuses.filter((s) => s.ready === true).length}/${containers.length}`;
+          },
+        },
+        { name: 'Status', type: 'string', cell: (o) => get(o, 'status.phase') },
+        { name: 'Restarts', type: 'string', cell: (o) => String(((get(o, 'status.containerStatuses') as Array<Record<string, unknown>> | undefined) ?? []).reduce((n, s) => n + Number(s.restartCount ?? 0), 0)) },
+        { name: 'IP', type: 'string', priority: 1, cell: (o) => get(o, 'status.podIP') ?? '<none>' },
+        { name: 'Node', type: 'string', priority: 1, cell: (o) => get(o, 'spec.nodeName') ?? '<none>' },
+      ],
+    }),
+    builtin({
+      group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true,
+      columns: [
+        { name: 'AddressType', type: 'string', cell: (o) => o.addressType },
+        { name: 'Ports', type: 'string', cell: (o) => joinOrNone(((o.ports as Array<Record<string, unknown>> | null | undefined) ?? []).map((p) => String(p.port ?? ''))) },
+        { name: 'Endpoints', type: 'string', cell: (o) => joinOrNone(((o.endpoints as Array<Record<string, unknown>> | null | undefined) ?? []).flatMap((e) => (e.addresses as string[] | undefined) ?? [])) },
+      ],
+    }),
+    builtin({
       group: '', versions: ['v1'], plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true,
       shortNames: ['cm'],
       columns: [{ name: 'Data', type: 'integer', cell: (o) => Object.keys((o.data as object) ?? {}).length + Object.keys((o.binaryData as object) ?? {}).length }],

@@ -323,6 +323,15 @@ export const Notification = z
     }
   });
 
+export const Readiness = z.strictObject({
+  enabled: z.boolean().default(true).describe('false turns the readiness gate off: weights are written whatever the backends ready endpoints.'),
+  minReady: z.number().int().min(1).default(1).describe('Ready endpoints every canary backend needs before any weight above 0 is written to it.'),
+  scaleWithWeight: z
+    .boolean()
+    .default(false)
+    .describe('Also require ceil(stableReadyAtStart * weight / 100) ready endpoints at weight w, stableReadyAtStart being the stable backends ready endpoints when the plan started.'),
+});
+
 export const STRATEGIES = ['Canary', 'BlueGreen'] as const;
 
 /** What the engine does when a target's weight was changed by someone else after a step landed. */
@@ -348,6 +357,9 @@ export const MigrationPlanSpec = z
       .describe(
         'Smoke tests and user journeys as webhooks (a 2xx answer passes). beforeStep must pass before a step\'s weight is written (a failure holds the plan at the previous weight and is tried again); afterStep runs once a step\'s weight landed and gates the step like a critical check (a failure rolls back when rollback.automatic); afterRollback and afterSuccess run once and only report.',
       ),
+    readiness: Readiness.default({ enabled: true, minReady: 1, scaleWithWeight: false }).describe(
+      'The readiness gate: no weight above 0 is written to a canary backend with fewer ready endpoints (EndpointSlices; ready Pods for the service provider) than it needs; the plan holds (BackendNotReady) until it has them. A backend outside the cluster (an ExternalName Service, an Istio host that is no Service) passes. A rollback never waits for it.',
+    ),
     onDrift: z
       .enum(DRIFT_POLICIES)
       .default('Repair')
@@ -511,6 +523,24 @@ export const RollbackStatus = z.strictObject({
   completedAt: Time.optional(),
   recoverySeconds: z.number().min(0).optional(),
   validation: RollbackValidationStatus.optional(),
+  /** The stable backends' ready endpoints when the rollback landed (absent: none could be counted). */
+  stableReadyEndpoints: z.number().int().min(0).optional(),
+});
+
+/** One backend Service (or, for the service provider, the Pods a selector picks) as the gate saw it. */
+export const BackendReadinessStatus = z.strictObject({
+  service: z.string(),
+  ready: z.number().int().min(0).optional(),
+  required: z.number().int().min(0).optional(),
+  external: z.boolean().optional(),
+  message: z.string().optional(),
+});
+
+export const ReadinessStatus = z.strictObject({
+  /** The stable backends' ready endpoints when the plan started; scaleWithWeight scales from it. */
+  stableReadyAtStart: z.number().int().min(0).optional(),
+  /** The canary backends at the last gate check (at most 8). */
+  canary: z.strictObject({ weight: z.number().int().min(0).max(100), backends: z.array(BackendReadinessStatus).max(8) }).optional(),
 });
 
 export const CONDITION_TYPES = ['Ready', 'Progressing', 'Reconciling', 'Stalled'] as const;
@@ -549,6 +579,7 @@ export const MigrationPlanStatus = z.strictObject({
   progressNotificationsSince: Time.optional(),
   /** When the last Progress summary was sent: the leader alone writes it, before sending. */
   lastProgressNotificationAt: Time.optional(),
+  readiness: ReadinessStatus.optional(),
   conditions: z.array(Condition).optional(),
 });
 
@@ -576,6 +607,8 @@ export const MigrationPlan = z.strictObject({
 export type Duration = z.infer<typeof Duration>;
 export type Step = z.infer<typeof Step>;
 export type Target = z.infer<typeof Target>;
+export type Readiness = z.infer<typeof Readiness>;
+export type BackendReadinessStatus = z.infer<typeof BackendReadinessStatus>;
 export type NginxTarget = z.infer<typeof NginxTarget>;
 export type GatewayApiTarget = z.infer<typeof GatewayApiTarget>;
 export type IstioTarget = z.infer<typeof IstioTarget>;

@@ -6,6 +6,7 @@ import type { GatewayApiTarget, Target } from '../plan/schema';
 import { type JsonPatchOp, type Kube, type ResourceRef, jsonPointer } from '../kube';
 import { ObjectProvider } from './shell';
 import {
+  type Backends,
   type PatchPlan,
   type Split,
   type SplitSlot,
@@ -165,4 +166,13 @@ export function gatewayApiProvider(kube: Kube, namespace: string, target: Target
     readWeight: (obj) => readWeight(obj, route, namespace),
     buildPatch: (obj, weight) => buildPatch(obj, route, namespace, weight),
   });
+}
+
+/** The Services behind the split: backendRefs are matched by name in the route's namespace
+ * (refersTo), so the backends are those Services. */
+export function backendServices(namespace: string, route: GatewayApiTarget): Backends {
+  return {
+    canary: [{ kind: 'service', namespace, name: route.canaryBackend }],
+    stable: [{ kind: 'service', namespace, name: route.stableBackend }],
+  };
 }

@@ -6,7 +6,7 @@ import * as istio from './istio';
 import * as nginx from './nginx';
 import * as service from './service';
 import * as smi from './smi';
-import type { TrafficProvider } from './types';
+import type { Backends, LiveLookup, TrafficProvider } from './types';
 
 export function createProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
   switch (target.provider) {
@@ -42,7 +42,28 @@ export function targetObjects(namespace: string, target: Target): ResourceRef[] 
   }
 }
 
+/** The backends a target sends canary and stable traffic to, for the readiness gate. `live` looks
+ * up the target's objects (targetObjects) for providers that name backends only there (nginx). */
+export function backendServices(namespace: string, target: Target, live: LiveLookup): Backends {
+  const none: Backends = { canary: [], stable: [] };
+  switch (target.provider) {
+    case 'nginx': return target.nginx ? nginx.backendServices(namespace, target.nginx, live) : none;
+    case 'gatewayAPI': return target.gatewayAPI ? gatewayApi.backendServices(namespace, target.gatewayAPI) : none;
+    case 'istio': return target.istio ? istio.backendServices(namespace, target.istio) : none;
+    case 'smi': return target.smi ? smi.backendServices(namespace, target.smi) : none;
+    case 'service': return target.service ? service.backendServices(namespace, target.service) : none;
+  }
+}
+
+/** Whether a target's backends can be named without its live objects. */
+export function backendsNeedLiveObjects(target: Target): boolean {
+  return target.provider === 'nginx';
+}
+
 export {
+  type BackendRef,
+  type Backends,
+  type LiveLookup,
   type TrafficProvider,
   type TargetState,
   type TargetProblem,

@@ -6,6 +6,8 @@ import type { IstioDestination, IstioTarget, Target } from '../plan/schema';
 import { type JsonPatchOp, type Kube, type ResourceRef, jsonPointer } from '../kube';
 import { ObjectProvider } from './shell';
 import {
+  type BackendRef,
+  type Backends,
   type PatchPlan,
   type Split,
   type SplitSlot,
@@ -148,4 +150,18 @@ export function istioProvider(kube: Kube, namespace: string, target: Target): Tr
     readWeight: (obj) => readWeight(obj, vs, namespace),
     buildPatch: (obj, weight) => buildPatch(obj, vs, namespace, weight),
   });
+}
+
+/** The Service an Istio destination host names: a short name is a Service in the
+ * VirtualService's namespace, `<svc>.<ns>.svc.cluster.local` (or `<svc>.<ns>.svc`) one in `<ns>`;
+ * any other host (a ServiceEntry, an outside name) is outside the cluster. */
+export function hostBackend(namespace: string, host: string): BackendRef {
+  if (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(host)) return { kind: 'service', namespace, name: host };
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$/.exec(host);
+  if (m?.[1] !== undefined && m[3] !== undefined) return { kind: 'service', namespace: m[3], name: m[1] };
+  return { kind: 'external', name: host, message: `host ${host} is no Service of the cluster: no endpoints to count` };
+}
+
+export function backendServices(namespace: string, vs: IstioTarget): Backends {
+  return { canary: [hostBackend(namespace, vs.canaryDestination.host)], stable: [hostBackend(namespace, vs.stableDestination.host)] };
 }

@@ -6,6 +6,9 @@ import type { NginxTarget, Target } from '../plan/schema';
 import type { Kube, ResourceRef } from '../kube';
 import { ObjectProvider } from './shell';
 import {
+  type BackendRef,
+  type Backends,
+  type LiveLookup,
   type PatchPlan,
   type TargetState,
   type TrafficProvider,
@@ -100,4 +103,30 @@ export function nginxProvider(kube: Kube, namespace: string, target: Target): Tr
     readWeight: (obj) => readWeight(obj, nginx, namespace),
     buildPatch: (obj, weight) => buildPatch(obj, nginx, namespace, weight),
   });
+}
+
+const ServiceBackend = z.object({ service: z.object({ name: z.string() }).optional() }).optional();
+const IngressBackends = z.object({
+  spec: z
+    .object({
+      defaultBackend: ServiceBackend,
+      rules: z.array(z.object({ http: z.object({ paths: z.array(z.object({ backend: ServiceBackend })) }).optional() })).optional(),
+    })
+    .optional(),
+});
+
+/** Every Service an Ingress sends traffic to (its rules' backends and its default backend). */
+export function ingressServices(obj: unknown): string[] {
+  const parsed = IngressBackends.safeParse(obj);
+  if (!parsed.success) return [];
+  const spec = parsed.data.spec;
+  const names = [spec?.defaultBackend?.service?.name, ...(spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend?.service?.name))];
+  return [...new Set(names.filter((n): n is string => n !== undefined))];
+}
+
+/** nginx names its backends only in the Ingresses themselves: the canary Ingress's Services are
+ * the canary side, the stable Ingress's the stable side. An Ingress not in `live` has none. */
+export function backendServices(namespace: string, target: NginxTarget, live: LiveLookup): Backends {
+  const side = (name: string): BackendRef[] => ingressServices(live(ingressRef(namespace, name))).map((svc) => ({ kind: 'service', namespace, name: svc }));
+  return { canary: side(target.canaryIngress), stable: side(target.ingress) };
 }

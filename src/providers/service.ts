@@ -6,6 +6,7 @@ import type { ServiceTarget, Target } from '../plan/schema';
 import type { Kube, ResourceRef } from '../kube';
 import { ObjectProvider } from './shell';
 import {
+  type Backends,
   type PatchPlan,
   type TargetState,
   type TrafficProvider,
@@ -101,4 +102,13 @@ export function serviceProvider(kube: Kube, namespace: string, target: Target): 
     readWeight: (obj) => readWeight(obj, service, namespace),
     buildPatch: (obj, weight) => buildPatch(obj, service, namespace, weight),
   });
+}
+
+/** The selector switch sends traffic to the Pods a selector picks, not to another Service: the
+ * gate counts the ready Pods of each selector in the Service's namespace. */
+export function backendServices(namespace: string, service: ServiceTarget): Backends {
+  return {
+    canary: [{ kind: 'pods', namespace, selector: service.canarySelector, name: service.name }],
+    stable: [{ kind: 'pods', namespace, selector: service.stableSelector, name: service.name }],
+  };
 }

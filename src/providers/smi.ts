@@ -5,6 +5,7 @@ import type { SmiTarget, Target } from '../plan/schema';
 import { type JsonPatchOp, type Kube, type ResourceRef, jsonPointer } from '../kube';
 import { ObjectProvider } from './shell';
 import {
+  type Backends,
   type PatchPlan,
   type Split,
   type TargetProblem,
@@ -103,4 +104,12 @@ export function smiProvider(kube: Kube, namespace: string, target: Target): Traf
     readWeight: (obj) => readWeight(obj, split, namespace),
     buildPatch: (obj, weight) => buildPatch(obj, split, namespace, weight),
   });
+}
+
+/** SMI backends are Services in the TrafficSplit's namespace. */
+export function backendServices(namespace: string, split: SmiTarget): Backends {
+  return {
+    canary: [{ kind: 'service', namespace, name: split.canaryBackend }],
+    stable: [{ kind: 'service', namespace, name: split.stableBackend }],
+  };
 }

@@ -111,6 +111,21 @@ export async function patchTarget(send: () => Promise<KubeObject>, object: strin
 }
 
 
+/** A backend whose ready endpoints the readiness gate counts: a Service (its EndpointSlices), the
+ * Pods a selector picks (the service provider), or something outside the cluster. */
+export type BackendRef =
+  | { kind: 'service'; namespace: string; name: string }
+  | { kind: 'pods'; namespace: string; selector: Record<string, string>; name: string }
+  | { kind: 'external'; name: string; message: string };
+
+export interface Backends {
+  canary: BackendRef[];
+  stable: BackendRef[];
+}
+
+/** Look-up of a target's live objects (its targetObjects) for providers whose backends live there. */
+export type LiveLookup = (ref: ResourceRef) => KubeObject | undefined;
+
 /** One list entry of a weighted split (a backendRef, a route destination, a backend). */
 export interface SplitSlot {
   index: number;

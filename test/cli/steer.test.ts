@@ -12,7 +12,7 @@ import { REQUEST_ANNOTATIONS } from '../../src/plan/schema';
 import type { PlanView } from '../../src/steering/view';
 import { extraNamespace, startCluster, type TestCluster } from '../support/cluster';
 import { setWeightByHand } from '../support/plans';
-import { planObject, REFS, targetFixture } from '../support/targets';
+import { createObjects, planObject, REFS, targetFixture } from '../support/targets';
 import { annotations, at, cli, expectOneLine, getPlanObject, makePlan, resourceVersion, setStatus, statusFor } from './cliSupport';
 
 let cluster: TestCluster;
@@ -103,7 +103,7 @@ describe('status', () => {
   beforeAll(async () => {
     // Two targets: an nginx one at 50 (as the status says), and an HTTPRoute that does not exist.
     const nginx = targetFixture('nginx', `${name}-ing`);
-    for (const o of nginx.objects) await cluster.kube.create({ ...o.ref, namespace: cluster.namespace }, o.body);
+    await createObjects(cluster, nginx.objects);
     await setWeightByHand(cluster, nginx.target, 50);
     const missing = targetFixture('gatewayAPI', `${name}-route`).target;
     await cluster.kube.create({ ...REFS.plans, namespace: cluster.namespace }, planObject(name, {

@@ -43,6 +43,8 @@ it('rolls every target back to 0 when the webhook check starts failing at step 2
     triggeredAt: expect.any(String),
     completedAt: expect.any(String),
     recoverySeconds: expect.any(Number),
+    // The fixtures' stable backend has one ready endpoint (the readiness gate's record).
+    stableReadyEndpoints: 1,
   });
   expect(status.rollback?.recoverySeconds).toBeLessThan(30);
   expect(Date.parse(status.rollback?.completedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(status.rollback?.triggeredAt ?? ''));

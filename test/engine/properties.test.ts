@@ -290,6 +290,58 @@ describe('engine properties', () => {
     );
   });
 
+  it('a weight never lands on a backend the readiness gate refused', () => {
+    const worldArb = fc.record({
+      plan: planArb,
+      status: fc.option(handWrittenStatusArb, { nil: undefined }),
+      gate: fc.record({ minReady: fc.integer({ min: 1, max: 3 }), scaleWithWeight: fc.boolean() }),
+      held: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 3, maxLength: 3 }),
+      // The canary's ready endpoints at each call (undefined: could not be counted), and stable's.
+      canaryReady: fc.array(fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), { minLength: 6, maxLength: 6 }),
+      stableReady: fc.integer({ min: 0, max: 12 }),
+      pass: fc.boolean(),
+      promote: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(worldArb, ({ plan: base, status, gate, held, canaryReady, stableReady, pass, promote }) => {
+        const plan = { ...base, readiness: { enabled: true, ...gate } };
+        let current = status;
+        const targets = plan.targets.map((_, i) => held[i] ?? 0);
+        for (let call = 0; call < 6; call++) {
+          const now = T0 + call * 1000;
+          const ready = canaryReady[call];
+          const round = analysisDue(plan, current, now)
+            ? { completedAt: now, outcomes: (plan.analysis?.checks ?? []).map((c) => ({ name: c.name, value: 0, result: pass ? ('Pass' as const) : ('Fail' as const) })) }
+            : undefined;
+          const o: Observations = {
+            now,
+            generation: 1,
+            targets: targets.map((weight) => ({ ok: true, weight })),
+            requests: promote ? { promote: { value: `p-${call}` } } : {},
+            readiness: {
+              canary: [ready === undefined ? { service: 'shop/canary', message: 'forbidden' } : { service: 'shop/canary', ready }],
+              stable: [{ service: 'shop/stable', ready: stableReady }],
+            },
+            ...(round ? { round } : {}),
+          };
+          const d = decide(plan, current, o);
+          const stableAtStart = current?.readiness?.stableReadyAtStart ?? d.status.readiness?.stableReadyAtStart ?? stableReady;
+          for (const a of d.actions) {
+            if (a.kind !== 'setWeight' || a.weight === 0) continue;
+            if (!a.targets.some((t) => (targets[t] ?? 0) < a.weight)) continue; // lowering only
+            const required = Math.max(gate.minReady, gate.scaleWithWeight ? Math.ceil((stableAtStart * a.weight) / 100) : 0);
+            if (ready === undefined || ready < required) {
+              fail(`wrote ${a.weight} with canary ready ${String(ready)}, needing ${required}; status was ${JSON.stringify(current)}`);
+            }
+          }
+          for (const a of d.actions) if (a.kind === 'setWeight') for (const t of a.targets) targets[t] = a.weight;
+          current = d.status;
+        }
+      }),
+      { seed: 20261203, numRuns: 2000 },
+    );
+  });
+
   it('holds every invariant over random plans and worlds', () => {
     fc.assert(fc.property(scenarioArb, (s) => runScenario(s)), { seed: Number(process.env.PROP_SEED ?? 20261127), numRuns: Number(process.env.PROP_RUNS ?? 2000) });
   });

@@ -21,6 +21,11 @@ interface Row {
 }
 
 const plan = canary();
+/** The canary and stable backends' ready endpoints, as the controller counts them. */
+const ready = (canaryReady: number, stableReady = 10): Observations['readiness'] => ({
+  canary: [{ service: 'shop/checkout-svc', ready: canaryReady }],
+  stable: [{ service: 'shop/monolith', ready: stableReady }],
+});
 const noAuto = canary({ rollback: { automatic: false } });
 const noDataFail = canary({ analysis: { ...plan.analysis, noData: 'fail', checks: [{ name: 'error-rate', query: 'q', max: 0.01, failureLimit: 1 }] } });
 const windowed = canary({ schedule: { timeZone: 'UTC', windows: [{ days: ['Wed'], start: '09:00', end: '10:00' }] } }); // T0 is Wed 10:00 UTC: just closed
@@ -1119,6 +1124,90 @@ const rows: Row[] = [
     then: (d) => {
       expect(d.status.rollback?.validation).toMatchObject({ result: 'Cancelled' });
       expect(d.actions).toEqual([]);
+    },
+  },
+
+  // ---- the readiness gate: the weight about to be written needs ready canary endpoints ----
+  {
+    name: 'Readiness: Pending, the canary backend has 0 ready endpoints -> starts (Started) and holds at 0, nothing written; called again: BackendNotReady Warning once, Stalled False',
+    status: undefined, obs: obs(0, { readiness: ready(0) }), phase: 'Holding', writes: [],
+    recordsFirst: { event: 'Started' },
+    then: (d, first) => {
+      expect(first?.status.readiness?.stableReadyAtStart).toBe(10);
+      expect(eventReasons(d)).toEqual(['BackendNotReady']);
+      expect(notifications(d)).toEqual(['Holding']);
+      expect(condition(d, 'Progressing')).toMatchObject({ status: 'False', reason: 'BackendNotReady', message: 'canary backend shop/checkout-svc has 0 ready endpoints, needs 1 for canary 5%' });
+      expect(condition(d, 'Stalled')?.status).toBe('False');
+      expect(d.status.readiness?.canary).toEqual({ weight: 5, backends: [{ service: 'shop/checkout-svc', ready: 0, required: 1 }] });
+      // The same episode, reconciled again: no second announcement, still nothing written.
+      const again = decide(plan, d.status, obs(5, { readiness: ready(0) }));
+      expect(again.actions).toEqual([]);
+      // Ready now: the step's weight is written at once.
+      const going = decide(plan, again.status, obs(6, { readiness: ready(1) }));
+      expect(going.status.phase).toBe('Progressing');
+      expect(writes(going)).toEqual([[5, [0, 1]]]);
+    },
+  },
+  {
+    name: 'Readiness: step 1 done, the canary lost its endpoints -> Holding at step 1, the next step is not taken and nothing written',
+    status: atStep(0, 5, 0), obs: obs(100, { targets: weights(5, 5), round: round(100), readiness: ready(0) }), phase: 'Holding', writes: [],
+    then: (d) => {
+      expect(d.status.currentStep).toBe(0);
+      expect(condition(d, 'Progressing')?.message).toBe('canary backend shop/checkout-svc has 0 ready endpoints, needs 1 for canary 25%');
+      expect(eventReasons(d)).toEqual(['BackendNotReady']);
+    },
+  },
+  {
+    name: 'Readiness: scaleWithWeight, 10 stable at start, 2 canary ready -> 25% needs 3: holds',
+    spec: canary({ readiness: { scaleWithWeight: true } }),
+    status: atStep(0, 5, 0, { readiness: { stableReadyAtStart: 10 } }), obs: obs(100, { targets: weights(5, 5), round: round(100), readiness: ready(2, 4) }), phase: 'Holding', writes: [],
+    then: (d) => expect(condition(d, 'Progressing')?.message).toBe('canary backend shop/checkout-svc has 2 ready endpoints, needs 3 for canary 25%'),
+  },
+  {
+    name: 'Readiness: scaleWithWeight, 3 canary ready -> advances and writes 25',
+    spec: canary({ readiness: { scaleWithWeight: true } }),
+    status: atStep(0, 5, 0, { readiness: { stableReadyAtStart: 10 } }), obs: obs(100, { targets: weights(5, 5), round: round(100), readiness: ready(3) }), phase: 'Progressing', writes: [[25, [0, 1]]],
+    then: (d) => expect(d.status.readiness).toEqual({ stableReadyAtStart: 10, canary: { weight: 25, backends: [{ service: 'shop/checkout-svc', ready: 3, required: 3 }] } }),
+  },
+  {
+    name: 'Readiness: a canary outside the cluster passes and says so',
+    status: atStep(0, 5, 0), obs: obs(100, { targets: weights(5, 5), round: round(100), readiness: { canary: [{ service: 'checkout.example.com', external: true, message: 'no endpoints to count' }], stable: [] } }),
+    phase: 'Progressing', writes: [[25, [0, 1]]],
+    then: (d) => expect(d.status.readiness?.canary?.backends).toEqual([{ service: 'checkout.example.com', external: true, message: 'no endpoints to count' }]),
+  },
+  {
+    name: 'Readiness: a canary whose endpoints cannot be counted holds, saying why',
+    status: atStep(0, 5, 0), obs: obs(100, { targets: weights(5, 5), round: round(100), readiness: { canary: [{ service: 'shop/checkout-svc', message: 'forbidden' }], stable: [] } }),
+    phase: 'Holding', writes: [],
+    then: (d) => expect(condition(d, 'Progressing')?.message).toBe('canary backend shop/checkout-svc: its ready endpoints could not be counted (forbidden), needs 1 for canary 25%'),
+  },
+  {
+    name: 'Readiness: enabled: false writes whatever the endpoints',
+    spec: canary({ readiness: { enabled: false } }),
+    status: atStep(0, 5, 0), obs: obs(100, { targets: weights(5, 5), round: round(100), readiness: ready(0) }), phase: 'Progressing', writes: [[25, [0, 1]]],
+  },
+  {
+    name: 'Readiness: held by the gate, a rollback request writes 0 at once',
+    status: atStep(0, 5, 0, { phase: 'Holding' }), obs: obs(100, { targets: weights(5, 5), requests: { rollback: { value: 'incident' } }, readiness: ready(0, 0) }),
+    phase: 'RollingBack', writes: [[0, [0, 1]]],
+  },
+  {
+    name: 'Readiness: a rollback lands while stable has 0 ready endpoints -> stableReadyEndpoints 0, StableNotReady Warning, the RolledBack notification says it',
+    status: { ...atStep(1, 25, 0), phase: 'RollingBack', rollback: { reason: 'incident', triggeredAt: iso(9) } }, obs: obs(10, { targets: weights(0, 0), readiness: ready(1, 0) }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.stableReadyEndpoints).toBe(0);
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'StableNotReady' }));
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'notify', event: 'RolledBack', message: expect.stringContaining('the stable backends have 0 ready endpoints') }));
+    },
+  },
+  {
+    name: 'Readiness: a rollback lands with 4 stable endpoints ready -> recorded, no warning',
+    status: { ...atStep(1, 25, 0), phase: 'RollingBack', rollback: { reason: 'incident', triggeredAt: iso(9) } }, obs: obs(10, { targets: weights(0, 0), readiness: ready(1, 4) }),
+    phase: 'RolledBack', writes: [],
+    then: (d) => {
+      expect(d.status.rollback?.stableReadyEndpoints).toBe(4);
+      expect(eventReasons(d)).not.toContain('StableNotReady');
     },
   },
 ];

@@ -64,6 +64,13 @@ const NEEDS: readonly Need[] = [
     { group: t.group, resource: t.resource, verb: 'patch', file: 'src/providers/shell.ts', evidence: 'this.kube.mergePatch(h.ref' },
     { group: t.group, resource: t.resource, verb: 'patch', file: 'src/providers/shell.ts', evidence: 'this.kube.jsonPatch(h.ref' },
   ]),
+  // The readiness gate: a backend Service (ExternalName or not), its EndpointSlices and, for the
+  // service provider, the Pods a selector picks; watched so a backend that becomes ready wakes its plans.
+  { group: '', resource: 'services', verb: 'get', file: 'src/controller/readiness.ts', evidence: 'await kube.get({ ...SERVICES' },
+  { group: 'discovery.k8s.io', resource: 'endpointslices', verb: 'list', file: 'src/controller/readiness.ts', evidence: 'await kube.list({ ...ENDPOINT_SLICES' },
+  { group: 'discovery.k8s.io', resource: 'endpointslices', verb: 'watch', file: 'src/controller/controller.ts', evidence: 'kubeSource(this.kube, this.namespaced(ENDPOINT_SLICES)' },
+  { group: '', resource: 'pods', verb: 'list', file: 'src/controller/readiness.ts', evidence: 'await kube.list({ ...PODS' },
+  { group: '', resource: 'pods', verb: 'watch', file: 'src/controller/controller.ts', evidence: 'kubeSource(this.kube, this.namespaced(PODS))' },
   // Credentials a plan names, by name, in the plan's namespace (used only when labelled).
   { group: '', resource: 'secrets', verb: 'get', file: 'src/controller/credentials.ts', evidence: "kube.get({ group: '', version: 'v1', plural: 'secrets'" },
   // Events on plans; a repeat bumps the count.

@@ -3,7 +3,7 @@
 // the waits they need, which poll the cluster with generous deadlines (CI has 2 cores).
 import { E2E_KUBECONFIG, waitFor, type TestCluster } from './cluster';
 import { SETTLE_MS } from './deadlines';
-import { createObjects, REFS, targetFixture, WeightRecorder, weightOf, writtenObject, planObject } from './targets';
+import { createObjects, REFS, targetFixture, type BackendOptions, WeightRecorder, weightOf, writtenObject, planObject } from './targets';
 import { isNotFound, type KubeObject, type ResourceRef } from '../../src/kube';
 import {
   REQUEST_ANNOTATIONS,
@@ -102,8 +102,8 @@ export async function planExists(cluster: TestCluster, name: string): Promise<bo
 /** Strips our finalizer from every plan left in the namespace, so deleting the namespace does
  * not hang on a real cluster once the controller is gone. */
 /** A target of `provider` named `base`, its objects created, and a recorder watching it. */
-export async function makeTarget(cluster: TestCluster, provider: Target['provider'], base: string): Promise<{ target: Target; recorder: WeightRecorder }> {
-  const { target, objects } = targetFixture(provider, base);
+export async function makeTarget(cluster: TestCluster, provider: Target['provider'], base: string, backends: BackendOptions = {}): Promise<{ target: Target; recorder: WeightRecorder }> {
+  const { target, objects } = targetFixture(provider, base, backends);
   await createObjects(cluster, objects);
   const recorder = new WeightRecorder(cluster, target);
   await recorder.start();

@@ -1,7 +1,7 @@
 // Target objects for each provider, and a recorder that watches them and keeps every canary
 // weight they ever held, in order: tests assert on what traffic saw, not on which calls ran.
 import { Watch } from '@kubernetes/client-node';
-import { resourcePath, type KubeObject, type ResourceRef } from '../../src/kube';
+import { isConflict, resourcePath, type KubeObject, type ResourceRef } from '../../src/kube';
 import { API_VERSION, KIND, type Target } from '../../src/plan/schema';
 import * as gatewayApi from '../../src/providers/gatewayApi';
 import * as istio from '../../src/providers/istio';
@@ -16,6 +16,8 @@ export const REFS = {
   virtualservices: { group: 'networking.istio.io', version: 'v1beta1', plural: 'virtualservices' },
   trafficsplits: { group: 'split.smi-spec.io', version: 'v1alpha4', plural: 'trafficsplits' },
   services: { group: '', version: 'v1', plural: 'services' },
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
+  pods: { group: '', version: 'v1', plural: 'pods' },
   plans: { group: 'trafficshift.io', version: 'v1alpha1', plural: 'migrationplans' },
 } as const satisfies Record<string, ResourceRef>;
 
@@ -27,69 +29,151 @@ function ingress(name: string, svc: string, annotations: Record<string, string> 
   };
 }
 
-/** A target of each provider, named after `base`, and the objects it needs. */
-export function targetFixture(provider: Target['provider'], base: string): { target: Target; objects: Array<{ ref: ResourceRef; body: KubeObject }> } {
+/** An object a fixture needs. `shared`: a backend several targets of a test may name, created once
+ * (AlreadyExists is fine). `status`: written through the status subresource after the create, as
+ * a kubelet would (a create ignores status). */
+export interface FixtureObject {
+  ref: ResourceRef;
+  body: KubeObject;
+  shared?: boolean;
+  status?: Record<string, unknown>;
+}
+
+export interface BackendOptions {
+  stable?: string;
+  canary?: string;
+  /** Ready endpoints (service provider: ready Pods) of each side; 1 when not given. */
+  stableReady?: number;
+  canaryReady?: number;
+}
+
+/** A ready EndpointSlice as the EndpointSlice controller would write it (the test's servers run none). */
+export function endpointSlice(service: string, ready: number, notReady = 0): KubeObject {
+  const octet = [...service].reduce((n, c) => (n * 31 + c.charCodeAt(0)) % 250, 7) + 1;
+  const endpoint = (i: number, isReady: boolean) => ({ addresses: [`10.244.${octet}.${i + 1}`], conditions: { ready: isReady } });
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: `${service}-slice`, labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: [...Array.from({ length: ready }, (_, i) => endpoint(i, true)), ...Array.from({ length: notReady }, (_, i) => endpoint(ready + i, false))],
+  };
+}
+
+/** A backend Service with `ready` ready endpoints. */
+export function backendObjects(service: string, ready = 1): FixtureObject[] {
+  return [
+    { ref: REFS.services, shared: true, body: { apiVersion: 'v1', kind: 'Service', metadata: { name: service }, spec: { selector: { app: service }, ports: [{ port: 80, targetPort: 8080 }] } } },
+    { ref: REFS.endpointslices, shared: true, body: endpointSlice(service, ready) },
+  ];
+}
+
+/** `count` Pods labelled app=<app>, Ready as a kubelet would report them. */
+export function podObjects(app: string, count = 1): FixtureObject[] {
+  return Array.from({ length: count }, (_, i) => ({
+    ref: REFS.pods,
+    shared: true,
+    body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${app}-${i}`, labels: { app } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+  }));
+}
+
+/** A target of each provider, named after `base`, and the objects it needs: the route and its
+ * backends, each with ready endpoints (the readiness gate holds a plan whose canary has none). */
+export function targetFixture(provider: Target['provider'], base: string, options: BackendOptions = {}): { target: Target; objects: FixtureObject[] } {
+  const stable = options.stable ?? 'monolith';
+  const canary = options.canary ?? 'checkout-svc';
+  const fixture = routeFixture(provider, base, stable, canary);
+  const backends =
+    provider === 'service'
+      ? [...podObjects(stable, options.stableReady ?? 1), ...podObjects(canary, options.canaryReady ?? 1)]
+      : [...backendObjects(stable, options.stableReady ?? 1), ...backendObjects(canary, options.canaryReady ?? 1)];
+  return { target: fixture.target, objects: [...fixture.objects, ...backends] };
+}
+
+function routeFixture(provider: Target['provider'], base: string, stable: string, canary: string): { target: Target; objects: FixtureObject[] } {
   switch (provider) {
     case 'nginx':
       return {
         target: { provider, nginx: { ingress: base, canaryIngress: `${base}-canary` } },
         objects: [
-          { ref: REFS.ingresses, body: ingress(base, 'monolith') },
-          { ref: REFS.ingresses, body: ingress(`${base}-canary`, 'checkout-svc', { 'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '0' }) },
+          { ref: REFS.ingresses, body: ingress(base, stable) },
+          { ref: REFS.ingresses, body: ingress(`${base}-canary`, canary, { 'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '0' }) },
         ],
       };
     case 'gatewayAPI':
       return {
-        target: { provider, gatewayAPI: { httpRoute: base, stableBackend: 'monolith', canaryBackend: 'checkout-svc' } },
+        target: { provider, gatewayAPI: { httpRoute: base, stableBackend: stable, canaryBackend: canary } },
         objects: [{
           ref: REFS.httproutes,
           body: {
             apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: base },
             spec: {
               parentRefs: [{ name: 'public-gateway' }],
-              rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'monolith', port: 80, weight: 100 }, { name: 'checkout-svc', port: 80, weight: 0 }] }],
+              rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: stable, port: 80, weight: 100 }, { name: canary, port: 80, weight: 0 }] }],
             },
           },
         }],
       };
     case 'istio':
       return {
-        target: { provider, istio: { virtualService: base, route: 'primary', stableDestination: { host: 'monolith' }, canaryDestination: { host: 'checkout-svc' } } },
+        target: { provider, istio: { virtualService: base, route: 'primary', stableDestination: { host: stable }, canaryDestination: { host: canary } } },
         objects: [{
           ref: REFS.virtualservices,
           body: {
             apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name: base },
             spec: {
               hosts: ['checkout.shop.svc.cluster.local'],
-              http: [{ name: 'primary', route: [{ destination: { host: 'monolith' }, weight: 100 }, { destination: { host: 'checkout-svc' }, weight: 0 }] }],
+              http: [{ name: 'primary', route: [{ destination: { host: stable }, weight: 100 }, { destination: { host: canary }, weight: 0 }] }],
             },
           },
         }],
       };
     case 'smi':
       return {
-        target: { provider, smi: { trafficSplit: base, stableBackend: 'monolith', canaryBackend: 'checkout-svc' } },
+        target: { provider, smi: { trafficSplit: base, stableBackend: stable, canaryBackend: canary } },
         objects: [{
           ref: REFS.trafficsplits,
           body: {
             apiVersion: 'split.smi-spec.io/v1alpha4', kind: 'TrafficSplit', metadata: { name: base },
-            spec: { service: 'checkout', backends: [{ service: 'monolith', weight: 100 }, { service: 'checkout-svc', weight: 0 }] },
+            spec: { service: 'checkout', backends: [{ service: stable, weight: 100 }, { service: canary, weight: 0 }] },
           },
         }],
       };
     case 'service':
       return {
-        target: { provider, service: { name: base, stableSelector: { app: 'monolith' }, canarySelector: { app: 'checkout-svc' } } },
+        target: { provider, service: { name: base, stableSelector: { app: stable }, canarySelector: { app: canary } } },
         objects: [{
           ref: REFS.services,
-          body: { apiVersion: 'v1', kind: 'Service', metadata: { name: base }, spec: { selector: { app: 'monolith' }, ports: [{ port: 80, targetPort: 8080 }] } },
+          body: { apiVersion: 'v1', kind: 'Service', metadata: { name: base }, spec: { selector: { app: stable }, ports: [{ port: 80, targetPort: 8080 }] } },
         }],
       };
   }
 }
 
-export async function createObjects(cluster: TestCluster, objects: Array<{ ref: ResourceRef; body: KubeObject }>): Promise<void> {
-  for (const o of objects) await cluster.kube.create({ ...o.ref, namespace: cluster.namespace }, o.body);
+export async function createObjects(cluster: TestCluster, objects: FixtureObject[]): Promise<void> {
+  for (const o of objects) {
+    const ref = { ...o.ref, namespace: cluster.namespace };
+    let created: KubeObject;
+    try {
+      created = await cluster.kube.create(ref, o.body);
+    } catch (error) {
+      if (o.shared && isConflict(error)) continue;
+      throw error;
+    }
+    if (o.status) {
+      const name = (created['metadata'] as { name: string }).name;
+      await cluster.kube.replace({ ...ref, name }, { ...created, status: { ...(created['status'] as object | undefined), ...o.status } }, { subresource: 'status' });
+    }
+  }
+}
+
+/** Sets a backend Service's ready endpoints, as the EndpointSlice controller would after Pods
+ * became ready (or stopped being). */
+export async function setReadyEndpoints(cluster: TestCluster, service: string, ready: number, notReady = 0): Promise<void> {
+  const ref = { ...REFS.endpointslices, namespace: cluster.namespace, name: `${service}-slice` };
+  const current = await cluster.kube.get(ref);
+  await cluster.kube.replace(ref, { ...endpointSlice(service, ready, notReady), metadata: current['metadata'] });
 }
 
 /** The canary weight a live object holds, read with the provider's own pure reader. */
