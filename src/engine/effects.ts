@@ -72,12 +72,10 @@ const APPLY: Record<Effect, (ctx: EffectContext) => void> = {
     const stableNow = stableReady(obs);
     if (stableNow !== undefined) status.rollback.stableReadyEndpoints = stableNow;
     if (stableNow === 0) {
-      actions.push({
-        kind: 'event',
-        type: 'Warning',
-        reason: 'StableNotReady',
-        message: `traffic is back on stable, but the stable backends (${(obs.readiness?.stable ?? []).map((b) => b.service).join(', ')}) have 0 ready endpoints`,
-      });
+      const message = `traffic is back on stable, but the stable backends (${(obs.readiness?.stable ?? []).map((b) => b.service).join(', ')}) have 0 ready endpoints`;
+      actions.push({ kind: 'event', type: 'Warning', reason: 'StableNotReady', message });
+      // Never silence: the escalation path (PagerDuty triggers on it) hears of it too.
+      actions.push({ kind: 'notify', event: 'StableNotReady', message });
     }
     const rto = spec?.rollback.rto;
     if (rto !== undefined && recoverySeconds * 1000 > parseDuration(rto)) {

@@ -1192,13 +1192,15 @@ const rows: Row[] = [
     phase: 'RollingBack', writes: [[0, [0, 1]]],
   },
   {
-    name: 'Readiness: a rollback lands while stable has 0 ready endpoints -> stableReadyEndpoints 0, StableNotReady Warning, the RolledBack notification says it',
+    name: 'Readiness: a rollback lands while stable has 0 ready endpoints -> stableReadyEndpoints 0, StableNotReady Warning and notification, the RolledBack notification says it too',
     status: { ...atStep(1, 25, 0), phase: 'RollingBack', rollback: { reason: 'incident', triggeredAt: iso(9) } }, obs: obs(10, { targets: weights(0, 0), readiness: ready(1, 0) }),
     phase: 'RolledBack', writes: [],
     then: (d) => {
       expect(d.status.rollback?.stableReadyEndpoints).toBe(0);
       expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'event', type: 'Warning', reason: 'StableNotReady' }));
       expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'notify', event: 'RolledBack', message: expect.stringContaining('the stable backends have 0 ready endpoints') }));
+      // Its own notification too, which a PagerDuty entry escalates.
+      expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'notify', event: 'StableNotReady', message: expect.stringContaining('0 ready endpoints') }));
     },
   },
   {
