@@ -3,7 +3,7 @@
 // from what the routes accept and answer.
 import { z } from 'zod';
 import { MESSAGE_LIMIT } from '../engine/bounds';
-import { CheckStatus, Condition, HistoryEntry, HookStatus, PHASES, PROVIDERS, RollbackStatus } from '../plan/schema';
+import { CheckStatus, Condition, HistoryEntry, HookStatus, PHASES, PROVIDERS, ReadinessStatus, RollbackStatus } from '../plan/schema';
 import type { PlanView, TargetWeight } from '../steering/view';
 import { ErrorBody } from './errors';
 
@@ -95,6 +95,7 @@ export const PlanViewSchema = z
     lastRound: z.object({ at: z.string(), verdict: z.string(), message: z.string().optional() }).optional(),
     events: z.array(HistoryEntry).meta({ description: 'The last events, newest last.' }),
     rollback: RollbackStatus.optional(),
+    readiness: ReadinessStatus.optional().meta({ description: 'What the readiness gate last saw of the canary backends: ready and required endpoints per backend Service.' }),
     pendingRequests: z
       .object({ rollback: z.string().optional(), promote: z.string().optional(), retry: z.string().optional() })
       .meta({ description: 'Requests written but not handled by the controller yet.' }),

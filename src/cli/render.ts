@@ -92,7 +92,18 @@ function describeRollback(view: PlanView, now: Date): string | undefined {
   if (r === undefined) return undefined;
   const when = `${age(r.triggeredAt, now)} ago`;
   const done = r.completedAt === undefined ? 'under way' : r.recoverySeconds === undefined ? 'done' : `done in ${r.recoverySeconds}s`;
-  return `"${truncate(r.reason, 200)}" (${when}, ${done})`;
+  const stable = r.stableReadyEndpoints === undefined ? '' : `, stable has ${r.stableReadyEndpoints} ready endpoints${r.stableReadyEndpoints === 0 ? ' (!)' : ''}`;
+  return `"${truncate(r.reason, 200)}" (${when}, ${done}${stable})`;
+}
+
+/** The readiness gate's last look at the canary backends: `shop/checkout-svc 0/1 ready`. */
+function describeReadiness(view: PlanView): string | undefined {
+  const canary = view.readiness?.canary;
+  if (canary === undefined || canary.backends.length === 0) return undefined;
+  const backends = canary.backends.map((b) =>
+    b.external === true ? `${b.service} outside the cluster (not counted)` : `${b.service} ${b.ready ?? '?'}/${b.required ?? '?'} ready${b.message ? ` (${truncate(b.message, 80)})` : ''}`,
+  );
+  return `canary ${canary.weight}%: ${backends.join(', ')}`;
 }
 
 /** The `status` view, line by line. */
@@ -147,6 +158,9 @@ export function statusLines(view: PlanView, now: Date): string[] {
       ),
     );
   }
+
+  const readiness = describeReadiness(view);
+  if (readiness !== undefined) field('Readiness', readiness);
 
   const pending = Object.entries(view.pendingRequests).map(([kind, value]) => `${kind} pending ("${truncate(value, 80)}")`);
   if (pending.length > 0) field('Requests', pending.join(', '));

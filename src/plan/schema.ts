@@ -629,6 +629,7 @@ export type MigrationPlanSpec = z.infer<typeof MigrationPlanSpec>;
 export type MigrationPlanStatus = z.infer<typeof MigrationPlanStatus>;
 export type CheckStatus = z.infer<typeof CheckStatus>;
 export type RollbackValidationStatus = z.infer<typeof RollbackValidationStatus>;
+export type ReadinessStatus = z.infer<typeof ReadinessStatus>;
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 export type Condition = z.infer<typeof Condition>;
 export type RoundVerdict = z.infer<typeof RoundVerdict>;

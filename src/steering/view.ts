@@ -8,7 +8,7 @@ import { toKubeError } from '../kube';
 import { createProvider, describeTarget } from '../providers';
 import { pauseOf, stepIndex, stepLabel } from '../engine/steps';
 import { isHandled } from '../engine/bounds';
-import { MigrationPlanSpec, MigrationPlanStatus, ObjectMeta, REQUEST_ANNOTATIONS, REQUEST_KINDS, type CheckStatus, type Condition, type HookStatus, type HistoryEntry, type Phase, type RollbackValidationStatus, type Target } from '../plan/schema';
+import { MigrationPlanSpec, MigrationPlanStatus, ObjectMeta, REQUEST_ANNOTATIONS, REQUEST_KINDS, type CheckStatus, type Condition, type HookStatus, type HistoryEntry, type Phase, type ReadinessStatus, type RollbackValidationStatus, type Target } from '../plan/schema';
 
 /** Events a view carries: enough to see how the plan got here, bounded like the status. */
 export const VIEW_EVENTS = 10;
@@ -40,7 +40,9 @@ export interface PlanView {
   lastRound?: { at: string; verdict: string; message?: string };
   /** Newest last. */
   events: HistoryEntry[];
-  rollback?: { reason: string; triggeredAt: string; completedAt?: string; recoverySeconds?: number; validation?: RollbackValidationStatus };
+  rollback?: { reason: string; triggeredAt: string; completedAt?: string; recoverySeconds?: number; stableReadyEndpoints?: number; validation?: RollbackValidationStatus };
+  /** What the readiness gate last saw of the canary backends (status.readiness). */
+  readiness?: ReadinessStatus;
   /** Requests (rollback, promote, retry) written but not handled yet. */
   pendingRequests: Partial<Record<'rollback' | 'promote' | 'retry', string>>;
   conditions: Condition[];
@@ -107,6 +109,7 @@ export function planView(obj: KubeObject, live?: readonly TargetWeight[]): PlanV
     ...(status.lastRound ? { lastRound: status.lastRound } : {}),
     events: (status.history ?? []).slice(-VIEW_EVENTS),
     ...(status.rollback ? { rollback: status.rollback } : {}),
+    ...(status.readiness ? { readiness: status.readiness } : {}),
     pendingRequests,
     conditions: status.conditions ?? [],
     ...(parsedSpec.success ? {} : { specError: specErrorText(parsedSpec.error) }),

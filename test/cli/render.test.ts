@@ -131,4 +131,23 @@ describe('statusLines', () => {
     expect(lines).toContain('Validation:  Failed against stable (0/1 rounds passed): stable failed its checks: error-rate=0.2 breaches <= 0.05 (1/1) (0/1 rounds passed)');
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}error-rate +0\.2 +<= 0\.05 +Fail +89s$/));
   });
+
+  it('shows what the readiness gate saw of each canary backend, and stable\'s ready endpoints after a rollback', () => {
+    const view = planView({
+      apiVersion: 'trafficshift.io/v1alpha1',
+      kind: 'MigrationPlan',
+      metadata: { name: 'checkout', namespace: 'shop' },
+      spec: { targets: [{ provider: 'nginx', nginx: { ingress: 'checkout', canaryIngress: 'checkout-canary' } }], steps: [{ weight: 10 }, { weight: 100 }] },
+      status: {
+        phase: 'RolledBack',
+        currentStep: 0,
+        canaryWeight: 0,
+        readiness: { stableReadyAtStart: 3, canary: { weight: 10, backends: [{ service: 'shop/checkout-v2', ready: 0, required: 1 }, { service: 'payments.example.com', external: true }] } },
+        rollback: { reason: 'incident', triggeredAt: '2026-05-01T11:59:00Z', completedAt: '2026-05-01T11:59:01Z', recoverySeconds: 1, stableReadyEndpoints: 0 },
+      },
+    });
+    const lines = statusLines(view, now);
+    expect(lines).toContain('Readiness:   canary 10%: shop/checkout-v2 0/1 ready, payments.example.com outside the cluster (not counted)');
+    expect(lines).toContainEqual(expect.stringMatching(/^Rollback: +"incident" \(60s ago, done in 1s, stable has 0 ready endpoints \(!\)\)$/));
+  });
 });
