@@ -244,6 +244,13 @@ const handWrittenStatusArb = fc
     });
   });
 
+/** The round a controller would run now, every check passing or every check failing; none when
+ * no round is due. */
+function dueRound(plan: MigrationPlanSpec, status: MigrationPlanStatus | undefined, now: number, pass: boolean): AnalysisRound | undefined {
+  if (!analysisDue(plan, status, now)) return undefined;
+  return { completedAt: now, outcomes: (plan.analysis?.checks ?? []).map((c) => ({ name: c.name, value: 0, result: pass ? ('Pass' as const) : ('Fail' as const) })) };
+}
+
 describe('engine properties', () => {
   it('never moves traffic up more than one step, whatever a parsable status claims', () => {
     const worldArb = fc.record({
@@ -260,9 +267,7 @@ describe('engine properties', () => {
         // A few calls in a row, writes landing at once: each call may go up one step at most.
         for (let call = 0; call < 6; call++) {
           const now = T0 + call * 1000;
-          const round = analysisDue(plan, current, now)
-            ? { completedAt: now, outcomes: (plan.analysis?.checks ?? []).map((c) => ({ name: c.name, value: 0, result: pass ? ('Pass' as const) : ('Fail' as const) })) }
-            : undefined;
+          const round = dueRound(plan, current, now, pass);
           const o: Observations = {
             now,
             generation: 1,
@@ -310,9 +315,7 @@ describe('engine properties', () => {
         for (let call = 0; call < 6; call++) {
           const now = T0 + call * 1000;
           const ready = canaryReady[call];
-          const round = analysisDue(plan, current, now)
-            ? { completedAt: now, outcomes: (plan.analysis?.checks ?? []).map((c) => ({ name: c.name, value: 0, result: pass ? ('Pass' as const) : ('Fail' as const) })) }
-            : undefined;
+          const round = dueRound(plan, current, now, pass);
           const o: Observations = {
             now,
             generation: 1,
