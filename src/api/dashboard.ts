@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Router, type Response } from 'express';
 
 /** Outside /api/v1, so not in the OpenAPI document. */
-export const DASHBOARD_PATHS = ['/', '/plans/:namespace/:name', '/assets/*file'] as const;
+export const DASHBOARD_PATHS = ['/', '/plans/:namespace/:name', '/assets', '/assets/*file'] as const;
 
 export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy':
@@ -76,6 +76,7 @@ export function dashboardRouter(assetsDir: string): Router {
   };
   router.get('/', page);
   router.get('/plans/:namespace/:name', page);
+  router.get('/assets', (_req, res) => notFound(res, 'no such dashboard asset'));
   router.get('/assets/*file', async (req, res) => {
     const segments = (req.params as { file?: string[] }).file ?? [];
     const file = path.join(root, ...segments);
