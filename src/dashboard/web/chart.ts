@@ -24,7 +24,7 @@ interface Scale {
 function fmt(n: number): string {
   if (n === 0) return '0';
   const abs = Math.abs(n);
-  if (abs >= 1000 || abs < 0.01) return n.toExponential(1);
+  if (abs >= 100_000 || abs < 0.0001) return n.toExponential(1);
   return String(Number(n.toPrecision(3)));
 }
 
@@ -133,14 +133,13 @@ function checkPanel(check: CheckSeries, scale: Scale, top: number): SVGGElement 
   const bounds = [...values];
   if (check.threshold.min !== undefined) bounds.push(check.threshold.min);
   if (check.threshold.max !== undefined) bounds.push(check.threshold.max);
-  let lo = bounds.length ? Math.min(...bounds) : 0;
+  // Values that cannot go below 0 (ratios, latencies, counts) are drawn from 0, so a small value
+  // looks small.
+  let lo = Math.min(0, ...bounds);
   let hi = bounds.length ? Math.max(...bounds) : 1;
-  if (lo === hi) {
-    lo -= Math.abs(lo) * 0.5 || 1;
-    hi += Math.abs(hi) * 0.5 || 1;
-  }
+  if (lo === hi) hi = lo + 1;
   const pad = (hi - lo) * 0.1;
-  lo = lo >= 0 && lo - pad < 0 ? 0 : lo - pad;
+  if (lo < 0) lo -= pad;
   hi += pad;
   const y = (v: number): number => top + CHECK_HEIGHT - ((v - lo) / (hi - lo)) * CHECK_HEIGHT;
 

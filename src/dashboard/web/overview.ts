@@ -34,7 +34,7 @@ function row(plan: PlanView): HTMLTableRowElement {
     h('td', {}, h('a', { href }, plan.name)),
     h('td', {}, plan.namespace),
     h('td', {}, h('span', { class: `phase phase-${plan.phase}` }, plan.phase), plan.paused && plan.phase !== 'Paused' ? ' (paused)' : ''),
-    h('td', {}, plan.step.count ? `${plan.step.number}/${plan.step.count} ` : '', h('span', { class: 'muted' }, plan.step.label)),
+    h('td', {}, plan.step.label),
     weightCell(plan),
     checkCell(plan),
   );

@@ -130,7 +130,6 @@ export function planPage(root: HTMLElement, namespace: string, name: string): ()
       h(
         'p',
         { class: 'step' },
-        plan.step.count ? `step ${plan.step.number} of ${plan.step.count}: ` : '',
         plan.step.label,
         plan.paused ? ' · paused' : '',
         pending.length ? ` · pending: ${pending.join(', ')}` : '',

@@ -1,8 +1,8 @@
 // The live feed: GET /api/v1/stream read with fetch() and a stream reader, because EventSource
-// cannot send an Authorization header. Parses Server-Sent Events (event:, data:, retry:, comments)
-// and reconnects with a growing backoff. A 401 or 403 stops it: retrying will not change the
+// cannot send an Authorization header. Reconnects with a growing backoff. A 401 or 403 stops it: retrying will not change the
 // answer, a new token will (the page restarts the stream then).
 import { ApiError, authHeaders, errorOf } from './api.js';
+import { parseSse, type SseEvent } from './sse.js';
 import type { PlanRef, PlanView } from './types.js';
 
 export interface StreamHandlers {
@@ -11,33 +11,6 @@ export interface StreamHandlers {
   deleted(ref: PlanRef): void;
   /** 'live' once the snapshot arrived; 'retrying' with the wait; 'refused' with the API's error. */
   state(state: { kind: 'live' } | { kind: 'retrying'; inMs: number; why: string } | { kind: 'refused'; error: ApiError }): void;
-}
-
-export interface SseEvent {
-  event: string;
-  data: string;
-}
-
-/** Splits a growing text buffer into complete events; returns what is left over. */
-export function parseSse(buffer: string, onEvent: (e: SseEvent) => void, onRetry: (ms: number) => void): string {
-  const blocks = buffer.split(/\r\n\r\n|\n\n|\r\r/);
-  const rest = blocks.pop() ?? '';
-  for (const block of blocks) {
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split(/\r\n|\n|\r/)) {
-      if (line === '' || line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? '' : line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-      else if (field === 'retry' && /^\d+$/.test(value)) onRetry(Number(value));
-    }
-    if (data.length > 0) onEvent({ event, data: data.join('\n') });
-  }
-  return rest;
 }
 
 const MAX_BACKOFF_MS = 30_000;
