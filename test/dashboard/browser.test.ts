@@ -165,6 +165,17 @@ describeBrowser('the dashboard in chromium', () => {
     await page.screenshot({ path: path.join(ARTEFACTS, 'dashboard-plan-rolled-back.png'), fullPage: true });
   });
 
+  it('asks for a token, and lists the plans once one is pasted', async () => {
+    const page = await openPage();
+    await page.goto(`${e2e.controller.url}/`);
+    await until('the 401 notice', () => text(page, '#notice'), (t) => t.startsWith('The controller needs your bearer token'));
+    await page.fill('#token-input', tokens.viewer);
+    await page.click('#token-form button[type=submit]');
+    await until('two plans on the overview', () => page.locator('tr[data-plan]').count(), (n) => n === 2);
+    expect(await text(page, '#notice')).toBe('');
+    expect(await page.evaluate('sessionStorage.getItem("trafficshift.token") !== null')).toBe(true);
+  });
+
   it('shows the auth=none banner when the controller says so', async () => {
     const page = await openPage();
     // This controller checks tokens; the page's side of --auth=none is what /info answers.

@@ -108,8 +108,8 @@ export function overviewPage(root: HTMLElement): () => void {
       else if (state.kind === 'retrying') setLiveState(`reconnecting in ${Math.round(state.inMs / 1000)} s (${state.why})`, 'retrying');
       else {
         setLiveState('not connected', 'refused');
-        const hint = state.error.status === 403 && !scope ? ' Name a namespace you may list above.' : state.error.status === 401 ? ' Paste a valid token above.' : '';
-        notice(`You may not list plans${scope ? ` in namespace ${scope}` : ' across the cluster'}: ${state.error.message}.${hint}`);
+        if (state.error.status === 401) notice(`The controller needs your bearer token (${state.error.message}): paste one above, or open the link \`trafficshift dashboard\` prints.`);
+        else notice(`You may not list plans${scope ? ` in namespace ${scope}` : ' across the cluster'}: ${state.error.message}.${scope ? '' : ' Name a namespace you may list in the List box.'}`);
       }
     },
   });
