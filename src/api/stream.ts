@@ -92,7 +92,7 @@ export const streamOperation: Operation = {
       const done = AbortSignal.any([closed.signal, ...(deps.stopping ? [deps.stopping] : [])]);
       res.on('close', () => closed.abort());
       const write = (text: string): void => {
-        if (done.aborted) return;
+        if (done.aborted || res.writableEnded) return;
         res.write(text);
         if (res.writableLength > STREAM_BUFFER_LIMIT) res.end();
       };
