@@ -174,6 +174,13 @@ describeBrowser('the dashboard in chromium', () => {
     await until('two plans on the overview', () => page.locator('tr[data-plan]').count(), (n) => n === 2);
     expect(await text(page, '#notice')).toBe('');
     expect(await page.evaluate('sessionStorage.getItem("trafficshift.token") !== null')).toBe(true);
+    // The filters: checkout was rolled back above, search still waits for promotion.
+    await until('checkout RolledBack on the overview', () => page.getAttribute('tr[data-plan$="/checkout"]', 'data-phase'), (p) => p === 'RolledBack');
+    await page.selectOption('#filter-phase', 'RolledBack');
+    expect(await page.locator('tr[data-plan] a').allTextContents()).toEqual(['checkout']);
+    await page.selectOption('#filter-phase', '');
+    await page.selectOption('#filter-namespace', e2e.cluster.namespace);
+    expect(await page.locator('tr[data-plan] a').allTextContents()).toEqual(['checkout', 'search']);
   });
 
   it('shows the auth=none banner when the controller says so', async () => {

@@ -54,11 +54,16 @@ export function overviewPage(root: HTMLElement): () => void {
   const count = h('span', { class: 'muted', id: 'plan-count' });
   const scopeInput = h('input', { name: 'namespace', value: scope, placeholder: 'all namespaces', 'aria-label': 'Namespace to list' });
 
+  let listed = '';
   const render = (): void => {
     const namespaces = [...new Set([...plans.values()].map((p) => p.namespace))].sort();
-    clear(nsSelect);
-    nsSelect.append(h('option', { value: '' }, 'every namespace'), ...namespaces.map((n) => h('option', { value: n }, n)));
-    nsSelect.value = namespaces.includes(nsFilter) ? nsFilter : '';
+    // Rebuilt only when the namespaces change, so an open drop-down survives a plan's update.
+    if (namespaces.join('\n') !== listed) {
+      listed = namespaces.join('\n');
+      clear(nsSelect);
+      nsSelect.append(h('option', { value: '' }, 'every namespace'), ...namespaces.map((n) => h('option', { value: n }, n)));
+      nsSelect.value = namespaces.includes(nsFilter) ? nsFilter : '';
+    }
     const shown = [...plans.values()]
       .filter((p) => (!nsFilter || p.namespace === nsFilter) && (!phaseFilter || p.phase === phaseFilter))
       .sort((a, b) => key(a).localeCompare(key(b)));
