@@ -181,6 +181,8 @@ describeBrowser('the dashboard in chromium', () => {
     await page.selectOption('#filter-phase', '');
     await page.selectOption('#filter-namespace', e2e.cluster.namespace);
     expect(await page.locator('tr[data-plan] a').allTextContents()).toEqual(['checkout', 'search']);
+    await page.selectOption('#filter-namespace', '');
+    await page.screenshot({ path: path.join(ARTEFACTS, 'dashboard-overview-later.png'), fullPage: true });
   });
 
   it('shows the auth=none banner when the controller says so', async () => {
