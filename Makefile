@@ -14,6 +14,9 @@ build: install
 	npx tsc -p tsconfig.build.json
 	@# kubectl runs plugins as executables: kubectl-trafficshift -> dist/cli/main.js
 	chmod +x dist/cli/main.js
+	@# The dashboard's browser modules and their page and stylesheet, served by the controller at /assets/.
+	npx tsc -p tsconfig.web.json
+	cp src/dashboard/web/index.html src/dashboard/web/dashboard.css dist/dashboard/assets/
 
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Debian's prometheus (and alertmanager) when missing, so the metric-gate tests run for
-# real, and lua5.1 for the Argo CD health check test (test/gitops/argocd.test.ts). Needs root and
+# real, lua5.1 for the Argo CD health check test (test/gitops/argocd.test.ts), and chromium for the
+# dashboard's browser tests (test/dashboard/browser.test.ts, driven by playwright-core). Needs root and
 # apt; elsewhere it says why it could not and the tests that need the binaries skip loudly.
 # Debian's packages start nothing here: the tests start the binaries.
 set -uo pipefail
@@ -8,6 +9,7 @@ need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v lua5.1 >/dev/null 2>&1 || need+=(lua5.1)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "ensure-prometheus: ${need[*]} missing and cannot install (needs root and apt-get); tests that need them will skip" >&2

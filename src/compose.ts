@@ -5,10 +5,13 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Express } from 'express';
 import type { Logger } from 'winston';
 import { alertRoutes } from './api/alerts';
+import { CheckHistory, recordingCheckMetrics } from './api/checkHistory';
+import { dashboardApiRoutes } from './api/dashboardApi';
 import { createApp, type RouteFactory } from './api/app';
 import { kubernetesAuth, noAuth, type ApiAuth, type AuthMode } from './api/auth';
 import { TrafficshiftMetrics } from './api/metrics';
 import { feedPlanMetrics } from './api/planMetrics';
+import { followPlans, PlanDiff } from './api/planChanges';
 import { planRoutes } from './api/plans';
 import { packageVersion } from './api/version';
 import { createAnalysisRunner, type OutboundPolicy } from './checks';
@@ -39,15 +42,20 @@ export interface ControllerProcessParts {
   app: Express;
   /** /readyz follows this: true once the plan cache has synced, false again while stopping. */
   setReady(ready: boolean): void;
+  /** The recent values of every check, per plan (the dashboard's timeline). */
+  checkHistory: CheckHistory;
+  /** Ends the dashboard's event streams and stops following the plan cache. */
+  stop(): void;
 }
 
 /** The REST routes the process serves under /api/v1. */
-export const API_ROUTES: ReadonlyArray<RouteFactory> = [planRoutes, alertRoutes];
+export const API_ROUTES: ReadonlyArray<RouteFactory> = [planRoutes, alertRoutes, dashboardApiRoutes];
 
 export function composeControllerProcess(kubeConfig: KubeConfig, settings: ProcessSettings): ControllerProcessParts {
   const { log, outbound } = settings;
   const version = packageVersion();
   const metrics = new TrafficshiftMetrics({ version });
+  const checkHistory = new CheckHistory();
   const kube = controllerKube(kubeConfig, metrics.kube);
   const controller = new Controller({
     kube,
@@ -58,8 +66,19 @@ export function composeControllerProcess(kubeConfig: KubeConfig, settings: Proce
     concurrency: settings.concurrency,
     resyncMs: settings.resyncMs,
     log,
-    analysis: createAnalysisRunner({ secrets: kubeSecretReader(kube), metrics: metrics.checks, outbound }),
+    analysis: createAnalysisRunner({ secrets: kubeSecretReader(kube), metrics: recordingCheckMetrics(metrics.checks, checkHistory), outbound }),
   });
+  // A plan's check history goes with the plan.
+  const stopping = new AbortController();
+  const diff = new PlanDiff();
+  void followPlans(
+    controller,
+    diff,
+    (changes) => {
+      for (const change of changes) if (change.kind === 'deleted') checkHistory.forget(change.plan);
+    },
+    stopping.signal,
+  );
   // The plan metrics read the controller's plan cache at each scrape: one watch of plans per process.
   feedPlanMetrics(metrics, () => controller.cachedPlans());
   let ready = false;
@@ -67,7 +86,7 @@ export function composeControllerProcess(kubeConfig: KubeConfig, settings: Proce
   // controller's own client (its RBAC includes tokenreviews and subjectaccessreviews create).
   const auth = settings.auth === 'none' ? noAuth(log) : kubernetesAuth(kube, { log });
   const app = createApp(
-    { controller, kube, auth, registry: metrics.registry, ready: () => ready, log, version, ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}) },
+    { controller, kube, auth, registry: metrics.registry, ready: () => ready, log, version, checkHistory, stopping: stopping.signal, ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}) },
     API_ROUTES,
   );
   return {
@@ -80,5 +99,7 @@ export function composeControllerProcess(kubeConfig: KubeConfig, settings: Proce
     setReady(value) {
       ready = value;
     },
+    checkHistory,
+    stop: () => stopping.abort(),
   };
 }

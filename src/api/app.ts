@@ -1,4 +1,5 @@
-// The controller's HTTP face: probes, /metrics, and (under /api/v1) the REST steering API.
+// The controller's HTTP face: probes, /metrics, the dashboard's pages, and (under /api/v1) the
+// REST steering API.
 import express, { Router, type Express, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
@@ -6,8 +7,11 @@ import type { Controller } from '../controller/controller';
 import type { Kube } from '../kube';
 import type { ApiAuth } from './auth';
 import { errorHandler, HttpError, notFound } from './errors';
-import { openApiDocument, OPENAPI_PATH, type DocumentInfo } from './openapi';
+import { INFO_PATH, openApiDocument, OPENAPI_PATH, type DocumentInfo } from './openapi';
 import type { RouteSpec } from './routes';
+import type { CheckHistory } from './checkHistory';
+import { dashboardRouter, defaultAssetsDir } from './dashboard';
+import type { StreamSettings } from './stream';
 
 /** What REST routes may ask of the running controller. Routes read plans from its cache
  * (`cachedPlans`, `planFeed`), never by listing them from the API server per request. */
@@ -26,8 +30,18 @@ export interface AppDeps {
   /** True once the controller's plan cache has synced; /readyz answers 503 until then. */
   ready: () => boolean;
   log?: Logger;
-  /** The version the OpenAPI document carries. */
+  /** The version the OpenAPI document and /api/v1/info carry. */
   version?: string;
+  /** The values each check measured recently, for the timeline; none: the timeline shows
+   * each check's latest status value. */
+  checkHistory?: CheckHistory;
+  /** Where the dashboard's built files are (index.html, its scripts and styles); tests give
+   * their own. Default: dist/dashboard/assets (defaultAssetsDir). */
+  dashboardAssets?: string;
+  /** Aborts when the process stops: event streams end. */
+  stopping?: AbortSignal;
+  /** Event stream timings (tests shorten them). */
+  stream?: StreamSettings;
 }
 
 /** Builds routes from the app's dependencies; each is mounted under /api/v1. `operations`
@@ -79,11 +93,17 @@ export function createApp(deps: AppDeps, routes: ReadonlyArray<RouteFactory> = [
     document ??= openApiDocument(routes.flatMap((r) => r.operations ?? []), info);
     res.json(document);
   });
+  // Public for the same reasons: the dashboard needs it before it has a token, to say whether
+  // the controller checks tokens at all.
+  api.get(INFO_PATH, (_req, res) => {
+    res.json({ version: info.version, authMode: info.authMode });
+  });
   api.use(deps.auth.authenticate);
   api.use(requireJsonBody);
   api.use(express.json({ limit: BODY_LIMIT }));
   for (const build of routes) api.use(build(deps));
   app.use('/api/v1', api);
+  app.use(dashboardRouter(deps.dashboardAssets ?? defaultAssetsDir()));
 
   app.use(notFound);
   app.use(errorHandler(deps.log));

@@ -5,10 +5,11 @@ import { z } from 'zod';
 import type { AuthMode } from './auth';
 import { ErrorBody } from './errors';
 import type { RouteSpec } from './routes';
-import { NAMED_SCHEMAS } from './schemas';
+import { Info, NAMED_SCHEMAS } from './schemas';
 
 /** Relative to /api/v1. */
 export const OPENAPI_PATH = '/openapi.json';
+export const INFO_PATH = '/info';
 export const API_PREFIX = '/api/v1';
 
 export interface DocumentInfo {
@@ -21,6 +22,16 @@ type Json = Record<string, unknown>;
 /** The routes createApp serves itself, outside any RouteFactory. */
 export const BUILTIN_ROUTES: readonly RouteSpec[] = [
   { method: 'get', path: OPENAPI_PATH, operationId: 'getOpenApi', summary: 'This document', tags: ['meta'], public: true, responses: { 200: { description: 'The OpenAPI 3.1 document.' } } },
+  {
+    method: 'get',
+    path: INFO_PATH,
+    operationId: 'getInfo',
+    summary: 'The controller\'s version and how it authenticates callers',
+    description: 'Served without a token: the dashboard reads it before it has one (to show the --auth=none banner).',
+    tags: ['meta'],
+    public: true,
+    responses: { 200: { description: 'The version and auth mode.', schema: Info } },
+  },
 ];
 
 /** Outside /api/v1: their paths are absolute. */
@@ -91,7 +102,12 @@ export function openApiDocument(routes: readonly RouteSpec[], info: DocumentInfo
   for (const spec of all) {
     const responses: Record<string, Json> = {};
     for (const [status, response] of Object.entries(spec.responses)) {
-      responses[status] = { description: response.description, ...(response.schema ? { content: { 'application/json': { schema: ref(response.schema) } } } : {}) };
+      const content = response.schema
+        ? { content: { [response.mediaType ?? 'application/json']: { schema: ref(response.schema) } } }
+        : response.mediaType !== undefined
+          ? { content: { [response.mediaType]: { schema: { type: 'string' } } } }
+          : {};
+      responses[status] = { description: response.description, ...content };
     }
     const shared: Array<[number, string, boolean]> = [
       [400, 'A bad request: `field` names the parameter or body field.', spec.params !== undefined || spec.query !== undefined || spec.method === 'post'],

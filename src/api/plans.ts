@@ -51,13 +51,13 @@ function describe(plan: PlanRef): string {
 
 /** The plan as the cache has it, else as the API server does (a plan created a moment ago);
  * 404 when neither has it or the controller does not watch its namespace. */
-function requireWatched(deps: AppDeps, plan: PlanRef): void {
+export function requireWatched(deps: AppDeps, plan: PlanRef): void {
   if (deps.namespace !== undefined && plan.namespace !== deps.namespace) {
     throw new HttpError(404, `${describe(plan)} not found: this controller watches namespace "${deps.namespace}" only`);
   }
 }
 
-async function loadPlan(deps: AppDeps, plan: PlanRef): Promise<{ object: KubeObject; cached: boolean }> {
+export async function loadPlan(deps: AppDeps, plan: PlanRef): Promise<{ object: KubeObject; cached: boolean }> {
   requireWatched(deps, plan);
   const cached = deps.controller.planFeed(plan).current();
   if (cached !== undefined) return { object: cached, cached: true };

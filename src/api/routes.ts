@@ -11,8 +11,10 @@ import { HttpError } from './errors';
 
 export interface ResponseSpec {
   description: string;
-  /** The JSON body; absent for an answer without one. */
+  /** The JSON body; absent for an answer without one (or one that is not JSON). */
   schema?: z.ZodType;
+  /** An answer that is not JSON (the event stream): its media type. */
+  mediaType?: string;
 }
 
 /** What the OpenAPI document says of a route (the path is express's, relative to /api/v1). */

@@ -3,8 +3,9 @@
 // from what the routes accept and answer.
 import { z } from 'zod';
 import { MESSAGE_LIMIT } from '../engine/bounds';
-import { CheckStatus, Condition, HistoryEntry, HookStatus, PHASES, PROVIDERS, ReadinessStatus, RollbackStatus } from '../plan/schema';
+import { CHECK_RESULTS, CheckStatus, Condition, HistoryEntry, HookStatus, PHASES, PROVIDERS, ReadinessStatus, RollbackStatus } from '../plan/schema';
 import type { PlanView, TargetWeight } from '../steering/view';
+import { AUTH_MODES } from './auth';
 import { ErrorBody } from './errors';
 
 // ---- path and query parameters ----
@@ -142,6 +143,37 @@ export const AlertsResult = z.object({
   alerts: z.number().int(),
 });
 
+export const StreamQuery = ListQuery.pick({ namespace: true });
+
+export const Info = z.object({
+  version: z.string().meta({ description: 'The controller\'s version.' }),
+  authMode: z.enum(AUTH_MODES).meta({ description: '`none`: the controller runs with --auth=none and checks no token (the dashboard shows a banner).' }),
+});
+
+const Instant = z.string().meta({ description: 'An RFC 3339 time.' });
+
+export const Timeline = z.object({
+  plan: PlanViewSchema,
+  specYaml: z.string().meta({ description: 'The plan\'s spec as YAML.' }),
+  weights: z
+    .array(z.object({ at: Instant, weight: z.number(), event: z.string(), message: z.string() }))
+    .meta({ description: 'The canary weight at each event of status.history (Started, StepAdvanced, RollingBack, RolledBack...), oldest first.' }),
+  checks: z.array(
+    z.object({
+      name: z.string(),
+      threshold: z.object({ min: z.number().optional(), max: z.number().optional() }).meta({ description: 'The bounds the check holds its value to; none for a webhook check.' }),
+      points: z
+        .array(z.object({ at: Instant, value: z.number().nullable(), result: z.enum(CHECK_RESULTS) }))
+        .meta({ description: 'Oldest first: the values this replica measured (at most 720), else the latest status value.' }),
+    }),
+  ),
+  rollback: z
+    .object({ triggeredAt: Instant, completedAt: Instant.optional(), recoverySeconds: z.number().optional(), rtoSeconds: z.number().optional() })
+    .optional()
+    .meta({ description: 'The latest rollback: when it was triggered and completed, how long recovery took, and the plan\'s RTO (spec.rollback.rto).' }),
+  note: z.string().optional().meta({ description: 'Present when this replica has no recent check values for the plan and the points are the status\'s latest only.' }),
+});
+
 /** Schemas the OpenAPI document names under components.schemas; others are inlined. */
 export const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['Error', ErrorBody],
@@ -152,6 +184,8 @@ export const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ['SteeringResult', SteeringResult],
   ['RollbackResult', RollbackResult],
   ['AlertsResult', AlertsResult],
+  ['Timeline', Timeline],
+  ['Info', Info],
   ['CheckStatus', CheckStatus],
   ['HistoryEntry', HistoryEntry],
   ['Condition', Condition],

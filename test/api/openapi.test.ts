@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { createApp } from '../../src/api/app';
 import { kubernetesAuth } from '../../src/api/auth';
 import { TrafficshiftMetrics } from '../../src/api/metrics';
+import { DASHBOARD_PATHS } from '../../src/api/dashboard';
 import { openApiPath } from '../../src/api/openapi';
 import { RollbackBody } from '../../src/api/schemas';
 import { API_ROUTES } from '../../src/compose';
@@ -76,17 +77,48 @@ it('describes every route express serves, and nothing it does not', () => {
   const served = servedRoutes(app);
   // The walk itself must have found the steering routes, or it proves nothing.
   expect(served).toEqual(expect.arrayContaining([{ method: 'post', path: '/api/v1/namespaces/:namespace/plans/:name/rollback' }, { method: 'get', path: '/healthz' }]));
-  const missing = served.filter((r) => doc.paths[openApiPath(r.path)]?.[r.method] === undefined);
+  // The dashboard's pages and static files are not API: outside /api/v1 and the document.
+  expect(served).toEqual(expect.arrayContaining(DASHBOARD_PATHS.map((path) => ({ method: 'get', path }))));
+  const api = served.filter((r) => !(DASHBOARD_PATHS as readonly string[]).includes(r.path));
+  const missing = api.filter((r) => doc.paths[openApiPath(r.path)]?.[r.method] === undefined);
   expect(missing).toEqual([]);
   const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`));
-  expect(documented.sort()).toEqual(served.map((r) => `${r.method} ${openApiPath(r.path)}`).sort());
+  expect(documented.sort()).toEqual(api.map((r) => `${r.method} ${openApiPath(r.path)}`).sort());
 });
 
-it('lists the routes of SPEC.md "Steering it"', () => {
+it('lists the routes of SPEC.md "Steering it", and what the dashboard reads', () => {
   const plan = '/api/v1/namespaces/{namespace}/plans/{name}';
   expect(Object.keys(doc.paths).sort()).toEqual(
-    ['/api/v1/plans', plan, `${plan}/pause`, `${plan}/resume`, `${plan}/promote`, `${plan}/rollback`, `${plan}/retry`, '/api/v1/alerts', '/api/v1/openapi.json', '/healthz', '/readyz', '/metrics'].sort(),
+    [
+      '/api/v1/plans',
+      plan,
+      `${plan}/pause`,
+      `${plan}/resume`,
+      `${plan}/promote`,
+      `${plan}/rollback`,
+      `${plan}/retry`,
+      `${plan}/timeline`,
+      '/api/v1/stream',
+      '/api/v1/info',
+      '/api/v1/alerts',
+      '/api/v1/openapi.json',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+    ].sort(),
   );
+});
+
+it('says the stream is an event stream, and what /info and the timeline answer', () => {
+  const stream = doc.paths['/api/v1/stream']?.['get'] as Record<string, any>;
+  expect(stream['responses']['200'].content).toEqual({ 'text/event-stream': { schema: { type: 'string' } } });
+  expect(stream['parameters'].map((p: { name: string }) => p.name)).toEqual(['namespace']);
+  expect(stream['responses']['403']).toEqual(expect.anything());
+  const info = doc.paths['/api/v1/info']?.['get'] as Record<string, any>;
+  expect(info['security']).toEqual([]);
+  expect(info['responses']['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Info' });
+  const timeline = doc.paths['/api/v1/namespaces/{namespace}/plans/{name}/timeline']?.['get'] as Record<string, any>;
+  expect(timeline['responses']['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Timeline' });
 });
 
 it('gives every route under /api/v1 its parameters, the error answers in the one shape, and security but the document itself', () => {
@@ -96,7 +128,7 @@ it('gives every route under /api/v1 its parameters, the error answers in the one
       const where = `${method} ${path}`;
       const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       expect([where, op['parameters'].filter((p: { in: string }) => p.in === 'path').map((p: { name: string }) => p.name)]).toEqual([where, pathParams]);
-      if (path === '/api/v1/openapi.json') {
+      if (path === '/api/v1/openapi.json' || path === '/api/v1/info') {
         expect(op['security']).toEqual([]);
         continue;
       }

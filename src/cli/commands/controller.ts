@@ -214,6 +214,7 @@ export async function runController(flags: ControllerFlags, ctx: CliContext, sto
 
   log.info('stopping: finishing the writes in flight and releasing the lease');
   parts.setReady(false);
+  parts.stop();
   await controller.stop();
   await closeServer(server);
   kube.close();

@@ -1,6 +1,7 @@
 import type { CommandFactory } from '../context';
 import { controllerCommand } from './controller';
 import { crdCommand } from './crd';
+import { dashboardCommand } from './dashboard';
 import { listCommand } from './list';
 import { localkubeCommand } from './localkube';
 import { rollbackCommand } from './rollback';
@@ -19,6 +20,7 @@ export const COMMANDS: ReadonlyArray<CommandFactory> = [
   rollbackCommand,
   retryCommand,
   waitCommand,
+  dashboardCommand,
   validateCommand,
   crdCommand,
   controllerCommand,
