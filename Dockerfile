@@ -7,9 +7,10 @@ FROM node:20.19-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.web.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+# The server and the dashboard's browser modules, as `make build` does (package.json "build").
+RUN npm run build
 
 FROM node:20.19-bookworm-slim AS production-dependencies
 WORKDIR /app

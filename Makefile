@@ -10,13 +10,12 @@ $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# One build, defined in package.json's "build" script (the Dockerfile runs the same): the server
+# (tsconfig.build.json), the dashboard's browser modules (tsconfig.web.json) with its page and
+# stylesheet, served at /assets/, and dist/cli/main.js made executable, as kubectl runs plugins
+# (kubectl-trafficshift -> dist/cli/main.js).
 build: install
-	npx tsc -p tsconfig.build.json
-	@# kubectl runs plugins as executables: kubectl-trafficshift -> dist/cli/main.js
-	chmod +x dist/cli/main.js
-	@# The dashboard's browser modules and their page and stylesheet, served by the controller at /assets/.
-	npx tsc -p tsconfig.web.json
-	cp src/dashboard/web/index.html src/dashboard/web/dashboard.css dist/dashboard/assets/
+	npm run -s build
 
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit

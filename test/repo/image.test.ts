@@ -96,7 +96,7 @@ describe('the runtime stage\'s files, assembled without an image builder', () =>
     expect(execFileSync(process.execPath, [cli(), 'controller', '--help'], { cwd: dir, env, encoding: 'utf8' })).toContain('--leader-elect');
   });
 
-  it('starts the controller against an API server, reports ready, and stops cleanly on SIGTERM', async () => {
+  it('starts the controller against an API server, reports ready, serves the dashboard, and stops cleanly on SIGTERM', async () => {
     local = new LocalKube();
     await local.start();
     const kubeconfig = path.join(dir, 'kubeconfig');
@@ -121,6 +121,13 @@ describe('the runtime stage\'s files, assembled without an image builder', () =>
         if (Date.now() > deadline) throw new Error(`not ready within ${SETTLE_MS} ms:\n${log.join('\n')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+      // The dashboard is in the image too: its page and its browser modules (package.json "build").
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      const modules = [...html.matchAll(/src="\/assets\/([\w.-]+\.js)"/g)].map((m) => m[1]);
+      expect(modules.length).toBeGreaterThan(0);
+      for (const module of modules) expect((await fetch(`http://127.0.0.1:${port}/assets/${module}`)).status).toBe(200);
       expect(await controller.stop(SETTLE_MS)).toBe(0);
     } finally {
       await controller.kill();
