@@ -9,7 +9,8 @@ need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v lua5.1 >/dev/null 2>&1 || need+=(lua5.1)
-[ -x /usr/bin/chromium ] || need+=(chromium)
+# With a font, so the pages lay out and the screenshots read as they would for a person.
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-liberation)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "ensure-prometheus: ${need[*]} missing and cannot install (needs root and apt-get); tests that need them will skip" >&2
