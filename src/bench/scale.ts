@@ -42,6 +42,8 @@ interface Options {
   plans: number[];
   kubeconfig?: string;
   outDir: string;
+  /** Where the controller writes a V8 CPU profile per N (node --cpu-prof), to find where its time goes. */
+  cpuProfDir?: string;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -61,7 +63,8 @@ function parseArgs(argv: readonly string[]): Options {
       });
     } else if (arg === '--kubeconfig') options.kubeconfig = next();
     else if (arg === '--out') options.outDir = next();
-    else throw new Error(`unknown argument ${arg}; usage: scale.js [--plans 100,1000,5000] [--kubeconfig FILE] [--out DIR]`);
+    else if (arg === '--cpu-prof') options.cpuProfDir = path.resolve(next());
+    else throw new Error(`unknown argument ${arg}; usage: scale.js [--plans 100,1000,5000] [--kubeconfig FILE] [--out DIR] [--cpu-prof DIR]`);
   }
   return options;
 }
@@ -79,8 +82,8 @@ async function startLocalKube(dir: string): Promise<{ kubeconfig: string; child:
   return { kubeconfig, child };
 }
 
-async function startController(kubeconfig: string, namespace: string): Promise<{ url: string; child: TiedChild }> {
-  const args = [CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--port', '0', '--log-format', 'json', '--auth', 'none'];
+async function startController(kubeconfig: string, namespace: string, cpuProfDir?: string): Promise<{ url: string; child: TiedChild }> {
+  const args = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--port', '0', '--log-format', 'json', '--auth', 'none'];
   const child = spawnTied(process.execPath, args, { env: { ...process.env, KUBECONFIG: '' }, output: { stdout: 'ignore', stderr: 'pipe' } });
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.child.stderr as NodeJS.ReadableStream });
@@ -115,6 +118,17 @@ type Sample = Record<(typeof METRICS)[number], number> & { at: number };
 async function sample(url: string): Promise<Sample> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return { ...(readMetrics(text, METRICS) as Sample), at: Date.now() };
+}
+
+/** Every series of a metric, by its labels: where the API requests go, by verb and resource. */
+export function seriesOf(text: string, name: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const labels = line.slice(name.length, line.lastIndexOf(' '));
+    out[labels] = Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return out;
 }
 
 async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -247,7 +261,7 @@ async function runOnce(n: number, options: Options, webhook: Awaited<ReturnType<
     console.log(`  ${n} plans (${migrating} migrating) and ${2 * n} Ingresses created in ${((Date.now() - created) / 1000).toFixed(1)} s in ${namespace}`);
 
     const spawnedAt = Date.now();
-    const started = await startController(kubeconfig, namespace);
+    const started = await startController(kubeconfig, namespace, options.cpuProfDir);
     controller = started.child;
     const url = started.url;
     await until('/readyz', async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 120_000);
@@ -267,6 +281,7 @@ async function runOnce(n: number, options: Options, webhook: Awaited<ReturnType<
     const restStart = await sample(url);
     await sleep(AT_REST_WINDOW_MS);
     const restEnd = await sample(url);
+    const finalMetrics = await (await fetch(`${url}/metrics`)).text();
 
     const timings: StepTiming[] = [];
     for (const p of migratingNames) {
@@ -293,6 +308,8 @@ async function runOnce(n: number, options: Options, webhook: Awaited<ReturnType<
       cpuAtRestCores: (restEnd.process_cpu_seconds_total - restStart.process_cpu_seconds_total) / ((restEnd.at - restStart.at) / 1000),
       atRestWindowMs: restEnd.at - restStart.at,
       webhookCalls: webhook.calls(),
+      kubeRequests: seriesOf(finalMetrics, 'trafficshift_kube_requests_total'),
+      reconcileResults: seriesOf(finalMetrics, 'trafficshift_reconciles_total'),
     };
   } finally {
     await Promise.all(informers.map((i) => i.stop()));

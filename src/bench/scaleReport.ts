@@ -31,6 +31,10 @@ export interface ScaleRun {
   cpuAtRestCores: number;
   atRestWindowMs: number;
   webhookCalls: number;
+  /** The controller's API requests at the end, by series ({verb, resource, code}): where they go. */
+  kubeRequests?: Record<string, number>;
+  /** Its reconciles at the end, by result. */
+  reconcileResults?: Record<string, number>;
 }
 
 /** Nearest-rank percentile (p in 0..100) of xs; NaN for none. */
