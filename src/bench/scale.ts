@@ -8,6 +8,12 @@
 // promotion gate (`pause: {}`) after their first weight, checked every 10 s; one tenth migrate at
 // once through timed pauses with a 1 s check interval. Everything is created before the
 // controller starts, so all N plans start together.
+//
+//   node dist/bench/scale.js --plans 100,1000,5000 [--kubeconfig FILE] [--out DIR] [--cpu-prof DIR] [--heap-snapshot DIR]
+//
+// --cpu-prof DIR starts the controller under `node --cpu-prof`, writing one profile per N when it
+// stops; --heap-snapshot DIR has it write a heap snapshot at the end of the at-rest window. results.json keeps the controller's API requests by verb and resource, which says where
+// a reconcile's requests go.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -44,6 +50,8 @@ interface Options {
   outDir: string;
   /** Where the controller writes a V8 CPU profile per N (node --cpu-prof), to find where its time goes. */
   cpuProfDir?: string;
+  /** Where the controller writes a heap snapshot per N at the end of the at-rest window. */
+  heapSnapshotDir?: string;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -64,7 +72,8 @@ function parseArgs(argv: readonly string[]): Options {
     } else if (arg === '--kubeconfig') options.kubeconfig = next();
     else if (arg === '--out') options.outDir = next();
     else if (arg === '--cpu-prof') options.cpuProfDir = path.resolve(next());
-    else throw new Error(`unknown argument ${arg}; usage: scale.js [--plans 100,1000,5000] [--kubeconfig FILE] [--out DIR] [--cpu-prof DIR]`);
+    else if (arg === '--heap-snapshot') options.heapSnapshotDir = path.resolve(next());
+    else throw new Error(`unknown argument ${arg}; usage: scale.js [--plans 100,1000,5000] [--kubeconfig FILE] [--out DIR] [--cpu-prof DIR] [--heap-snapshot DIR]`);
   }
   return options;
 }
@@ -82,8 +91,11 @@ async function startLocalKube(dir: string): Promise<{ kubeconfig: string; child:
   return { kubeconfig, child };
 }
 
-async function startController(kubeconfig: string, namespace: string, cpuProfDir?: string): Promise<{ url: string; child: TiedChild }> {
-  const args = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--port', '0', '--log-format', 'json', '--auth', 'none'];
+async function startController(kubeconfig: string, namespace: string, options: Pick<Options, 'cpuProfDir' | 'heapSnapshotDir'>): Promise<{ url: string; child: TiedChild }> {
+  const args = [
+    ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
+    ...(options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : []),
+    CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--port', '0', '--log-format', 'json', '--auth', 'none'];
   const child = spawnTied(process.execPath, args, { env: { ...process.env, KUBECONFIG: '' }, output: { stdout: 'ignore', stderr: 'pipe' } });
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.child.stderr as NodeJS.ReadableStream });
@@ -129,6 +141,43 @@ export function seriesOf(text: string, name: string): Record<string, number> {
     out[labels] = Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return out;
+}
+
+/** The node process under a tied child's watchdog shell (its only child that is not the shell's reader). */
+function nodeChildOf(shellPid: number): number | undefined {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+      const [, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === shellPid && stat.includes('(node)')) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** SIGUSR2 to the controller (started with --heapsnapshot-signal), then waits for the file. */
+async function heapSnapshot(controller: TiedChild, dir: string): Promise<void> {
+  const pid = nodeChildOf(controller.pid);
+  if (pid === undefined) {
+    console.warn('  (no heap snapshot: the controller\'s node process was not found under /proc)');
+    return;
+  }
+  const before = new Set(fs.existsSync(dir) ? fs.readdirSync(dir) : []);
+  process.kill(pid, 'SIGUSR2');
+  let size = -1;
+  await until('the heap snapshot', () => {
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (file === undefined) return false;
+    const now = fs.statSync(path.join(dir, file)).size;
+    const done = now > 0 && now === size;
+    size = now;
+    if (done) console.log(`  heap snapshot: ${path.join(dir, file)}`);
+    return done;
+  }, 300_000);
 }
 
 async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -261,7 +310,7 @@ async function runOnce(n: number, options: Options, webhook: Awaited<ReturnType<
     console.log(`  ${n} plans (${migrating} migrating) and ${2 * n} Ingresses created in ${((Date.now() - created) / 1000).toFixed(1)} s in ${namespace}`);
 
     const spawnedAt = Date.now();
-    const started = await startController(kubeconfig, namespace, options.cpuProfDir);
+    const started = await startController(kubeconfig, namespace, options);
     controller = started.child;
     const url = started.url;
     await until('/readyz', async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 120_000);
@@ -282,6 +331,7 @@ async function runOnce(n: number, options: Options, webhook: Awaited<ReturnType<
     await sleep(AT_REST_WINDOW_MS);
     const restEnd = await sample(url);
     const finalMetrics = await (await fetch(`${url}/metrics`)).text();
+    if (options.heapSnapshotDir) await heapSnapshot(controller, options.heapSnapshotDir);
 
     const timings: StepTiming[] = [];
     for (const p of migratingNames) {
@@ -322,6 +372,7 @@ async function runOnce(n: number, options: Options, webhook: Awaited<ReturnType<
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  for (const dir of [options.cpuProfDir, options.heapSnapshotDir]) if (dir) fs.mkdirSync(dir, { recursive: true });
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
   console.log(`trafficshift scale bench — node ${process.version}, ${os.cpus().length} cpus; plans: ${options.plans.join(', ')}`);
   const runs: ScaleRun[] = [];
