@@ -171,14 +171,14 @@ export function niceCeiling(value: number): number {
 }
 
 /**
- * Two small panels side by side, p99 step lag (ms) and controller RSS (MiB) against N on a log
- * axis, each with its goal as a dashed line. Hand-made: a few paths and texts, no library.
+ * Two small panels side by side, p99 step lag (ms, log axis) and controller RSS (MiB) against N on
+ * a log axis, each with its goal as a dashed line. Hand-made: a few paths and texts, no library.
  */
 export function svgChart(runs: readonly ScaleRun[]): string {
   const sorted = [...runs].sort((a, b) => a.plans - b.plans);
   const panelW = 300;
   const panelH = 200;
-  const margin = { left: 56, right: 16, top: 28, bottom: 40 };
+  const margin = { left: 70, right: 16, top: 28, bottom: 40 };
   const width = 2 * (panelW + margin.left + margin.right);
   const height = panelH + margin.top + margin.bottom;
   const ns = sorted.map((r) => r.plans);
@@ -188,15 +188,21 @@ export function svgChart(runs: readonly ScaleRun[]): string {
   const logSpan = Math.max(Math.log10(maxN) - logMin, 1e-9);
   const x = (n: number): number => (ns.length ? ((Math.log10(n) - logMin) / logSpan) * panelW : 0);
 
-  const panel = (index: number, title: string, unit: string, value: (r: ScaleRun) => number, goal: number, color: string): string => {
+  // Lag spans tens of ms to tens of seconds: on a log axis (from 10 ms) every N stays readable.
+  const panel = (index: number, title: string, unit: string, value: (r: ScaleRun) => number, goal: number, color: string, log = false): string => {
     const values = sorted.map(value).filter((v) => Number.isFinite(v));
-    const top = niceCeiling(Math.max(goal * 1.2, ...values));
-    const y = (v: number): number => panelH - (Math.min(v, top) / top) * panelH;
+    const top = log ? 10 ** Math.ceil(Math.log10(Math.max(goal * 1.2, ...values))) : niceCeiling(Math.max(goal * 1.2, ...values));
+    const floor = 10;
+    const y = (v: number): number =>
+      log
+        ? panelH - ((Math.log10(Math.min(Math.max(v, floor), top)) - 1) / Math.max(Math.log10(top) - 1, 1e-9)) * panelH
+        : panelH - (Math.min(Math.max(v, 0), top) / top) * panelH;
+    const ticks = log ? Array.from({ length: Math.round(Math.log10(top)) }, (_, i) => 10 ** (i + 1)) : [0, top / 2, top];
     const ox = index * (panelW + margin.left + margin.right) + margin.left;
     const parts: string[] = [`<g transform="translate(${ox},${margin.top})">`];
-    parts.push(`<text x="${panelW / 2}" y="-10" text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`);
+    parts.push(`<text x="${panelW / 2}" y="-10" text-anchor="middle" font-weight="bold">${escapeXml(log ? `${title} (log scale)` : title)}</text>`);
     parts.push(`<line x1="0" y1="${panelH}" x2="${panelW}" y2="${panelH}" stroke="#333"/>`, `<line x1="0" y1="0" x2="0" y2="${panelH}" stroke="#333"/>`);
-    for (const t of [0, top / 2, top]) {
+    for (const t of ticks) {
       parts.push(`<text x="-6" y="${y(t) + 4}" text-anchor="end">${t} ${escapeXml(unit)}</text>`);
     }
     for (const n of ns) parts.push(`<text x="${x(n).toFixed(1)}" y="${panelH + 16}" text-anchor="middle">${n}</text>`);
@@ -216,7 +222,7 @@ export function svgChart(runs: readonly ScaleRun[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    panel(0, 'p99 step lag', 'ms', (r) => r.stepLagMs.p99, GOALS.p99LagMs, '#1f77b4'),
+    panel(0, 'p99 step lag', 'ms', (r) => r.stepLagMs.p99, GOALS.p99LagMs, '#1f77b4', true),
     panel(1, 'controller RSS', 'MiB', (r) => r.rssMiB, GOALS.rssMiB, '#2ca02c'),
     '</svg>',
     '',
