@@ -1,6 +1,6 @@
 // The scale bench's pure parts: percentiles, step lags, the goals, the table and the chart.
 import { GOALS, growth, judge, niceCeiling, percentile, stepLags, summarize, svgChart, table, type ScaleRun } from '../../src/bench/scaleReport';
-import { readMetrics } from '../../src/bench/scale';
+import { readMetrics, seriesOf } from '../../src/bench/scale';
 
 function run(plans: number, overrides: Partial<ScaleRun> = {}): ScaleRun {
   return {
@@ -65,6 +65,20 @@ describe('readMetrics', () => {
       trafficshift_reconciles_total: 12,
       process_resident_memory_bytes: 1048576,
       absent: 0,
+    });
+  });
+});
+
+describe('seriesOf', () => {
+  it('keeps each series of one metric by its labels', () => {
+    const text = [
+      'trafficshift_kube_requests_total{verb="get",resource="services",code="200"} 7',
+      'trafficshift_kube_requests_total{verb="list",resource="endpointslices.discovery.k8s.io",code="200"} 3',
+      'trafficshift_kube_request_duration_seconds_sum{verb="get"} 1',
+    ].join('\n');
+    expect(seriesOf(text, 'trafficshift_kube_requests_total')).toEqual({
+      '{verb="get",resource="services",code="200"}': 7,
+      '{verb="list",resource="endpointslices.discovery.k8s.io",code="200"}': 3,
     });
   });
 });
