@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: install build test demo manifests bench e2e clean typecheck tools image
+.PHONY: install build test demo manifests bench bench-scale e2e clean typecheck tools image
 
 install: $(NODE_MODULES)
 
@@ -45,6 +45,11 @@ manifests: build
 
 bench: build
 	node dist/bench/main.js
+
+# The controller alone at N plans, the API server in a process of its own (or KUBECONFIG_FILE).
+PLANS ?= 100 1000
+bench-scale: build
+	node dist/bench/scale.js --plans "$(PLANS)" $(if $(KUBECONFIG_FILE),--kubeconfig $(KUBECONFIG_FILE))
 
 clean:
 	rm -rf dist
