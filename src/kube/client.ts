@@ -244,7 +244,11 @@ export class Kube {
   ): Promise<{ status: number; body: unknown }> {
     const path = resourcePath(ref, opts.subresource);
     const what = `${method} ${path}`;
-    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    // A deadline cleared when the answer is in: AbortSignal.timeout cannot be cleared, and left a
+    // live timer behind every request for the whole deadline (thousands at a few hundred plans).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.requestTimeoutMs);
+    const timeout = deadline.signal;
     let status: number;
     let text: string;
     let headers: Record<string, string>;
@@ -271,6 +275,8 @@ export class Kube {
         throw new KubeError(0, 'Timeout', `${what}: no answer within ${this.requestTimeoutMs}ms`, { cause: err });
       }
       throw toKubeError(err, what);
+    } finally {
+      clearTimeout(timer);
     }
     if (status < 200 || status > 299) {
       // The same shape the generated APIs throw, so toKubeError has one path for both.
