@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: install build test demo manifests bench e2e clean typecheck tools image
+.PHONY: install build test demo manifests bench soak e2e clean typecheck tools image
 
 install: $(NODE_MODULES)
 
@@ -45,6 +45,14 @@ manifests: build
 
 bench: build
 	node dist/bench/main.js
+
+# The soak (src/bench/soak.ts): plans created, promoted, rolled back, retried and deleted in a
+# loop against the controller process for DURATION; FAIL (exit 1) when its memory grows steadily
+# or open handles keep growing. SOAK_KUBECONFIG runs it on that cluster; writes bench/soak.json.
+DURATION ?= 30m
+REPORT_EVERY ?= 1m
+soak: build
+	node dist/bench/soak.js --duration $(DURATION) --report-every $(REPORT_EVERY) $(if $(SOAK_KUBECONFIG),--kubeconfig $(SOAK_KUBECONFIG))
 
 clean:
 	rm -rf dist
