@@ -397,9 +397,15 @@ async function main(): Promise<number> {
     const controller = await startController(kubeconfig, namespace);
     console.log(`trafficshift soak — node ${process.version}, ${os.cpus().length} cpus; ${formatDuration(options.durationMs)}, report every ${formatDuration(options.reportEveryMs)}, at most ${options.maxPlans} plans alive`);
     console.log(`API server ${server}${options.kubeconfig ? '' : ' (trafficshift localkube, its own process)'}; controller ${controller.url} (pid group ${controller.child.pid}); namespace ${namespace}`);
-    const controllerDied = controller.child.exited.then((code) => {
-      throw new Error(`the controller exited with ${code} during the soak:\n${controller.tail.join('\n')}`);
-    });
+    // Either child dying ends the soak as a failure, with what it said last.
+    const controllerDied = Promise.race([
+      controller.child.exited.then((code) => {
+        throw new Error(`the controller exited with ${code} during the soak:\n${controller.tail.join('\n')}`);
+      }),
+      ...children.filter((c) => c !== controller.child).map((c) => c.exited.then((code) => {
+        throw new Error(`trafficshift localkube exited with ${code} during the soak`);
+      })),
+    ]);
     controllerDied.catch(() => undefined);
 
     loop = new PlanLoop(kube, namespace, options.maxPlans, checks.url);
@@ -483,7 +489,8 @@ function printSummary(samples: readonly ControllerSample[], verdict: SoakVerdict
     console.log(`  ${q.padEnd(7)} after warm-up: ${t.judged ? `floor slope ${(t.slopePerMin / unit).toFixed(3)}${u}/min, fitted growth ${(t.growth / unit).toFixed(2)}${u}, floors ${t.floors.map((f) => (f.value / unit).toFixed(q === 'handles' ? 0 : 1)).join(' ')}` : 'too few samples to judge'}${t.growing ? '  GROWING' : ''}`);
   }
   for (const e of loop.lastErrors.slice(-5)) console.log(`  error: ${e}`);
-  console.log(reasons.length === 0 ? 'PASS' : `FAIL\n${reasons.map((r) => `  - ${r}`).join('\n')}`);
+  const unjudged = verdict.trends.heap.judged ? '' : ' (memory not judged: the run was too short)';
+  console.log(reasons.length === 0 ? `PASS${unjudged}` : `FAIL\n${reasons.map((r) => `  - ${r}`).join('\n')}`);
 }
 
 // Ctrl-C / TERM: stop the loop, judge what was sampled, clean up; a second one kills at once.

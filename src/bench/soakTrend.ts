@@ -2,8 +2,10 @@
 // steadily, or only wobble? Pure, so the rule is unit-tested (test/bench/soakTrend.test.ts).
 //
 // The rule, per quantity:
-// 1. Drop the first `warmupFraction` (20%) of the run by time: caches fill, the JIT compiles,
-//    connection pools open, and the heap grows to its working size.
+// 1. Drop the first `warmupFraction` (20%) of the run by time, and at least `minWarmupMs` (1 min):
+//    caches fill, the JIT compiles, connection pools open, and the heap grows to its working size
+//    (under the soak's load the controller's heap floor climbs for about a minute, 54 -> 64 MiB,
+//    then holds; a 3-minute run judged after 36 s read that climb as a leak).
 // 2. Split the rest into equal spans of time, one a minute (at least 6, at most 24; `buckets`
 //    overrides), and take each span's minimum: the floor. A garbage-collected heap is a saw-tooth, and where a run ends on the tooth would tilt
 //    a fit through every point; what a leak raises is what survives collection, the floor.
@@ -27,6 +29,7 @@ export interface TrendRule {
   /** Bytes (or handles) over the judged span. */
   maxGrowth: number;
   warmupFraction?: number;
+  minWarmupMs?: number;
   buckets?: number;
 }
 
@@ -78,8 +81,9 @@ export function trend(samples: readonly SoakSample[], rule: TrendRule): Trend {
   if (sorted.length === 0) return { slopePerMin: 0, growth: 0, floors: [], judged: false, growing: false };
   const first = sorted[0]!.tMs;
   const last = sorted[sorted.length - 1]!.tMs;
-  const cut = first + (last - first) * (rule.warmupFraction ?? 0.2);
+  const cut = first + Math.max((last - first) * (rule.warmupFraction ?? 0.2), rule.minWarmupMs ?? MINUTE);
   const kept = sorted.filter((s) => s.tMs >= cut);
+  if (kept.length === 0) return { slopePerMin: 0, growth: 0, floors: [], judged: false, growing: false };
   const spanMin = (kept[kept.length - 1]!.tMs - kept[0]!.tMs) / MINUTE;
   const lows = floors(kept, rule.buckets ?? Math.min(24, Math.max(6, Math.round(spanMin))));
   if (lows.length < 3) return { slopePerMin: 0, growth: 0, floors: lows, judged: false, growing: false };

@@ -66,6 +66,13 @@ describe('soak trend', () => {
     expect(trend(heap, SOAK_RULES.heap).growing).toBe(false);
   });
 
+  test('a short run is judged after its first minute at least', () => {
+    // 3 minutes: 20% would be 36 s, inside the climb to the working size.
+    const heap = series(3, (m) => (m < 1 ? 30 * MiB + m * 34 * MiB : 64 * MiB));
+    expect(trend(heap, SOAK_RULES.heap).growing).toBe(false);
+    expect(trend(heap, { ...SOAK_RULES.heap, minWarmupMs: 0 }).growing).toBe(true);
+  });
+
   test('open handles that keep growing fail; handles that swing with the plans alive pass', () => {
     const wobble = noise(3);
     const swinging = series(30, () => Math.round(12 + wobble(0) * 6));
