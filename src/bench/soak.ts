@@ -152,6 +152,9 @@ export interface ControllerSample {
   tMs: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** The heap V8 reserved, and memory outside it (Buffers): what explains RSS beside a flat heap. */
+  heapTotalBytes: number;
+  externalBytes: number;
   activeHandles: number;
   eventLoopLagP99Seconds: number;
 }
@@ -181,6 +184,8 @@ async function sampleController(url: string, tMs: number): Promise<ControllerSam
     tMs,
     rssBytes: need('process_resident_memory_bytes'),
     heapUsedBytes: need('nodejs_heap_size_used_bytes'),
+    heapTotalBytes: need('nodejs_heap_size_total_bytes'),
+    externalBytes: need('nodejs_external_memory_bytes'),
     activeHandles: need('nodejs_active_handles_total'),
     eventLoopLagP99Seconds: need('nodejs_eventloop_lag_p99_seconds'),
   };
@@ -414,7 +419,7 @@ async function main(): Promise<number> {
     let nextSample = Date.now();
     let nextReport = started + options.reportEveryMs;
     const line = (s: ControllerSample): string =>
-      `[${formatDuration(Math.round(s.tMs / 1000) * 1000).padStart(6)}] rss ${(s.rssBytes / MiB).toFixed(1).padStart(6)} MiB  heap ${(s.heapUsedBytes / MiB).toFixed(1).padStart(6)} MiB  handles ${String(s.activeHandles).padStart(4)}  lag p99 ${(s.eventLoopLagP99Seconds * 1000).toFixed(1).padStart(6)} ms  ` +
+      `[${formatDuration(Math.round(s.tMs / 1000) * 1000).padStart(6)}] rss ${(s.rssBytes / MiB).toFixed(1).padStart(6)} MiB  heap ${(s.heapUsedBytes / MiB).toFixed(1).padStart(6)} of ${(s.heapTotalBytes / MiB).toFixed(1).padStart(6)} MiB  external ${(s.externalBytes / MiB).toFixed(1).padStart(5)} MiB  handles ${String(s.activeHandles).padStart(4)}  lag p99 ${(s.eventLoopLagP99Seconds * 1000).toFixed(1).padStart(6)} ms  ` +
       `| alive ${String(loop?.alive).padStart(3)}  created ${loop?.counts.created}  rolled back ${loop?.counts.rolledBack}  retried ${loop?.counts.retried}  succeeded ${loop?.counts.succeeded}  deleted ${loop?.counts.deleted}  stuck ${loop?.counts.stuck}  errors ${loop?.counts.errors}  checks ${checks.calls()}`;
     while (Date.now() < end && !interrupted) {
       await Promise.race([loop.tick().catch((error: unknown) => { (loop as PlanLoop).counts.errors++; (loop as PlanLoop).lastErrors.push(String(error)); }), controllerDied]);
