@@ -6,8 +6,11 @@
 //    caches fill, the JIT compiles, connection pools open, and the heap grows to its working size
 //    (under the soak's load the controller's heap floor climbs for about a minute, 54 -> 64 MiB,
 //    then holds; a 3-minute run judged after 36 s read that climb as a leak).
-// 2. Split the rest into equal spans of time, one a minute (at least 6, at most 24; `buckets`
-//    overrides), and take each span's minimum: the floor. A garbage-collected heap is a saw-tooth, and where a run ends on the tooth would tilt
+// 2. Split the rest into equal spans of time of at least `minBucketMs` (2 min; at most 24 spans;
+//    `buckets` overrides), and take each span's minimum: the floor. A span must hold a major GC:
+//    under the soak's load the controller's heap climbs 60 -> 100+ MiB between them, 30-60 s
+//    apart, so a shorter span that ends mid-climb reads as a leak (3-minute runs with 24 s spans
+//    did, every time the run ended on a climb). Hence a run needs about 8 minutes to be judged. A garbage-collected heap is a saw-tooth, and where a run ends on the tooth would tilt
 //    a fit through every point; what a leak raises is what survives collection, the floor.
 // 3. Fit a least-squares line through the floors (time of the minimum, value): its slope per
 //    minute, and the growth it predicts over the judged span.
@@ -30,6 +33,7 @@ export interface TrendRule {
   maxGrowth: number;
   warmupFraction?: number;
   minWarmupMs?: number;
+  minBucketMs?: number;
   buckets?: number;
 }
 
@@ -85,7 +89,8 @@ export function trend(samples: readonly SoakSample[], rule: TrendRule): Trend {
   const kept = sorted.filter((s) => s.tMs >= cut);
   if (kept.length === 0) return { slopePerMin: 0, growth: 0, floors: [], judged: false, growing: false };
   const spanMin = (kept[kept.length - 1]!.tMs - kept[0]!.tMs) / MINUTE;
-  const lows = floors(kept, rule.buckets ?? Math.min(24, Math.max(6, Math.round(spanMin))));
+  const buckets = rule.buckets ?? Math.min(24, Math.floor((spanMin * MINUTE) / (rule.minBucketMs ?? 2 * MINUTE)));
+  const lows = buckets >= 3 ? floors(kept, buckets) : [];
   if (lows.length < 3) return { slopePerMin: 0, growth: 0, floors: lows, judged: false, growing: false };
   const slopePerMin = leastSquaresSlope(lows) * MINUTE;
   const growth = slopePerMin * spanMin;

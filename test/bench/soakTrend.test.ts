@@ -69,8 +69,8 @@ describe('soak trend', () => {
   test('a short run is judged after its first minute at least', () => {
     // 3 minutes: 20% would be 36 s, inside the climb to the working size.
     const heap = series(3, (m) => (m < 1 ? 30 * MiB + m * 34 * MiB : 64 * MiB));
-    expect(trend(heap, SOAK_RULES.heap).growing).toBe(false);
-    expect(trend(heap, { ...SOAK_RULES.heap, minWarmupMs: 0 }).growing).toBe(true);
+    expect(trend(heap, { ...SOAK_RULES.heap, buckets: 6 }).growing).toBe(false);
+    expect(trend(heap, { ...SOAK_RULES.heap, buckets: 6, minWarmupMs: 0 }).growing).toBe(true);
   });
 
   test('open handles that keep growing fail; handles that swing with the plans alive pass', () => {
@@ -82,6 +82,11 @@ describe('soak trend', () => {
     const verdict = judgeSoak({ ...flat, handles: leaking });
     expect(verdict.pass).toBe(false);
     expect(verdict.reasons.join('\n')).toMatch(/open handles keep growing/);
+  });
+
+  test('a run too short to hold three 2-minute spans after its warm-up is not judged', () => {
+    expect(trend(series(3, (m) => 60 * MiB + m * 10 * MiB), SOAK_RULES.heap).judged).toBe(false);
+    expect(trend(series(8, (m) => 60 * MiB + m * 10 * MiB), SOAK_RULES.heap)).toMatchObject({ judged: true, growing: true });
   });
 
   test('a run too short to judge is said so, and passes', () => {
