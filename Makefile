@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: install build test demo manifests bench bench-scale e2e clean typecheck tools image
+.PHONY: install build test demo manifests bench bench-scale soak e2e clean typecheck tools image
 
 install: $(NODE_MODULES)
 
@@ -50,6 +50,14 @@ bench: build
 PLANS ?= 100 1000
 bench-scale: build
 	node dist/bench/scale.js --plans "$(PLANS)" $(if $(KUBECONFIG_FILE),--kubeconfig $(KUBECONFIG_FILE))
+
+# The soak (src/bench/soak.ts): plans created, promoted, rolled back, retried and deleted in a
+# loop against the controller process for DURATION; FAIL (exit 1) when its memory grows steadily
+# or open handles keep growing. SOAK_KUBECONFIG runs it on that cluster; writes bench/soak.json.
+DURATION ?= 30m
+REPORT_EVERY ?= 1m
+soak: build
+	node dist/bench/soak.js --duration $(DURATION) --report-every $(REPORT_EVERY) $(if $(SOAK_KUBECONFIG),--kubeconfig $(SOAK_KUBECONFIG))
 
 clean:
 	rm -rf dist
