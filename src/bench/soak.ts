@@ -26,6 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { spawnTied, type TiedChild } from '../demo/childProcess';
+import { controllerListening } from './controllerChild';
 import { isNotFound, Kube, loadKubeConfig, type KubeObject, type ResourceRef } from '../kube';
 import { formatDuration, parseDuration } from '../plan/duration';
 import { planResource, plansResource } from '../plan/ref';
@@ -108,21 +109,9 @@ async function startController(kubeconfig: string, namespace: string): Promise<C
   const args = [CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--port', '0', '--log-format', 'json', '--auth', 'none'];
   const child = spawnTied(process.execPath, args, { env: { ...process.env, KUBECONFIG: '' }, output: { stdout: 'ignore', stderr: 'pipe' } });
   children.push(child);
-  const tail: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.child.stderr as NodeJS.ReadableStream });
-    lines.on('line', (line) => {
-      tail.push(line);
-      if (tail.length > 50) tail.shift();
-      try {
-        const entry = JSON.parse(line) as { message?: string; port?: number };
-        if (entry.message === 'trafficshift controller starting' && typeof entry.port === 'number') resolve(`http://127.0.0.1:${entry.port}`);
-      } catch {
-        // not a log line of ours
-      }
-    });
-    void child.exited.then((code) => reject(new Error(`controller exited with ${code} before it listened:\n${tail.join('\n')}`)));
-  });
+  const listening = controllerListening(child);
+  const tail = listening.log;
+  const url = await listening.url;
   const deadline = Date.now() + 30_000;
   while (!(await fetch(`${url}/readyz`).catch(() => undefined))?.ok) {
     if (Date.now() > deadline) throw new Error(`controller at ${url} not ready within 30 s:\n${tail.join('\n')}`);

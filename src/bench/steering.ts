@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { spawnTied, type TiedChild } from '../demo/childProcess';
+import { controllerListening } from './controllerChild';
 import { Informer, type KubeObject as CachedObject } from '../controller/informer';
 import { kubeSource } from '../controller/kubeSource';
 import { Kube, loadKubeConfig, type ResourceRef } from '../kube';
@@ -83,18 +84,7 @@ async function startLocalKube(dir: string): Promise<{ kubeconfig: string; child:
 async function startController(kubeconfig: string, namespace: string): Promise<{ url: string; child: TiedChild }> {
   const args = [CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--port', '0', '--log-format', 'json', '--auth', 'kubernetes'];
   const child = spawnTied(process.execPath, args, { env: { ...process.env, KUBECONFIG: '' }, output: { stdout: 'ignore', stderr: 'pipe' } });
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.child.stderr as NodeJS.ReadableStream });
-    lines.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { message?: string; port?: number };
-        if (entry.message === 'trafficshift controller starting' && typeof entry.port === 'number') resolve(`http://127.0.0.1:${entry.port}`);
-      } catch {
-        // not a log line
-      }
-    });
-    void child.exited.then((code) => reject(new Error(`controller exited with ${code}`)));
-  });
+  const url = await controllerListening(child).url;
   for (;;) {
     if ((await fetch(`${url}/readyz`).catch(() => undefined))?.ok) return { url, child };
     await new Promise((r) => setTimeout(r, 50));
