@@ -8,7 +8,8 @@ import type { Logger } from 'winston';
 import { createAnalysisRunner, createHookRunner, type AnalysisRunner, type OutboundPolicy } from '../checks';
 import { Kube, microTime, isNotFound, type KubeObject, type KubeRequestObserver, type ResourceRef } from '../kube';
 import { backendServices, createProvider, targetObjects } from '../providers';
-import { ENDPOINT_SLICES, PODS, SERVICE_NAME_LABEL } from './readiness';
+import { ENDPOINT_SLICES, PODS, SERVICE_NAME_LABEL, type BackendCache } from './readiness';
+import { FreshReads, objectCacheKey } from './freshReads';
 import { isHandled } from '../engine/bounds';
 import { FINALIZER, REQUEST_ANNOTATIONS, type RequestKind, type Target } from '../plan/schema';
 import { kubeCredentialReader } from './credentials';
@@ -19,7 +20,7 @@ import { LeaderElector, type LeaseRecord, type LeaseStore } from './leaderElecti
 import { silentLogger } from './logger';
 import { WebhookNotifier, type NotificationOutcome, type SecretValueReader } from './notifier';
 import { reconcilePlan, LostLeadership, type ReconcileDeps } from './reconcile';
-import { parsePlanKey, planKey, plansResource, type PlanRef } from '../plan/ref';
+import { parsePlanKey, planKey, planResource, plansResource, type PlanRef } from '../plan/ref';
 import { Preempted, WorkQueue } from './workQueue';
 import { ChangeSignal, type PlanFeed } from '../steering/feed';
 
@@ -167,7 +168,17 @@ function leaseStore(kube: Kube, namespace: string, name: string): LeaseStore {
 /** The longest a stopping controller waits for notifications under way or queued. */
 const SHUTDOWN_NOTIFICATION_WAIT_MS = 10_000;
 
-export class Controller {
+/** What the controller's caches keep of an object: all but managedFields, which the API server
+ * keeps for itself and which can be larger than the rest. Read nowhere in trafficshift; a status
+ * PUT that leaves it out keeps the server's. */
+export function withoutManagedFields(raw: unknown): CachedObject {
+  const obj = raw as CachedObject & { metadata: { managedFields?: unknown } };
+  if (obj?.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata } as CachedObject;
+}
+
+export class Controller implements BackendCache {
   readonly kube: Kube;
   readonly identity: string;
   private readonly log: Logger;
@@ -185,6 +196,10 @@ export class Controller {
   private readonly backendIndex = new BackendIndex();
   /** The Service each EndpointSlice belongs to, for a deletion seen without its object. */
   private readonly sliceServices = new Map<string, string>();
+  /** `namespace/service` -> the keys of its EndpointSlices, for the readiness gate's counts. */
+  private readonly serviceSlices = new Map<string, Set<string>>();
+  /** Plan and target reads from the caches where they are known current (freshReads.ts). */
+  private readonly reads: FreshReads;
   private sliceInformer: Informer<CachedObject> | undefined;
   private podInformer: Informer<CachedObject> | undefined;
   private queue: WorkQueue | undefined;
@@ -206,9 +221,12 @@ export class Controller {
       ...outbound,
       ...(metrics?.notification ? { onOutcome: (outcome: NotificationOutcome) => metrics.notification?.(outcome) } : {}),
     });
+    this.reads = new FreshReads(this.kube, (ref) => this.cachedObject(ref));
     this.deps = {
       kube: this.kube,
-      providerFor: (namespace, target) => createProvider(this.kube, namespace, target),
+      objects: this.reads,
+      backendCache: this,
+      providerFor: (namespace, target) => createProvider(this.reads, namespace, target),
       analysis: options.analysis ?? createAnalysisRunner({ secrets, now: this.now, ...outbound }),
       hooks: createHookRunner({ now: this.now, ...outbound }),
       events: new KubeEventSink(this.kube, this.now),
@@ -243,9 +261,13 @@ export class Controller {
     const resyncMs = this.options.resyncMs ?? 30_000;
     this.planInformer = new Informer<CachedObject>(kubeSource(this.kube, plansResource(ns)), {
       resyncMs,
-      // Deletions too: the reconcile finds the plan gone and forgets it.
-      onChange: (key, obj) => {
-        this.queue?.add(key, { urgent: obj !== undefined && needsUrgentWork(obj) });
+      normalize: withoutManagedFields,
+      // Deletions too: the reconcile finds the plan gone and forgets it. Not our own writes: the
+      // reconcile that made one already decided on what it wrote.
+      onChange: (key, obj, change) => {
+        const cacheKey = objectCacheKey(planResource(parsePlanKey(key)));
+        if (change === 'deleted') this.reads.forget(cacheKey);
+        if (change !== 'updated' || !this.reads.isEcho(cacheKey, obj)) this.queue?.add(key, { urgent: obj !== undefined && needsUrgentWork(obj) });
         this.planChanges.notify();
       },
       onError: (error, retryInMs) => this.log.warn('plan watch failed', { error: String(error), retryInMs }),
@@ -295,7 +317,10 @@ export class Controller {
    * that change: the reconcile starts from it instead of reading the plan again. */
   enqueue(plan: PlanRef, options: { urgent?: boolean; written?: KubeObject } = {}): void {
     if (!this.queue) return;
-    if (options.written !== undefined) this.writtenPlans.set(planKey(plan), { object: options.written, at: this.now() });
+    if (options.written !== undefined) {
+      this.writtenPlans.set(planKey(plan), { object: options.written, at: this.now() });
+      this.reads.confirm(planResource(plan), options.written);
+    }
     this.queue.add(planKey(plan), options.urgent === undefined ? {} : { urgent: options.urgent });
   }
 
@@ -317,6 +342,7 @@ export class Controller {
   private lead(): void {
     if (this.leading || this.stopped) return;
     this.leading = true;
+    this.reads.reset();
     this.options.metrics?.leading(true);
     this.log.info('leading: reconciling plans', { identity: this.identity });
     this.queue = new WorkQueue({
@@ -392,6 +418,53 @@ export class Controller {
     if (selectors.length > 0) this.watchPods();
   }
 
+  /** A plan or target object as its watch holds it. */
+  private cachedObject(ref: ResourceRef): KubeObject | undefined {
+    if (ref.namespace === undefined || ref.name === undefined) return undefined;
+    const key = `${ref.namespace}/${ref.name}`;
+    const plans = plansResource();
+    if (ref.plural === plans.plural && ref.group === plans.group) return this.planInformer?.get(key) as KubeObject | undefined;
+    return this.targetInformers.get(resourceKey(ref))?.get(key) as KubeObject | undefined;
+  }
+
+  slicesOf(namespace: string, service: string): readonly unknown[] | undefined {
+    const informer = this.sliceInformer;
+    if (informer === undefined || !informer.hasSynced) return undefined;
+    const out: unknown[] = [];
+    for (const key of this.serviceSlices.get(`${namespace}/${service}`) ?? []) {
+      const slice = informer.get(key);
+      if (slice !== undefined) out.push(slice);
+    }
+    return out;
+  }
+
+  podsMatching(namespace: string, selector: Readonly<Record<string, string>>): readonly unknown[] | undefined {
+    const informer = this.podInformer;
+    if (informer === undefined || !informer.hasSynced) return undefined;
+    const wanted = Object.entries(selector);
+    return informer.list().filter((pod) => {
+      const meta = pod.metadata as { namespace?: string; labels?: Record<string, string> };
+      return meta.namespace === namespace && wanted.every(([k, v]) => meta.labels?.[k] === v);
+    });
+  }
+
+  private indexSlice(key: string, service: string | undefined): void {
+    const namespace = key.slice(0, key.indexOf('/'));
+    const before = this.sliceServices.get(key);
+    if (before === service) return;
+    if (before !== undefined) {
+      const slices = this.serviceSlices.get(`${namespace}/${before}`);
+      slices?.delete(key);
+      if (slices?.size === 0) this.serviceSlices.delete(`${namespace}/${before}`);
+      this.sliceServices.delete(key);
+    }
+    if (service === undefined) return;
+    this.sliceServices.set(key, service);
+    let slices = this.serviceSlices.get(`${namespace}/${service}`);
+    if (!slices) this.serviceSlices.set(`${namespace}/${service}`, (slices = new Set()));
+    slices.add(key);
+  }
+
   private namespaced(ref: ResourceRef): ResourceRef {
     const ns = this.options.namespace;
     return ns === undefined ? ref : { ...ref, namespace: ns };
@@ -405,12 +478,12 @@ export class Controller {
     if (this.sliceInformer) return;
     this.sliceInformer = new Informer<CachedObject>(kubeSource(this.kube, this.namespaced(ENDPOINT_SLICES), { labelSelector: SERVICE_NAME_LABEL }), {
       resyncMs: 0,
+      normalize: withoutManagedFields,
       onChange: (key, obj, change) => {
         if (change === 'resync') return;
         const namespace = key.slice(0, key.indexOf('/'));
         const service = (obj?.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[SERVICE_NAME_LABEL] ?? this.sliceServices.get(key);
-        if (change === 'deleted') this.sliceServices.delete(key);
-        else if (service !== undefined) this.sliceServices.set(key, service);
+        this.indexSlice(key, change === 'deleted' ? undefined : service);
         if (service !== undefined) this.wake(this.backendIndex.plansForService(namespace, service));
       },
       onError: (error, retryInMs) => this.log.warn('endpointslice watch failed', { error: String(error), retryInMs }),
@@ -423,6 +496,7 @@ export class Controller {
     if (this.podInformer || !this.backendIndex.anySelectors) return;
     this.podInformer = new Informer<CachedObject>(kubeSource(this.kube, this.namespaced(PODS)), {
       resyncMs: 0,
+      normalize: withoutManagedFields,
       onChange: (key, obj, change) => {
         if (change === 'resync') return;
         const namespace = key.slice(0, key.indexOf('/'));
@@ -441,8 +515,12 @@ export class Controller {
     const ns = this.options.namespace;
     const informer = new Informer<CachedObject>(kubeSource(this.kube, ns === undefined ? ref : { ...ref, namespace: ns }), {
       resyncMs: 0,
-      onChange: (key, _obj, change) => {
+      normalize: withoutManagedFields,
+      // Not for our own weight writes: the reconcile that made one judged what the server answered.
+      onChange: (key, obj, change) => {
         if (change === 'resync') return;
+        if (change === 'deleted') this.reads.forget(`${kind}/${key}`);
+        else if (this.reads.isEcho(`${kind}/${key}`, obj)) return;
         for (const planKey of this.targetIndex.plansFor(`${kind}/${key}`)) this.queue?.add(planKey);
       },
       onError: (error, retryInMs) => this.log.warn('target watch failed', { resource: kind, error: String(error), retryInMs }),

@@ -83,17 +83,32 @@ function bounded(text: string): string {
   return text.length <= MESSAGE_LIMIT ? text : `${text.slice(0, MESSAGE_LIMIT - 1)}…`;
 }
 
-async function countBackend(kube: Kube, b: BackendRef): Promise<BackendReadiness> {
+/** The controller's watches of EndpointSlices and Pods. Each answers undefined until its watch
+ * has synced, and the count is then read from the API server. */
+export interface BackendCache {
+  /** The EndpointSlices labelled with this Service's name. */
+  slicesOf(namespace: string, service: string): readonly unknown[] | undefined;
+  /** The Pods this selector picks. */
+  podsMatching(namespace: string, selector: Readonly<Record<string, string>>): readonly unknown[] | undefined;
+}
+
+async function countBackend(kube: Kube, b: BackendRef, cache: BackendCache | undefined): Promise<BackendReadiness> {
   const service = backendName(b);
   try {
     switch (b.kind) {
       case 'external':
         return { service, external: true, message: bounded(b.message) };
       case 'pods': {
+        const cached = cache?.podsMatching(b.namespace, b.selector);
+        if (cached !== undefined) return { service, ready: countReadyPods(cached) };
         const pods = await kube.list({ ...PODS, namespace: b.namespace }, { labelSelector: selectorString(b.selector) });
         return { service, ready: countReadyPods(pods.items) };
       }
       case 'service': {
+        // A Service with slices exists and is no ExternalName (which has none): count them. One
+        // without is read, to say whether it is missing, external, or has no endpoints yet.
+        const cachedSlices = cache?.slicesOf(b.namespace, b.name);
+        if (cachedSlices !== undefined && cachedSlices.length > 0) return { service, ready: countReadyEndpoints(cachedSlices) };
         let svc: KubeObject;
         try {
           svc = await kube.get({ ...SERVICES, namespace: b.namespace, name: b.name });
@@ -105,6 +120,7 @@ async function countBackend(kube: Kube, b: BackendRef): Promise<BackendReadiness
         if (spec?.type === 'ExternalName') {
           return { service, external: true, message: bounded(`ExternalName Service (${spec.externalName ?? '?'}): no endpoints to count`) };
         }
+        if (cachedSlices !== undefined) return { service, ready: 0 };
         const slices = await kube.list({ ...ENDPOINT_SLICES, namespace: b.namespace }, { labelSelector: `${SERVICE_NAME_LABEL}=${b.name}` });
         return { service, ready: countReadyEndpoints(slices.items) };
       }
@@ -140,17 +156,18 @@ export async function backendsOf(
   return { canary: [...canary.values()], stable: [...stable.values()] };
 }
 
-/** Counts every backend of both sides, at once. */
+/** Counts every backend of both sides, at once: from the controller's caches when given. */
 export async function readReadiness(
   kube: Kube,
   namespace: string,
   targets: readonly Target[],
   cached?: (ref: ResourceRef) => KubeObject | undefined,
+  backendCache?: BackendCache,
 ): Promise<ReadinessObservation> {
   const backends = await backendsOf(kube, namespace, targets, cached);
   const [canary, stable] = await Promise.all([
-    Promise.all(backends.canary.map((b) => countBackend(kube, b))),
-    Promise.all(backends.stable.map((b) => countBackend(kube, b))),
+    Promise.all(backends.canary.map((b) => countBackend(kube, b, backendCache))),
+    Promise.all(backends.stable.map((b) => countBackend(kube, b, backendCache))),
   ]);
   return { canary, stable };
 }

@@ -1,6 +1,6 @@
-// One reconcile of one MigrationPlan: read the world (the plan, fresh from the API server, and
-// every target's live weight), run a check round when one is due, ask the engine what to do,
-// then write. Order of writes: the status (the engine's decision) first, the targets second,
+// One reconcile of one MigrationPlan: read the world (the plan and every target's live weight,
+// from the watch caches only where they are known current: freshReads.ts), run a check round
+// when one is due, ask the engine what to do, then write. Order of writes: the status (the engine's decision) first, the targets second,
 // then decide again on what the targets now hold. A controller killed between the two writes
 // comes back to a status that already names the step, finds the targets short of it, and writes
 // the step once; it never finds targets ahead of the status, so it never writes a step twice.
@@ -9,10 +9,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { decide, hooksDue, pendingRequest, roundDue, type Action, type Decision, type NotificationSnapshot, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner, HookRunner } from '../checks';
-import { isConflict, isNotFound, type Kube, type KubeObject, type ResourceRef } from '../kube';
+import { isConflict, isNotFound, type Kube, type KubeObject, type ObjectClient, type ResourceRef } from '../kube';
 import type { TrafficProvider } from '../providers';
 import type { ReadinessObservation } from '../engine/types';
-import { readReadiness } from './readiness';
+import { readReadiness, type BackendCache } from './readiness';
 import { Preempted } from './workQueue';
 import {
   FINALIZER,
@@ -47,6 +47,9 @@ export interface Notifier {
 
 export interface ReconcileDeps {
   kube: Kube;
+  /** Reads and writes of the plan and its targets; `kube` when absent. The controller passes its
+   * FreshReads, which answers a read from the watch caches when they hold what it last confirmed. */
+  objects?: ObjectClient;
   providerFor(namespace: string, target: Target): TrafficProvider;
   analysis: AnalysisRunner;
   /** Calls spec.hooks (src/checks/hooks.ts). */
@@ -68,6 +71,8 @@ export interface ReconcileDeps {
   onWeightWritten?(plan: PlanRef, provider: string, weight: number): void;
   /** Counts the ready endpoints of the targets' backends (readiness.ts readReadiness when absent). */
   readiness?(namespace: string, targets: readonly Target[]): Promise<ReadinessObservation>;
+  /** The controller's EndpointSlice and Pod caches, for readReadiness to count from. */
+  backendCache?: BackendCache;
   /** Called after every reconcile with the targets the plan moves, so their changes wake it. */
   onTargets?(plan: PlanRef, targets: readonly Target[]): void;
 }
@@ -163,16 +168,17 @@ function cachedTargets(deps: ReconcileDeps, providers: readonly TrafficProvider[
 const READINESS_PHASES = new Set(['Pending', 'Progressing', 'Holding', 'WaitingForPromotion', 'Paused', 'RollingBack']);
 
 function countReadiness(deps: ReconcileDeps, plan: PlanRef, targets: readonly Target[]): Promise<ReadinessObservation> {
-  return deps.readiness ? deps.readiness(plan.namespace, targets) : readReadiness(deps.kube, plan.namespace, targets, deps.cachedTarget);
+  return deps.readiness ? deps.readiness(plan.namespace, targets) : readReadiness(deps.kube, plan.namespace, targets, deps.cachedTarget, deps.backendCache);
 }
 
 async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSignal, preempt: AbortSignal): Promise<ReconcileResult> {
   const ref = planResource(plan);
+  const objects = deps.objects ?? deps.kube;
   let raw: KubeObject;
   try {
     // A plan the server answered a moment ago is as fresh as a read; if it changed since, the
     // status write below meets a 409 and the retry reads it.
-    raw = deps.takeWrittenPlan?.(plan) ?? (await deps.kube.get(ref));
+    raw = deps.takeWrittenPlan?.(plan) ?? (await objects.get(ref));
   } catch (error) {
     if (isNotFound(error)) return { gone: true };
     throw error;
@@ -184,7 +190,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
   if (!deleting && !finalizers.includes(FINALIZER)) {
     fence(deps, signal, preempt);
     // resourceVersion in a merge patch is a precondition: a concurrent edit answers 409.
-    raw = await deps.kube.mergePatch(ref, { metadata: { resourceVersion: meta.resourceVersion, finalizers: [...finalizers, FINALIZER] } });
+    raw = await objects.mergePatch(ref, { metadata: { resourceVersion: meta.resourceVersion, finalizers: [...finalizers, FINALIZER] } });
     meta = ObjectMeta.parse(raw['metadata']);
   }
 
@@ -246,7 +252,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
     }
     if (!isDeepStrictEqual(decision.status, status)) {
       fence(deps, signal, preempt);
-      raw = await deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
+      raw = await objects.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
       status = decision.status;
     }
     await emit(deps, raw, plan, spec, status, decision.actions);
@@ -272,7 +278,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
   if (deleting && decision.finalizerDone) {
     fence(deps, signal, preempt);
     const remaining = finalizers.filter((f) => f !== FINALIZER);
-    await deps.kube.jsonPatch(ref, [
+    await objects.jsonPatch(ref, [
       { op: 'test', path: '/metadata/finalizers', value: finalizers },
       { op: 'replace', path: '/metadata/finalizers', value: remaining },
     ]);

@@ -106,6 +106,11 @@ export function describeRef(ref: ResourceRef): string {
 
 type Body = { contentType: string; json: unknown };
 
+/** The calls that read and write one named object: what a traffic provider and a reconcile need.
+ * Kube is one; the controller's FreshReads (controller/freshReads.ts) is another, which answers
+ * reads from its watch caches when it knows them to be current. */
+export type ObjectClient = Pick<Kube, 'get' | 'replace' | 'mergePatch' | 'jsonPatch'>;
+
 export class Kube {
   private readonly fieldManager: string;
   private readonly requestTimeoutMs: number;

@@ -6,6 +6,7 @@ export {
   describeRef,
   type ResourceRef,
   type KubeObject,
+  type ObjectClient,
   type KubeList,
   type JsonPatchOp,
   type WriteOptions,

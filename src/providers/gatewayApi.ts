@@ -3,7 +3,7 @@
 // of them (say, an /admin path that stays on the monolith) is left alone.
 import { z } from 'zod';
 import type { GatewayApiTarget, Target } from '../plan/schema';
-import { type JsonPatchOp, type Kube, type ResourceRef, jsonPointer } from '../kube';
+import { type JsonPatchOp, type ObjectClient, type ResourceRef, jsonPointer } from '../kube';
 import { ObjectProvider } from './shell';
 import {
   type Backends,
@@ -155,7 +155,7 @@ export function targetObjects(namespace: string, target: GatewayApiTarget): Reso
   return [httpRouteRef(namespace, target.httpRoute)];
 }
 
-export function gatewayApiProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+export function gatewayApiProvider(kube: ObjectClient, namespace: string, target: Target): TrafficProvider {
   const route = target.gatewayAPI;
   if (!route) throw new Error(`target with provider ${target.provider} has no gatewayAPI block`);
   return new ObjectProvider(kube, target, {

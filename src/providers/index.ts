@@ -1,6 +1,6 @@
 // The factory: one provider per target, chosen by target.provider.
 import type { Target } from '../plan/schema';
-import type { Kube, ResourceRef } from '../kube';
+import type { ObjectClient, ResourceRef } from '../kube';
 import * as gatewayApi from './gatewayApi';
 import * as istio from './istio';
 import * as nginx from './nginx';
@@ -8,7 +8,7 @@ import * as service from './service';
 import * as smi from './smi';
 import type { Backends, LiveLookup, TrafficProvider } from './types';
 
-export function createProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+export function createProvider(kube: ObjectClient, namespace: string, target: Target): TrafficProvider {
   switch (target.provider) {
     case 'nginx': return nginx.nginxProvider(kube, namespace, target);
     case 'gatewayAPI': return gatewayApi.gatewayApiProvider(kube, namespace, target);

@@ -3,7 +3,7 @@
 // the target (host, and subset/port when the target gives them) are moved.
 import { z } from 'zod';
 import type { IstioDestination, IstioTarget, Target } from '../plan/schema';
-import { type JsonPatchOp, type Kube, type ResourceRef, jsonPointer } from '../kube';
+import { type JsonPatchOp, type ObjectClient, type ResourceRef, jsonPointer } from '../kube';
 import { ObjectProvider } from './shell';
 import {
   type BackendRef,
@@ -139,7 +139,7 @@ export function targetObjects(namespace: string, target: IstioTarget): ResourceR
   return [virtualServiceRef(namespace, target.virtualService)];
 }
 
-export function istioProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+export function istioProvider(kube: ObjectClient, namespace: string, target: Target): TrafficProvider {
   const vs = target.istio;
   if (!vs) throw new Error(`target with provider ${target.provider} has no istio block`);
   return new ObjectProvider(kube, target, {

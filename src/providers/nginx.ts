@@ -3,7 +3,7 @@
 // written; the stable Ingress is read to check that it exists and never changed.
 import { z } from 'zod';
 import type { NginxTarget, Target } from '../plan/schema';
-import type { Kube, ResourceRef } from '../kube';
+import type { ObjectClient, ResourceRef } from '../kube';
 import { ObjectProvider } from './shell';
 import {
   type BackendRef,
@@ -90,7 +90,7 @@ export function targetObjects(namespace: string, target: NginxTarget): ResourceR
   return [ingressRef(namespace, target.ingress), ingressRef(namespace, target.canaryIngress)];
 }
 
-export function nginxProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+export function nginxProvider(kube: ObjectClient, namespace: string, target: Target): TrafficProvider {
   const nginx = target.nginx;
   if (!nginx) throw new Error(`target with provider ${target.provider} has no nginx block`);
   return new ObjectProvider(kube, target, {

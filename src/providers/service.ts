@@ -3,7 +3,7 @@
 // nothing in between, so only 0 and 100 can be written.
 import { z } from 'zod';
 import type { ServiceTarget, Target } from '../plan/schema';
-import type { Kube, ResourceRef } from '../kube';
+import type { ObjectClient, ResourceRef } from '../kube';
 import { ObjectProvider } from './shell';
 import {
   type Backends,
@@ -91,7 +91,7 @@ export function targetObjects(namespace: string, target: ServiceTarget): Resourc
   return [serviceRef(namespace, target.name)];
 }
 
-export function serviceProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+export function serviceProvider(kube: ObjectClient, namespace: string, target: Target): TrafficProvider {
   const service = target.service;
   if (!service) throw new Error(`target with provider ${target.provider} has no service block`);
   return new ObjectProvider(kube, target, {

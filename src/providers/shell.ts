@@ -8,7 +8,7 @@
 // after the read, not a GET and a PATCH. A read older than a second (a check round ran between)
 // is made again; a write the server refuses is read again by the caller (reconcile.ts
 // applyWeights).
-import type { JsonPatchOp, Kube, KubeObject, ResourceRef } from '../kube';
+import type { JsonPatchOp, KubeObject, ObjectClient, ResourceRef } from '../kube';
 import type { Target } from '../plan/schema';
 import { assertWeight, getTarget, patchTarget, type PatchPlan, type TargetState, type TrafficProvider } from './types';
 
@@ -36,7 +36,7 @@ export class ObjectProvider implements TrafficProvider {
   /** The written object as the last read saw it, and when; used once, by the next write. */
   private lastRead: { obj: KubeObject; at: number } | undefined;
 
-  constructor(private readonly kube: Kube, readonly target: Target, private readonly halves: ProviderHalves) {}
+  constructor(private readonly kube: ObjectClient, readonly target: Target, private readonly halves: ProviderHalves) {}
 
   describe(): string {
     return this.halves.describe;

@@ -2,7 +2,7 @@
 // canary backend are moved, any other backend must carry weight 0.
 import { z } from 'zod';
 import type { SmiTarget, Target } from '../plan/schema';
-import { type JsonPatchOp, type Kube, type ResourceRef, jsonPointer } from '../kube';
+import { type JsonPatchOp, type ObjectClient, type ResourceRef, jsonPointer } from '../kube';
 import { ObjectProvider } from './shell';
 import {
   type Backends,
@@ -93,7 +93,7 @@ export function targetObjects(namespace: string, target: SmiTarget): ResourceRef
   return [trafficSplitRef(namespace, target.trafficSplit)];
 }
 
-export function smiProvider(kube: Kube, namespace: string, target: Target): TrafficProvider {
+export function smiProvider(kube: ObjectClient, namespace: string, target: Target): TrafficProvider {
   const split = target.smi;
   if (!split) throw new Error(`target with provider ${target.provider} has no smi block`);
   return new ObjectProvider(kube, target, {

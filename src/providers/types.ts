@@ -2,7 +2,7 @@
 // share. Nothing here knows about any provider.
 import type { z } from 'zod';
 import type { Target } from '../plan/schema';
-import { type Kube, type KubeObject, type ResourceRef, isNotFound, toKubeError } from '../kube';
+import { type KubeObject, type ObjectClient, type ResourceRef, isNotFound, toKubeError } from '../kube';
 
 /** Why a target cannot be read or written. The message names the object and the field.
  * `weight` is set when the object that carries the canary weight is there and readable but
@@ -91,7 +91,7 @@ export function canaryPercent(stable: number, canary: number): number | undefine
 
 /** GETs a target's live object; a 404 becomes TargetNotFound naming the object, anything else
  * is thrown as a KubeError. */
-export async function getTarget(kube: Kube, ref: ResourceRef, object: string): Promise<{ ok: true; obj: KubeObject } | TargetProblem> {
+export async function getTarget(kube: ObjectClient, ref: ResourceRef, object: string): Promise<{ ok: true; obj: KubeObject } | TargetProblem> {
   try {
     return { ok: true, obj: await kube.get(ref) };
   } catch (err) {

@@ -1,0 +1,111 @@
+// Reads a reconcile takes from the controller's watch caches instead of the API server, when the
+// cache is known to be current. A cached object is used only at a resourceVersion this replica
+// confirmed during its present term as leader: one it read from the server, or one the server
+// answered a write of ours with. Anything else is read from the server:
+// - an object not confirmed since this replica began to lead. A new leader's first look at a
+//   target the old leader wrote just before it died goes to the server, so it never finds the
+//   target short of its status and writes a step twice;
+// - a cache that has not yet caught up with our own write (it holds an older version);
+// - an object someone else changed (it holds a version we never confirmed).
+// resourceVersions are opaque and compared for equality only, as the API asks.
+//
+// The same record tells an echo (the watch delivering the version we wrote or read) from a change
+// made by somebody else, so the controller need not reconcile a plan again for its own writes.
+import type { Kube, KubeObject, ObjectClient, ResourceRef, JsonPatchOp, WriteOptions } from '../kube';
+
+/** `plural.group/namespace/name`: the key the controller's caches and indexes share. */
+export function objectCacheKey(ref: ResourceRef): string {
+  return `${ref.plural}.${ref.group}/${ref.namespace ?? ''}/${ref.name ?? ''}`;
+}
+
+function versionOf(obj: object | undefined): string | undefined {
+  const rv = (obj as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata?.resourceVersion;
+  return typeof rv === 'string' && rv !== '' ? rv : undefined;
+}
+
+/** How many confirmed versions are kept; beyond it the oldest are dropped (and read again). */
+const CONFIRMED_LIMIT = 200_000;
+
+export class FreshReads implements ObjectClient {
+  private readonly confirmed = new Map<string, string>();
+  private served = { cache: 0, server: 0 };
+
+  constructor(
+    private readonly kube: Kube,
+    /** The object as the watch of its kind holds it, if that watch holds it. */
+    private readonly cached: (ref: ResourceRef) => KubeObject | undefined,
+  ) {}
+
+  /** A new term as leader: nothing read or written before it is trusted. */
+  reset(): void {
+    this.confirmed.clear();
+  }
+
+  /** Whether `obj` is the version this replica last read or wrote: its own write, echoed. */
+  isEcho(key: string, obj: object | undefined): boolean {
+    const version = versionOf(obj);
+    return version !== undefined && this.confirmed.get(key) === version;
+  }
+
+  /** The object went away, or a write's outcome is unknown: read it from the server next time. */
+  forget(key: string): void {
+    this.confirmed.delete(key);
+  }
+
+  /** Records a version the server answered with (e.g. a write made through another client). */
+  confirm(ref: ResourceRef, obj: KubeObject): void {
+    const version = versionOf(obj);
+    const key = objectCacheKey(ref);
+    if (version === undefined) {
+      this.confirmed.delete(key);
+      return;
+    }
+    this.confirmed.delete(key);
+    this.confirmed.set(key, version);
+    if (this.confirmed.size > CONFIRMED_LIMIT) this.confirmed.delete(this.confirmed.keys().next().value as string);
+  }
+
+  /** Reads answered from the cache and from the server, for the scale bench and tests. */
+  get counts(): { cache: number; server: number } {
+    return { ...this.served };
+  }
+
+  async get(ref: ResourceRef): Promise<KubeObject> {
+    const key = objectCacheKey(ref);
+    const known = this.confirmed.get(key);
+    if (known !== undefined) {
+      const cached = this.cached(ref);
+      if (versionOf(cached) === known) {
+        this.served.cache++;
+        return cached as KubeObject;
+      }
+    }
+    this.served.server++;
+    return this.answered(ref, () => this.kube.get(ref));
+  }
+
+  replace(ref: ResourceRef, body: KubeObject, options?: WriteOptions): Promise<KubeObject> {
+    return this.answered(ref, () => this.kube.replace(ref, body, options));
+  }
+
+  mergePatch(ref: ResourceRef, patch: KubeObject, options?: WriteOptions): Promise<KubeObject> {
+    return this.answered(ref, () => this.kube.mergePatch(ref, patch, options));
+  }
+
+  jsonPatch(ref: ResourceRef, ops: readonly JsonPatchOp[], options?: WriteOptions): Promise<KubeObject> {
+    return this.answered(ref, () => this.kube.jsonPatch(ref, ops, options));
+  }
+
+  private async answered(ref: ResourceRef, call: () => Promise<KubeObject>): Promise<KubeObject> {
+    let obj: KubeObject;
+    try {
+      obj = await call();
+    } catch (error) {
+      // A 409, a 404, a timeout after the server may have applied it: the cache proves nothing.
+      this.forget(objectCacheKey(ref));
+      throw error;
+    }
+    this.confirm(ref, obj);
+    return obj;
+  }
+}
