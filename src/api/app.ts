@@ -15,7 +15,7 @@ import type { StreamSettings } from './stream';
 
 /** What REST routes may ask of the running controller. Routes read plans from its cache
  * (`cachedPlans`, `planFeed`), never by listing them from the API server per request. */
-export type SteeringController = Pick<Controller, 'enqueue' | 'noteRequest' | 'isLeader' | 'cachedPlans' | 'planFeed'>;
+export type SteeringController = Pick<Controller, 'enqueue' | 'noteRequest' | 'isLeader' | 'cachedPlans' | 'cachedPlan' | 'onPlanChange' | 'planFeed'>;
 
 export interface AppDeps {
   controller: SteeringController;

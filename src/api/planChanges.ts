@@ -15,22 +15,14 @@ export class PlanDiff {
 
   constructor(private readonly include: (plan: PlanRef) => boolean = () => true) {}
 
-  /** The changes from what was reported before to `plans`; a deleted and recreated plan is both. */
+  /** The changes from what was reported before to `plans`, the whole cache; a deleted and
+   * recreated plan is both. */
   update(plans: readonly CachedObject[]): PlanChange[] {
     const changes: PlanChange[] = [];
     const present = new Set<string>();
     for (const obj of plans) {
-      const plan = planRefOf(obj);
-      if (plan === undefined || !this.include(plan)) continue;
-      const key = planKey(plan);
-      const meta = obj.metadata as { uid?: string; resourceVersion?: string };
-      const version = `${meta.uid ?? ''}/${meta.resourceVersion ?? ''}`;
-      present.add(key);
-      const before = this.seen.get(key);
-      if (before?.version === version) continue;
-      if (before !== undefined && before.version.split('/')[0] !== meta.uid) changes.push({ kind: 'deleted', plan });
-      this.seen.set(key, { plan, version });
-      changes.push({ kind: 'changed', plan, object: obj as unknown as KubeObject });
+      const key = this.compare(obj, changes);
+      if (key !== undefined) present.add(key);
     }
     for (const [key, { plan }] of this.seen) {
       if (present.has(key)) continue;
@@ -39,23 +31,62 @@ export class PlanDiff {
     }
     return changes;
   }
+
+  /** The changes of these plans only (`lookup` gives each as the cache holds it now): the cost
+   * of a change is then that plan's, not the whole cache's. */
+  updateKeys(keys: Iterable<string>, lookup: (key: string) => CachedObject | undefined): PlanChange[] {
+    const changes: PlanChange[] = [];
+    for (const key of keys) {
+      const obj = lookup(key);
+      if (obj !== undefined && this.compare(obj, changes) !== undefined) continue;
+      const before = this.seen.get(key);
+      if (before === undefined) continue;
+      this.seen.delete(key);
+      changes.push({ kind: 'deleted', plan: before.plan });
+    }
+    return changes;
+  }
+
+  /** Adds the change `obj` makes to `changes`; its key when it is a plan this diff follows. */
+  private compare(obj: CachedObject, changes: PlanChange[]): string | undefined {
+    const plan = planRefOf(obj);
+    if (plan === undefined || !this.include(plan)) return undefined;
+    const key = planKey(plan);
+    const meta = obj.metadata as { uid?: string; resourceVersion?: string };
+    const version = `${meta.uid ?? ''}/${meta.resourceVersion ?? ''}`;
+    const before = this.seen.get(key);
+    if (before?.version === version) return key;
+    if (before !== undefined && before.version.split('/')[0] !== meta.uid) changes.push({ kind: 'deleted', plan });
+    this.seen.set(key, { plan, version });
+    changes.push({ kind: 'changed', plan, object: obj as unknown as KubeObject });
+    return key;
+  }
 }
 
 /**
  * Calls `onChanges` with the cache's changes each time it changes, until `signal` aborts. The
- * controller's plan feed wakes on a change of any plan (one signal for its whole cache), so a
- * feed of any plan is a feed of all. The cache is updated before the wake-up, and the next wait
- * starts in the same tick as the diff, so no change falls between two looks.
+ * controller names each plan its cache changes (onPlanChange), and the diff looks at those alone.
+ * Names arrive before the feed wakes, and the next wait starts in the same tick as the diff, so
+ * no change falls between two looks.
  */
-export async function followPlans(controller: Pick<SteeringController, 'cachedPlans' | 'planFeed'>, diff: PlanDiff, onChanges: (changes: PlanChange[]) => void, signal: AbortSignal): Promise<void> {
+export async function followPlans(controller: Pick<SteeringController, 'cachedPlan' | 'onPlanChange' | 'planFeed'>, diff: PlanDiff, onChanges: (changes: PlanChange[]) => void, signal: AbortSignal): Promise<void> {
   const feed = controller.planFeed({ namespace: '', name: '' });
-  while (!signal.aborted) {
-    await feed.nextChange(signal);
-    // Lets a burst of changes land before one look at them all, and never spins on a feed that
-    // answers at once.
-    await new Promise((resolve) => setImmediate(resolve));
-    if (signal.aborted) return;
-    const changes = diff.update(controller.cachedPlans());
-    if (changes.length > 0) onChanges(changes);
+  const changed = new Set<string>();
+  const unsubscribe = controller.onPlanChange((key) => changed.add(key));
+  try {
+    while (!signal.aborted) {
+      await feed.nextChange(signal);
+      // Lets a burst of changes land before one look at them all, and never spins on a feed that
+      // answers at once.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal.aborted) return;
+      if (changed.size === 0) continue;
+      const keys = [...changed];
+      changed.clear();
+      const changes = diff.updateKeys(keys, (key) => controller.cachedPlan(key));
+      if (changes.length > 0) onChanges(changes);
+    }
+  } finally {
+    unsubscribe();
   }
 }

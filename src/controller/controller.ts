@@ -186,6 +186,7 @@ export class Controller implements BackendCache {
   private readonly targetIndex = new TargetIndex();
   /** Wakes REST requests that wait on a plan (rollback?wait=30s). */
   private readonly planChanges = new ChangeSignal();
+  private readonly planChangeListeners = new Set<(key: string) => void>();
   private readonly requestTimes = new Map<string, number>();
   /** Plans as the server answered a steering write, for the reconcile that write asks for. */
   private readonly writtenPlans = new Map<string, { object: KubeObject; at: number }>();
@@ -268,6 +269,7 @@ export class Controller implements BackendCache {
         const cacheKey = objectCacheKey(planResource(parsePlanKey(key)));
         if (change === 'deleted') this.reads.forget(cacheKey);
         if (change !== 'updated' || !this.reads.isEcho(cacheKey, obj)) this.queue?.add(key, { urgent: obj !== undefined && needsUrgentWork(obj) });
+        if (change !== 'resync') for (const listener of this.planChangeListeners) listener(key);
         this.planChanges.notify();
       },
       onError: (error, retryInMs) => this.log.warn('plan watch failed', { error: String(error), retryInMs }),
@@ -328,6 +330,18 @@ export class Controller implements BackendCache {
    * list from the API server on every request: the alert webhook and the plan metrics. */
   cachedPlans(): readonly CachedObject[] {
     return this.planInformer?.list() ?? [];
+  }
+
+  /** One plan as the watch last saw it, by its `namespace/name` key. */
+  cachedPlan(key: string): CachedObject | undefined {
+    return this.planInformer?.get(key);
+  }
+
+  /** Calls `listener` with the key of each plan the cache changes (added, updated, deleted),
+   * before the plan feeds wake, until the function it returns is called. */
+  onPlanChange(listener: (key: string) => void): () => void {
+    this.planChangeListeners.add(listener);
+    return () => this.planChangeListeners.delete(listener);
   }
 
   /** One plan from the cache, and word of its changes, for a REST request that waits on it. */

@@ -33,6 +33,8 @@ function app(overrides: Partial<AppDeps> = {}): ReturnType<typeof createApp> {
       noteRequest: (p, _kind, value, at) => void noted.push({ name: p.name, value, at }),
       isLeader: true,
       cachedPlans: () => cache.list(),
+      cachedPlan: (key) => cache.get(key),
+      onPlanChange: () => () => undefined,
       planFeed: () => ({ current: () => undefined, nextChange: () => Promise.resolve() }),
     },
     kube: routeKube,
@@ -144,7 +146,7 @@ describe('POST /api/v1/alerts', () => {
       enqueue: () => undefined,
       noteRequest: () => undefined,
       isLeader: true,
-      cachedPlans: () => [settled('gone', 'RolledBack'), settled('done', 'Succeeded')],
+      cachedPlans: () => [settled('gone', 'RolledBack'), settled('done', 'Succeeded')], cachedPlan: () => undefined, onPlanChange: () => () => undefined,
       planFeed: () => ({ current: () => undefined, nextChange: () => Promise.resolve() }),
     };
     const res = await postAlerts(app({ controller })).send(firing({ migration: 'settled' }));

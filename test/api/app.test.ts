@@ -12,7 +12,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 function deps(overrides: Partial<AppDeps> = {}): AppDeps {
   const metrics = new TrafficshiftMetrics({ version: '9.9.9', processMetrics: false });
   return {
-    controller: { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true, cachedPlans: () => [], planFeed: () => ({ current: () => undefined, nextChange: () => Promise.resolve() }) },
+    controller: { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true, cachedPlans: () => [], cachedPlan: () => undefined, onPlanChange: () => () => undefined, planFeed: () => ({ current: () => undefined, nextChange: () => Promise.resolve() }) },
     kube: idleKube(),
     registry: metrics.registry,
     ready: () => true,

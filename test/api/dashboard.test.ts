@@ -500,4 +500,24 @@ describe('the check history', () => {
     expect(diff.update([obj('u2', '5')]).map((c) => c.kind)).toEqual(['deleted', 'changed']);
     expect(diff.update([]).map((c) => c.kind)).toEqual(['deleted']);
   });
+
+  it('looks only at the plans named as changed, and reports the deleted, changed and recreated among them', () => {
+    const diff = new PlanDiff();
+    const obj = (name: string, uid: string, rv: string) => ({ metadata: { namespace: 'ns', name, uid, resourceVersion: rv } });
+    const cache = new Map([['ns/a', obj('a', 'ua', '1')], ['ns/b', obj('b', 'ub', '2')]]);
+    diff.update([...cache.values()]);
+    const looked: string[] = [];
+    const lookup = (key: string) => {
+      looked.push(key);
+      return cache.get(key);
+    };
+    cache.set('ns/a', obj('a', 'ua', '3'));
+    cache.set('ns/b', obj('b', 'ub2', '4'));
+    expect(diff.updateKeys(['ns/a'], lookup)).toEqual([{ kind: 'changed', plan: { namespace: 'ns', name: 'a' }, object: obj('a', 'ua', '3') }]);
+    expect(looked).toEqual(['ns/a']);
+    expect(diff.updateKeys(['ns/b'], lookup).map((c) => c.kind)).toEqual(['deleted', 'changed']);
+    cache.delete('ns/a');
+    expect(diff.updateKeys(['ns/a', 'ns/never'], lookup)).toEqual([{ kind: 'deleted', plan: { namespace: 'ns', name: 'a' } }]);
+    expect(diff.updateKeys(['ns/a'], lookup)).toEqual([]);
+  });
 });

@@ -19,7 +19,7 @@ function processApp(): Express {
   const kube = idleKube();
   return createApp(
     {
-      controller: { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true, cachedPlans: () => [], planFeed: () => ({ current: () => undefined, nextChange: () => Promise.resolve() }) },
+      controller: { enqueue: () => undefined, noteRequest: () => undefined, isLeader: true, cachedPlans: () => [], cachedPlan: () => undefined, onPlanChange: () => () => undefined, planFeed: () => ({ current: () => undefined, nextChange: () => Promise.resolve() }) },
       kube,
       auth: kubernetesAuth(kube, { log: silentLogger() }),
       registry: new TrafficshiftMetrics({ version: 'test', processMetrics: false }).registry,

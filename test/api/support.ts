@@ -50,10 +50,17 @@ export class CacheOnlyController implements SteeringController {
   readonly noted: Array<{ name: string; kind: RequestKind; value: string; at: number }> = [];
   readonly isLeader = true;
   private readonly changes = new ChangeSignal();
+  private readonly listeners = new Set<(key: string) => void>();
   private readonly informer: Informer<CachedObject>;
 
   constructor(kube: Kube, namespace?: string) {
-    this.informer = new Informer<CachedObject>(kubeSource(kube, plansResource(namespace)), { resyncMs: 0, onChange: () => this.changes.notify() });
+    this.informer = new Informer<CachedObject>(kubeSource(kube, plansResource(namespace)), {
+      resyncMs: 0,
+      onChange: (key) => {
+        for (const listener of this.listeners) listener(key);
+        this.changes.notify();
+      },
+    });
   }
 
   start(): Promise<void> {
@@ -74,6 +81,15 @@ export class CacheOnlyController implements SteeringController {
 
   cachedPlans(): readonly CachedObject[] {
     return this.informer.list();
+  }
+
+  cachedPlan(key: string): CachedObject | undefined {
+    return this.informer.get(key);
+  }
+
+  onPlanChange(listener: (key: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   planFeed(plan: PlanRef): PlanFeed {
