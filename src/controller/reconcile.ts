@@ -5,7 +5,6 @@
 // comes back to a status that already names the step, finds the targets short of it, and writes
 // the step once; it never finds targets ahead of the status, so it never writes a step twice.
 // A rollback is the exception: stable first, then the status (isStableFirst).
-import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { decide, hooksDue, pendingRequest, roundDue, type Action, type Decision, type NotificationSnapshot, type Observations, type TargetObservation } from '../engine';
 import type { AnalysisRunner, HookRunner } from '../checks';
@@ -25,6 +24,7 @@ import {
   type Target,
 } from '../plan/schema';
 import { readSpec } from '../plan/validate';
+import { jsonEqual } from '../plan/jsonEqual';
 import { planResource, type PlanRef } from '../plan/ref';
 
 export type { PlanRef } from '../plan/ref';
@@ -250,7 +250,7 @@ async function reconcileOnce(deps: ReconcileDeps, plan: PlanRef, signal: AbortSi
       fence(deps, signal, preempt);
       observations.targets = await applyWeights(deps, plan, decision.status.currentStep, providers, observations.targets, writes);
     }
-    if (!isDeepStrictEqual(decision.status, status)) {
+    if (!jsonEqual(decision.status, status)) {
       fence(deps, signal, preempt);
       raw = await objects.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' });
       status = decision.status;
@@ -362,7 +362,7 @@ async function applyWeights(
       }),
     ),
   );
-  if (failures.length > 0 && next.every((t, i) => isDeepStrictEqual(t, current[i]))) throw failures[0];
+  if (failures.length > 0 && next.every((t, i) => jsonEqual(t, current[i]))) throw failures[0];
   return next;
 }
 

@@ -103,3 +103,39 @@ it('sends a plan\'s notifications with its snapshot, reads the routing key from 
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+it('reconciles a settled plan from its watch caches: its resyncs read nothing from the API server', async () => {
+  const metrics = new TrafficshiftMetrics({ version: 't', processMetrics: false });
+  const { target } = await makeTarget(cluster, 'nginx', 'cached-reads');
+  const controller = new Controller({ kube: controllerKube(cluster.kubeConfig, metrics.kube), namespace: cluster.namespace, log: silentLogger(), metrics: metrics.controller, resyncMs: 300 });
+  const requests = async (): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (const v of (await metrics.kubeRequests.get()).values) {
+      const key = `${String(v.labels['verb'])} ${String(v.labels['resource'])}`;
+      out[key] = (out[key] ?? 0) + v.value;
+    }
+    return out;
+  };
+  const reconciles = async (): Promise<number> => (await metrics.reconciles.get()).values.reduce((sum, v) => sum + v.value, 0);
+  try {
+    await controller.start();
+    // The promotion gate at 10: the plan rests there, reconciled only by resyncs.
+    await createPlan(cluster, 'cached-reads', { targets: [target], steps: [{ weight: 10, pause: {} }, { weight: 100 }] });
+    await waitForPhase(cluster, 'cached-reads', 'WaitingForPromotion');
+    // Every object read or written once by now, and the watches caught up with the last write.
+    let settled: Record<string, number> = {};
+    await waitFor(async () => {
+      const before = await requests();
+      await new Promise((r) => setTimeout(r, 1000));
+      settled = await requests();
+      console.log(JSON.stringify((await cluster.kube.get({ group: 'trafficshift.io', version: 'v1alpha1', plural: 'migrationplans', namespace: cluster.namespace, name: 'cached-reads' }))['status']));
+      return JSON.stringify(before) === JSON.stringify(settled);
+    }, SETTLE_MS, 'a second with no API requests');
+    const settledReconciles = await reconciles();
+    await waitFor(async () => (await reconciles()) >= settledReconciles + 3, SETTLE_MS, 'three more resyncs');
+    // Not one GET of the plan, its Ingresses or its Services, nor a LIST of EndpointSlices.
+    expect(await requests()).toEqual(settled);
+  } finally {
+    await controller.stop();
+  }
+});
