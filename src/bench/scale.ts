@@ -158,6 +158,23 @@ export function seriesOf(text: string, name: string): Record<string, number> {
   return out;
 }
 
+/**
+ * Mean duration and count of the controller's API requests by verb between two scrapes of its
+ * /metrics: what one request cost it under its own load, beside the bench's bare PATCHes.
+ */
+export function requestLatencies(before: string, after: string): Record<string, { count: number; meanMs: number }> {
+  const name = 'trafficshift_kube_request_duration_seconds';
+  const [sum0, count0, sum1, count1] = [seriesOf(before, `${name}_sum`), seriesOf(before, `${name}_count`), seriesOf(after, `${name}_sum`), seriesOf(after, `${name}_count`)];
+  const out: Record<string, { count: number; meanMs: number }> = {};
+  for (const [labels, count] of Object.entries(count1)) {
+    const n = count - (count0[labels] ?? 0);
+    if (n <= 0) continue;
+    const verb = /verb="([^"]*)"/.exec(labels)?.[1] ?? labels;
+    out[verb] = { count: n, meanMs: ((sum1[labels] ?? 0) - (sum0[labels] ?? 0)) * 1000 / n };
+  }
+  return out;
+}
+
 /** The node process under a tied child's watchdog shell (its only child that is not the shell's reader). */
 function nodeChildOf(shellPid: number): number | undefined {
   for (const entry of fs.readdirSync('/proc')) {
@@ -467,9 +484,18 @@ async function runOnce(n: number, options: Options, webhook: Awaited<ReturnType<
 
     // After the at-rest window, so that its CPU and request figures stay those of plans at rest;
     // the N plans stay loaded and their checks keep running meanwhile.
-    const rollbackUnderLoad = options.rollbacks > 0
-      ? await measureRollbacks({ kube, namespace, url, webhookUrl: webhook.url, watch: canaryWeights, recoverySeconds, repetitions: options.rollbacks })
-      : undefined;
+    let rollbackUnderLoad: RollbackUnderLoad | undefined;
+    if (options.rollbacks > 0) {
+      // prom-client resets its event-loop delay histogram at every scrape, so the p99 read after
+      // the rollbacks covers just them.
+      const metricsBefore = await (await fetch(`${url}/metrics`)).text();
+      rollbackUnderLoad = await measureRollbacks({ kube, namespace, url, webhookUrl: webhook.url, watch: canaryWeights, recoverySeconds, repetitions: options.rollbacks });
+      const metricsAfter = await (await fetch(`${url}/metrics`)).text();
+      rollbackUnderLoad.controller = {
+        eventLoopLagP99Ms: (readMetrics(metricsAfter, ['nodejs_eventloop_lag_p99_seconds'])['nodejs_eventloop_lag_p99_seconds'] as number) * 1000,
+        requests: requestLatencies(metricsBefore, metricsAfter),
+      };
+    }
     canaryWeights.close();
 
     const timings: StepTiming[] = [];

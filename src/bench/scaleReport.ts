@@ -53,6 +53,12 @@ export interface RollbackUnderLoad {
   newPlanFirstWeightMs: Array<number | null>;
   /** status.rollback.recoverySeconds the controller wrote for the REST and alert rollbacks. */
   reportedRecoveryMs?: Array<number | null>;
+  /** The controller meanwhile, from its /metrics: what its own requests cost it under its load. */
+  controller?: {
+    eventLoopLagP99Ms: number;
+    /** By verb, over the rollback phase (every plan's requests, not the rollbacks' alone). */
+    requests: Record<string, { count: number; meanMs: number }>;
+  };
 }
 
 /** Issue 18: a rollback (REST or alert) has every target at 0 within a second, every time. */
@@ -107,6 +113,10 @@ export function rollbackTable(runs: readonly ScaleRun[]): string {
       cells.push([row.name, ms(row.median), max, row.name.startsWith('bare') ? '' : ratio(row.ratioToBare), row.met === undefined ? '' : row.met ? '✓' : '✗']);
     }
     const lines = pad(cells).split('\n').map((l) => `  ${l}`);
+    if (r.controller) {
+      const verbs = Object.entries(r.controller.requests).sort(([a], [b]) => a.localeCompare(b)).map(([verb, v]) => `${verb} ${v.meanMs.toFixed(1)} ms (${v.count})`);
+      lines.push(`  controller meanwhile: event-loop lag p99 ${r.controller.eventLoopLagP99Ms.toFixed(1)} ms; its API requests, mean by verb: ${verbs.join(', ') || 'none'}`);
+    }
     blocks.push([`rollback under load, ${run.plans} plans (${r.rollbackMs.length} of each, ${r.targets} targets, request sent to every target seen at 0):`, ...lines].join('\n'));
   }
   return blocks.join('\n\n');

@@ -1,6 +1,6 @@
 // The scale bench's pure parts: percentiles, step lags, the goals, the table and the chart.
 import { GOALS, growth, judge, niceCeiling, percentile, rollbackRows, rollbackTable, stepLags, summarize, svgChart, table, type RollbackUnderLoad, type ScaleRun } from '../../src/bench/scaleReport';
-import { readMetrics, seriesOf } from '../../src/bench/scale';
+import { readMetrics, requestLatencies, seriesOf } from '../../src/bench/scale';
 
 function run(plans: number, overrides: Partial<ScaleRun> = {}): ScaleRun {
   return {
@@ -80,6 +80,22 @@ describe('seriesOf', () => {
       '{verb="get",resource="services",code="200"}': 7,
       '{verb="list",resource="endpointslices.discovery.k8s.io",code="200"}': 3,
     });
+  });
+});
+
+describe('requestLatencies', () => {
+  it('is the mean and count per verb between two scrapes, leaving out verbs with no new request', () => {
+    const scrape = (getSum: number, getCount: number, patchSum: number, patchCount: number): string => [
+      `trafficshift_kube_request_duration_seconds_bucket{le="0.005",verb="get"} ${getCount}`,
+      `trafficshift_kube_request_duration_seconds_sum{verb="get"} ${getSum}`,
+      `trafficshift_kube_request_duration_seconds_count{verb="get"} ${getCount}`,
+      `trafficshift_kube_request_duration_seconds_sum{verb="patch"} ${patchSum}`,
+      `trafficshift_kube_request_duration_seconds_count{verb="patch"} ${patchCount}`,
+    ].join('\n');
+    const latencies = requestLatencies(scrape(10, 1000, 1, 50), scrape(12, 1100, 1, 50));
+    expect(Object.keys(latencies)).toEqual(['get']);
+    expect(latencies['get']?.count).toBe(100);
+    expect(latencies['get']?.meanMs).toBeCloseTo(20);
   });
 });
 
@@ -187,6 +203,12 @@ describe('rollback under load', () => {
     expect(blocks[1]).toMatch(/rollback request \(REST\)\s+32\.0 s\s+33\.0 s\s+×1067\s+✗/);
     expect(blocks[1]).toMatch(/bare 3 PATCHes\s+30 ms\s+40 ms\s+✓/);
     expect(blocks[1]).toMatch(/new plan, 3 first weights\s+36\.0 s\s+37\.0 s\s+×1200$/m);
+  });
+
+  it('says what the controller\'s own requests cost it meanwhile, when it was read', () => {
+    const text = rollbackTable([run(1000, { rollbackUnderLoad: measured({ controller: { eventLoopLagP99Ms: 41.94, requests: { patch: { count: 40, meanMs: 12.25 }, get: { count: 900, meanMs: 8 } } } }) })]);
+    expect(text).toMatch(/controller meanwhile: event-loop lag p99 41\.9 ms; its API requests, mean by verb: get 8\.0 ms \(900\), patch 12\.3 ms \(40\)$/);
+    expect(rollbackTable([run(1000, { rollbackUnderLoad: measured() })])).not.toContain('controller meanwhile');
   });
 
   it('adds the REST and alert rollbacks to the goals of the summary, only when measured', () => {
