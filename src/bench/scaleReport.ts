@@ -35,6 +35,91 @@ export interface ScaleRun {
   kubeRequests?: Record<string, number>;
   /** Its reconciles at the end, by result. */
   reconcileResults?: Record<string, number>;
+  /** Issue 18's rollback under load, measured after the at-rest window with every plan loaded. */
+  rollbackUnderLoad?: RollbackUnderLoad;
+}
+
+/**
+ * One sample per repetition: ms from the request sent to the bench's watch seeing every target at
+ * 0 (null: not within the bench's timeout). Bare is the same 3 PATCHes sent by the bench itself to
+ * the same API server at once, seen by the same watch: the floor the other two are compared with.
+ */
+export interface RollbackUnderLoad {
+  targets: number;
+  rollbackMs: Array<number | null>;
+  alertMs: Array<number | null>;
+  bareMs: Array<number | null>;
+  /** Plan created to every one of its targets at its first weight (the plans then rolled back). */
+  newPlanFirstWeightMs: Array<number | null>;
+  /** status.rollback.recoverySeconds the controller wrote for the REST and alert rollbacks. */
+  reportedRecoveryMs?: Array<number | null>;
+  /** The controller meanwhile, from its /metrics: what its own requests cost it under its load. */
+  controller?: {
+    eventLoopLagP99Ms: number;
+    /** By verb, over the rollback phase (every plan's requests, not the rollbacks' alone). */
+    requests: Record<string, { count: number; meanMs: number }>;
+  };
+}
+
+/** Issue 18: a rollback (REST or alert) has every target at 0 within a second, every time. */
+export const ROLLBACK_GOAL_MS = 1000;
+
+export interface LatencyRow {
+  name: string;
+  landed: number;
+  count: number;
+  median: number;
+  /** Infinity when a sample did not land. */
+  max: number;
+  /** Median over the bare PATCHes' median. */
+  ratioToBare: number;
+  /** Undefined for a row the goal does not apply to. */
+  met?: boolean;
+}
+
+function latencyRow(name: string, samples: ReadonlyArray<number | null>, bareMedian: number, goalMs?: number): LatencyRow {
+  const landed = samples.filter((x): x is number => x !== null);
+  const median = percentile(landed, 50);
+  const max = landed.length < samples.length ? Number.POSITIVE_INFINITY : landed.length ? Math.max(...landed) : Number.NaN;
+  const row: LatencyRow = { name, landed: landed.length, count: samples.length, median, max, ratioToBare: median / bareMedian };
+  // Judged on the max: the goal is every rollback within the second, not a typical one.
+  if (goalMs !== undefined) row.met = samples.length > 0 && max < goalMs;
+  return row;
+}
+
+export function rollbackRows(r: RollbackUnderLoad): LatencyRow[] {
+  const bareMedian = percentile(r.bareMs.filter((x): x is number => x !== null), 50);
+  return [
+    latencyRow('rollback request (REST)', r.rollbackMs, bareMedian, ROLLBACK_GOAL_MS),
+    latencyRow('firing alert', r.alertMs, bareMedian, ROLLBACK_GOAL_MS),
+    latencyRow(`bare ${r.targets} PATCHes`, r.bareMs, bareMedian, ROLLBACK_GOAL_MS),
+    latencyRow(`new plan, ${r.targets} first weights`, r.newPlanFirstWeightMs, bareMedian),
+  ];
+}
+
+function ratio(x: number): string {
+  return Number.isFinite(x) ? `×${x >= 10 ? Math.round(x) : x.toFixed(1)}` : '-';
+}
+
+/** Per N: each way to roll back beside the bare PATCHes, median and max, and the 1 s goal. */
+export function rollbackTable(runs: readonly ScaleRun[]): string {
+  const sorted = [...runs].sort((a, b) => a.plans - b.plans).filter((r) => r.rollbackUnderLoad);
+  const blocks: string[] = [];
+  for (const run of sorted) {
+    const r = run.rollbackUnderLoad as RollbackUnderLoad;
+    const cells = [['', 'median', 'max', 'vs bare', `< ${ROLLBACK_GOAL_MS / 1000} s`]];
+    for (const row of rollbackRows(r)) {
+      const max = row.landed < row.count ? `${row.count - row.landed}/${row.count} late` : ms(row.max);
+      cells.push([row.name, ms(row.median), max, row.name.startsWith('bare') ? '' : ratio(row.ratioToBare), row.met === undefined ? '' : row.met ? '✓' : '✗']);
+    }
+    const lines = pad(cells).split('\n').map((l) => `  ${l}`);
+    if (r.controller) {
+      const verbs = Object.entries(r.controller.requests).sort(([a], [b]) => a.localeCompare(b)).map(([verb, v]) => `${verb} ${v.meanMs.toFixed(1)} ms (${v.count})`);
+      lines.push(`  controller meanwhile: event-loop lag p99 ${r.controller.eventLoopLagP99Ms.toFixed(1)} ms; its API requests, mean by verb: ${verbs.join(', ') || 'none'}`);
+    }
+    blocks.push([`rollback under load, ${run.plans} plans (${r.rollbackMs.length} of each, ${r.targets} targets, request sent to every target seen at 0):`, ...lines].join('\n'));
+  }
+  return blocks.join('\n\n');
 }
 
 /** Nearest-rank percentile (p in 0..100) of xs; NaN for none. */
@@ -86,7 +171,18 @@ export function judge(run: ScaleRun): GoalCheck[] {
       met: run.firstWeightsMs !== null && run.firstWeightsMs < GOALS.firstWeightsMs,
     },
     { name: 'CPU at rest', value: `${(run.cpuAtRestCores * 100).toFixed(1)}% core`, goal: `< ${GOALS.cpuAtRestCores * 100}% core`, met: run.cpuAtRestCores < GOALS.cpuAtRestCores },
+    ...(run.rollbackUnderLoad ? rollbackChecks(run.rollbackUnderLoad) : []),
   ];
+}
+
+function rollbackChecks(r: RollbackUnderLoad): GoalCheck[] {
+  const [rest, alert] = rollbackRows(r);
+  return [rest, alert].filter((row): row is LatencyRow => row !== undefined).map((row) => ({
+    name: `${row.name} under load`,
+    value: row.landed < row.count ? `${row.count - row.landed}/${row.count} not at 0 in time` : `max ${ms(row.max)}, median ${ms(row.median)} (${ratio(row.ratioToBare)} bare)`,
+    goal: `< ${ROLLBACK_GOAL_MS / 1000} s`,
+    met: row.met === true,
+  }));
 }
 
 /** Memory and at-rest CPU per plan between consecutive runs (the growth goal: flat from 1,000 to 5,000). */
@@ -152,6 +248,8 @@ export function table(runs: readonly ScaleRun[]): string {
     lines.push('', `goals (stated for 1,000 plans; judged on the ${reference.plans}-plan run):`);
     for (const g of judge(reference)) lines.push(`  ${g.met ? 'met   ' : 'MISSED'}  ${g.name}: ${g.value} (goal ${g.goal})`);
   }
+  const rollback = rollbackTable(sorted);
+  if (rollback) lines.push('', rollback);
   const g = growth(sorted);
   if (g.length) {
     lines.push('', 'growth per added plan (goal: flat from 1,000 to 5,000):');

@@ -1,6 +1,6 @@
 // The scale bench's pure parts: percentiles, step lags, the goals, the table and the chart.
-import { GOALS, growth, judge, niceCeiling, percentile, stepLags, summarize, svgChart, table, type ScaleRun } from '../../src/bench/scaleReport';
-import { readMetrics, seriesOf } from '../../src/bench/scale';
+import { GOALS, growth, judge, niceCeiling, percentile, rollbackRows, rollbackTable, stepLags, summarize, svgChart, table, type RollbackUnderLoad, type ScaleRun } from '../../src/bench/scaleReport';
+import { readMetrics, requestLatencies, seriesOf } from '../../src/bench/scale';
 
 function run(plans: number, overrides: Partial<ScaleRun> = {}): ScaleRun {
   return {
@@ -83,6 +83,22 @@ describe('seriesOf', () => {
   });
 });
 
+describe('requestLatencies', () => {
+  it('is the mean and count per verb between two scrapes, leaving out verbs with no new request', () => {
+    const scrape = (getSum: number, getCount: number, patchSum: number, patchCount: number): string => [
+      `trafficshift_kube_request_duration_seconds_bucket{le="0.005",verb="get"} ${getCount}`,
+      `trafficshift_kube_request_duration_seconds_sum{verb="get"} ${getSum}`,
+      `trafficshift_kube_request_duration_seconds_count{verb="get"} ${getCount}`,
+      `trafficshift_kube_request_duration_seconds_sum{verb="patch"} ${patchSum}`,
+      `trafficshift_kube_request_duration_seconds_count{verb="patch"} ${patchCount}`,
+    ].join('\n');
+    const latencies = requestLatencies(scrape(10, 1000, 1, 50), scrape(12, 1100, 1, 50));
+    expect(Object.keys(latencies)).toEqual(['get']);
+    expect(latencies['get']?.count).toBe(100);
+    expect(latencies['get']?.meanMs).toBeCloseTo(20);
+  });
+});
+
 describe('goals', () => {
   it('judges each goal on its bound', () => {
     const met = judge(run(1000, { rssMiB: GOALS.rssMiB - 1, cpuAtRestCores: 0.29 }));
@@ -149,5 +165,57 @@ describe('svgChart', () => {
 
   it('rounds axis tops to 1, 2 or 5 times a power of ten', () => {
     expect([niceCeiling(0), niceCeiling(1), niceCeiling(130), niceCeiling(300), niceCeiling(501), niceCeiling(180)]).toEqual([1, 1, 200, 500, 1000, 200]);
+  });
+});
+
+describe('rollback under load', () => {
+  const measured = (overrides: Partial<RollbackUnderLoad> = {}): RollbackUnderLoad => ({
+    targets: 3,
+    rollbackMs: [900, 300, 400, 350, 380],
+    alertMs: [200, 220, 2_500, 210, 205],
+    bareMs: [20, 40, 30, 25, 35],
+    newPlanFirstWeightMs: [37_000, 36_000],
+    ...overrides,
+  });
+
+  it('gives each way median and max, the ratio of medians to the bare PATCHes, and judges the 1 s goal on the max', () => {
+    const [rest, alert, bare, fresh] = rollbackRows(measured());
+    expect(rest).toMatchObject({ name: 'rollback request (REST)', median: 380, max: 900, met: true, landed: 5, count: 5 });
+    expect(rest?.ratioToBare).toBeCloseTo(380 / 30);
+    // One alert over the second misses the goal, though its median is far under it.
+    expect(alert).toMatchObject({ median: 210, max: 2_500, met: false });
+    expect(bare).toMatchObject({ name: 'bare 3 PATCHes', median: 30, ratioToBare: 1, met: true });
+    expect(fresh?.met).toBeUndefined();
+  });
+
+  it('counts a rollback never seen at 0 as late: the goal missed, its median from the others', () => {
+    const [rest] = rollbackRows(measured({ rollbackMs: [100, null, 120] }));
+    expect(rest).toMatchObject({ landed: 2, count: 3, max: Number.POSITIVE_INFINITY, met: false });
+    expect(rest?.median).toBe(100);
+    expect(rollbackTable([run(1000, { rollbackUnderLoad: measured({ rollbackMs: [100, null, 120] }) })])).toMatch(/rollback request \(REST\)\s+100 ms\s+1\/3 late\s+×3\.3\s+✗/);
+  });
+
+  it('prints one block per N that measured it, smallest N first, with the goal marked', () => {
+    const text = rollbackTable([run(1000, { rollbackUnderLoad: measured({ rollbackMs: [32_000, 31_000, 33_000] }) }), run(100, { rollbackUnderLoad: measured() }), run(10)]);
+    const blocks = text.split('\n\n');
+    expect(blocks).toHaveLength(2);
+    expect(blocks[0]).toMatch(/^rollback under load, 100 plans \(5 of each, 3 targets/);
+    expect(blocks[1]).toMatch(/rollback request \(REST\)\s+32\.0 s\s+33\.0 s\s+×1067\s+✗/);
+    expect(blocks[1]).toMatch(/bare 3 PATCHes\s+30 ms\s+40 ms\s+✓/);
+    expect(blocks[1]).toMatch(/new plan, 3 first weights\s+36\.0 s\s+37\.0 s\s+×1200$/m);
+  });
+
+  it('says what the controller\'s own requests cost it meanwhile, when it was read', () => {
+    const text = rollbackTable([run(1000, { rollbackUnderLoad: measured({ controller: { eventLoopLagP99Ms: 41.94, requests: { patch: { count: 40, meanMs: 12.25 }, get: { count: 900, meanMs: 8 } } } }) })]);
+    expect(text).toMatch(/controller meanwhile: event-loop lag p99 41\.9 ms; its API requests, mean by verb: get 8\.0 ms \(900\), patch 12\.3 ms \(40\)$/);
+    expect(rollbackTable([run(1000, { rollbackUnderLoad: measured() })])).not.toContain('controller meanwhile');
+  });
+
+  it('adds the REST and alert rollbacks to the goals of the summary, only when measured', () => {
+    expect(judge(run(1000)).map((g) => g.name)).not.toContain('rollback request (REST) under load');
+    const checks = judge(run(1000, { rollbackUnderLoad: measured() })).slice(4);
+    expect(checks.map((g) => [g.name, g.met])).toEqual([['rollback request (REST) under load', true], ['firing alert under load', false]]);
+    expect(checks[0]?.value).toBe('max 900 ms, median 380 ms (×13 bare)');
+    expect(table([run(1000, { rollbackUnderLoad: measured() })])).toMatch(/MISSED {2}firing alert under load: max 2500 ms/);
   });
 });
