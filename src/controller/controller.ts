@@ -268,7 +268,10 @@ export class Controller implements BackendCache {
       onChange: (key, obj, change) => {
         const cacheKey = objectCacheKey(planResource(parsePlanKey(key)));
         if (change === 'deleted') this.reads.forget(cacheKey);
-        if (change !== 'updated' || !this.reads.isEcho(cacheKey, obj)) this.queue?.add(key, { urgent: obj !== undefined && needsUrgentWork(obj) });
+        const urgent = obj !== undefined && needsUrgentWork(obj);
+        // A rollback waits on nothing, not even for the answer to a write of ours.
+        if (change === 'updated' && !urgent) this.reads.unlessEcho(cacheKey, obj, () => this.queue?.add(key));
+        else this.queue?.add(key, { urgent });
         if (change !== 'resync') for (const listener of this.planChangeListeners) listener(key);
         this.planChanges.notify();
       },
@@ -533,9 +536,13 @@ export class Controller implements BackendCache {
       // Not for our own weight writes: the reconcile that made one judged what the server answered.
       onChange: (key, obj, change) => {
         if (change === 'resync') return;
-        if (change === 'deleted') this.reads.forget(`${kind}/${key}`);
-        else if (this.reads.isEcho(`${kind}/${key}`, obj)) return;
-        for (const planKey of this.targetIndex.plansFor(`${kind}/${key}`)) this.queue?.add(planKey);
+        const wake = (): void => {
+          for (const planKey of this.targetIndex.plansFor(`${kind}/${key}`)) this.queue?.add(planKey);
+        };
+        if (change === 'deleted') {
+          this.reads.forget(`${kind}/${key}`);
+          wake();
+        } else this.reads.unlessEcho(`${kind}/${key}`, obj, wake);
       },
       onError: (error, retryInMs) => this.log.warn('target watch failed', { resource: kind, error: String(error), retryInMs }),
     });

@@ -10,7 +10,9 @@
 // resourceVersions are opaque and compared for equality only, as the API asks.
 //
 // The same record tells an echo (the watch delivering the version we wrote or read) from a change
-// made by somebody else, so the controller need not reconcile a plan again for its own writes.
+// made by somebody else, so the controller need not reconcile a plan again for its own writes. The
+// watch often delivers a write before its answer arrives on the other connection; such an event
+// waits for that answer before it is judged.
 import type { Kube, KubeObject, ObjectClient, ResourceRef, JsonPatchOp, WriteOptions } from '../kube';
 
 /** `plural.group/namespace/name`: the key the controller's caches and indexes share. */
@@ -29,6 +31,8 @@ const CONFIRMED_LIMIT = 200_000;
 export class FreshReads implements ObjectClient {
   private readonly confirmed = new Map<string, string>();
   private served = { cache: 0, server: 0 };
+  /** Writes under way, per object, and the watch events that arrived meanwhile. */
+  private readonly writing = new Map<string, { count: number; held: Array<{ version: string | undefined; wake: () => void }> }>();
 
   constructor(
     private readonly kube: Kube,
@@ -45,6 +49,14 @@ export class FreshReads implements ObjectClient {
   isEcho(key: string, obj: object | undefined): boolean {
     const version = versionOf(obj);
     return version !== undefined && this.confirmed.get(key) === version;
+  }
+
+  /** Calls `wake` unless `obj` is this replica's own write or read, echoed by the watch. While a
+   * write to the object awaits its answer, the event waits for it; every event is judged. */
+  unlessEcho(key: string, obj: object | undefined, wake: () => void): void {
+    const pending = this.writing.get(key);
+    if (pending !== undefined) pending.held.push({ version: versionOf(obj), wake });
+    else if (!this.isEcho(key, obj)) wake();
   }
 
   /** The object went away, or a write's outcome is unknown: read it from the server next time. */
@@ -97,15 +109,25 @@ export class FreshReads implements ObjectClient {
   }
 
   private async answered(ref: ResourceRef, call: () => Promise<KubeObject>): Promise<KubeObject> {
-    let obj: KubeObject;
+    const key = objectCacheKey(ref);
+    let pending = this.writing.get(key);
+    if (pending === undefined) this.writing.set(key, (pending = { count: 0, held: [] }));
+    pending.count++;
     try {
-      obj = await call();
+      const obj = await call();
+      this.confirm(ref, obj);
+      return obj;
     } catch (error) {
       // A 409, a 404, a timeout after the server may have applied it: the cache proves nothing.
-      this.forget(objectCacheKey(ref));
+      this.forget(key);
       throw error;
+    } finally {
+      if (--pending.count === 0) {
+        this.writing.delete(key);
+        const known = this.confirmed.get(key);
+        // One wake is enough: it reconciles from the latest version.
+        pending.held.find((event) => event.version === undefined || event.version !== known)?.wake();
+      }
     }
-    this.confirm(ref, obj);
-    return obj;
   }
 }

@@ -3,7 +3,7 @@
 // fills by hand, so a copy can be made stale, or ahead, on purpose.
 import { controllerKube } from '../../src/controller/controller';
 import { FreshReads, objectCacheKey } from '../../src/controller/freshReads';
-import { isConflict, type KubeObject, type ResourceRef } from '../../src/kube';
+import { isConflict, type Kube, type KubeObject, type ResourceRef } from '../../src/kube';
 import { startCluster, type TestCluster } from '../support/cluster';
 
 let cluster: TestCluster;
@@ -100,4 +100,34 @@ it('forgets an object whose write failed, so the retry reads it from the server'
   expect(isConflict(failed)).toBe(true);
   expect(weightOf(await reads.get(ref))).toBe('5');
   expect(reads.counts).toEqual({ cache: 0, server: 2 });
+});
+
+it('judges a watch event that arrives before its write\'s answer once the answer is in: its own version wakes nothing, another wakes once', async () => {
+  // A client whose answers the test releases, so the watch event can come first.
+  let answer: (obj: KubeObject) => void = () => undefined;
+  const client = { mergePatch: () => new Promise<KubeObject>((resolve) => (answer = resolve)) } as unknown as Kube;
+  const reads = new FreshReads(client, () => undefined);
+  const ref = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespace: 'ns', name: 'in-flight' };
+  const key = objectCacheKey(ref);
+  const wakes: string[] = [];
+
+  let writing = reads.mergePatch(ref, {});
+  reads.unlessEcho(key, { metadata: { resourceVersion: '7' } }, () => wakes.push('7'));
+  expect(wakes).toEqual([]);
+  answer({ metadata: { resourceVersion: '7' } });
+  await writing;
+  expect(wakes).toEqual([]);
+
+  writing = reads.mergePatch(ref, {});
+  reads.unlessEcho(key, { metadata: { resourceVersion: '8' } }, () => wakes.push('8'));
+  reads.unlessEcho(key, { metadata: { resourceVersion: '9' } }, () => wakes.push('9'));
+  answer({ metadata: { resourceVersion: '9' } });
+  await writing;
+  // 8 came from somebody else before our write made 9: one wake, for the plans to look again.
+  expect(wakes).toEqual(['8']);
+
+  // No write under way: judged at once.
+  reads.unlessEcho(key, { metadata: { resourceVersion: '9' } }, () => wakes.push('9 again'));
+  reads.unlessEcho(key, { metadata: { resourceVersion: '10' } }, () => wakes.push('10'));
+  expect(wakes).toEqual(['8', '10']);
 });
