@@ -69,10 +69,12 @@ interface Options {
   rollbacks: number;
   /** Where the controller's JSON log goes, one file per N: to read what a slow rollback waited on. */
   controllerLogDir?: string;
+  /** node flags for the controller process (e.g. its heap sizes), as a deployment would set them. */
+  nodeFlags: string[];
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { plans: [100, 1000], outDir: 'bench', rollbacks: 5 };
+  const options: Options = { plans: [100, 1000], outDir: 'bench', rollbacks: 5, nodeFlags: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = (): string => {
@@ -91,10 +93,11 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--cpu-prof') options.cpuProfDir = path.resolve(next());
     else if (arg === '--heap-snapshot') options.heapSnapshotDir = path.resolve(next());
     else if (arg === '--controller-log') options.controllerLogDir = path.resolve(next());
+    else if (arg === '--node-flags') options.nodeFlags = next().split(/\s+/).filter(Boolean);
     else if (arg === '--rollbacks') {
       options.rollbacks = Number(next());
       if (!Number.isInteger(options.rollbacks) || options.rollbacks < 0) throw new Error('--rollbacks: a whole number, 0 to skip');
-    } else throw new Error(`unknown argument ${arg}; usage: scale.js [--plans 100,1000,5000] [--kubeconfig FILE] [--out DIR] [--cpu-prof DIR] [--heap-snapshot DIR] [--rollbacks 5] [--controller-log DIR]`);
+    } else throw new Error(`unknown argument ${arg}; usage: scale.js [--plans 100,1000,5000] [--kubeconfig FILE] [--out DIR] [--cpu-prof DIR] [--heap-snapshot DIR] [--rollbacks 5] [--controller-log DIR] [--node-flags "--max-semi-space-size=2"]`);
   }
   return options;
 }
@@ -112,8 +115,9 @@ async function startLocalKube(dir: string): Promise<{ kubeconfig: string; child:
   return { kubeconfig, child };
 }
 
-async function startController(kubeconfig: string, namespace: string, options: Pick<Options, 'cpuProfDir' | 'heapSnapshotDir'>, logFile?: string): Promise<{ url: string; child: TiedChild }> {
+async function startController(kubeconfig: string, namespace: string, options: Pick<Options, 'cpuProfDir' | 'heapSnapshotDir' | 'nodeFlags'>, logFile?: string): Promise<{ url: string; child: TiedChild }> {
   const args = [
+    ...options.nodeFlags,
     ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
     ...(options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : []),
     CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--port', '0', '--log-format', 'json', '--auth', 'none'];
