@@ -127,6 +127,8 @@ export interface RunResult {
   plans: PlanOutcome[];
   faults: FaultCounts;
   violations: string[];
+  /** Controller writes checked against the Lease, and of them the target weight writes. */
+  judged: { writes: number; weightWrites: number };
   /** The last log lines of each controller process of the run, when it has violations. */
   logs: Record<string, string[]>;
 }
@@ -303,6 +305,7 @@ export async function runChaos(seed: number, checks: ChaosChecks, options: Chaos
   let kube: Kube | undefined;
   let stopObserving = (): void => undefined;
   let ending = false;
+  const judged = { writes: 0, weightWrites: 0 };
   try {
     await local.start();
     const adminConfig = path.join(dir, 'admin.kubeconfig');
@@ -313,6 +316,7 @@ export async function runChaos(seed: number, checks: ChaosChecks, options: Chaos
     stopObserving = local.onWrite((w: WriteRecord) => {
       if (w.namespace !== NAMESPACE || !w.username.startsWith('replica-')) return;
       if (w.resource === 'leases') return;
+      judged.writes++;
       const holder = (local.stored('coordination.k8s.io', 'leases', NAMESPACE, LEASE)?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity;
       if (holder !== w.username) violate(`b: ${w.username} wrote ${w.verb} ${w.resource}${w.subresource ? `/${w.subresource}` : ''} ${w.name} while the Lease names ${holder ?? 'nobody'}`);
       const setup = w.subresource === '' ? byObject.get(`${w.resource}/${w.name}`) : undefined;
@@ -325,6 +329,7 @@ export async function runChaos(seed: number, checks: ChaosChecks, options: Chaos
       if (!stepSet.has(weight)) violate(`a: ${w.username} wrote weight ${weight} to ${w.resource} ${w.name} (plan ${setup.name}; steps ${STEPS.join(', ')})`);
       const before = w.previous ? weightOf(setup.target, w.previous) : undefined;
       // A write that changes nothing else (status, labels) and keeps the weight is no weight write.
+      judged.weightWrites++;
       const list = writesTo.get(setup.name) as number[];
       list.push(weight);
       if (before === weight) violate(`c: ${w.username} wrote ${w.resource} ${w.name} (plan ${setup.name}) with the weight ${weight} it already held`);
@@ -494,7 +499,7 @@ export async function runChaos(seed: number, checks: ChaosChecks, options: Chaos
     }
     const logs: Record<string, string[]> = {};
     if (violations.length > 0) for (const r of allReplicas) logs[r.identity] = r.log.slice(-15);
-    return { seed, durationMs: since(), kills, plans, faults, violations, logs };
+    return { seed, durationMs: since(), kills, plans, faults, violations, judged, logs };
   } finally {
     ending = true;
     for (const t of timers.splice(0)) clearTimeout(t);
@@ -549,6 +554,7 @@ export function describeRun(r: RunResult): string {
     `kills ${r.kills.length} [${r.kills.map((k) => `${k.identity}@${(k.atMs / 1000).toFixed(1)}s${k.takeoverMs === undefined ? '' : `+${(k.takeoverMs / 1000).toFixed(1)}`}`).join(' ')}]`,
     `plans ${count('Succeeded')} Succeeded, ${count('RolledBack')} RolledBack${others.length ? `, ${others.join(' ')}` : ''} (expected ${r.plans.filter((p) => p.expected === 'Succeeded').length}/${r.plans.filter((p) => p.expected === 'RolledBack').length})`,
     `faults ${f.writes500 + f.writes409}/${f.writeRequests} writes (${f.writes500}x500 ${f.writes409}x409), ${f.watchesRefused} watches refused 410, ${f.watchesExpired} expired in ${f.expiryRounds} rounds`,
+    `judged ${r.judged.writes} controller writes (${r.judged.weightWrites} weights)`,
     r.violations.length === 0 ? 'OK' : `${r.violations.length} VIOLATIONS`,
   ].join('; ');
 }
@@ -567,7 +573,7 @@ async function main(): Promise<void> {
       while (next < runs) {
         const runSeed = seed + next++;
         const result = await runChaos(runSeed, checks, options).catch((error: unknown): RunResult => ({
-          seed: runSeed, durationMs: 0, kills: [], plans: [], logs: {},
+          seed: runSeed, durationMs: 0, kills: [], plans: [], logs: {}, judged: { writes: 0, weightWrites: 0 },
           faults: { writeRequests: 0, writes500: 0, writes409: 0, watchesRefused: 0, watchesExpired: 0, expiryRounds: 0 },
           violations: [`harness: ${error instanceof Error ? error.stack ?? error.message : String(error)}`],
         }));
@@ -592,6 +598,7 @@ async function main(): Promise<void> {
   const sum = (f: (r: RunResult) => number): number => results.reduce((n, r) => n + f(r), 0);
   console.log(`\n${results.length} runs in ${(wallMs / 1000).toFixed(0)} s (median run ${((durations[Math.floor(durations.length / 2)] ?? 0) / 1000).toFixed(1)} s, slowest ${((durations[durations.length - 1] ?? 0) / 1000).toFixed(1)} s)`);
   console.log(`kills ${sum((r) => r.kills.length)}; write faults ${sum((r) => r.faults.writes500)}x500 + ${sum((r) => r.faults.writes409)}x409 of ${sum((r) => r.faults.writeRequests)} write requests; watches refused with 410 ${sum((r) => r.faults.watchesRefused)}, ended with a 410 ERROR ${sum((r) => r.faults.watchesExpired)}`);
+  console.log(`controller writes checked against the Lease ${sum((r) => r.judged.writes)}, of them target weight writes ${sum((r) => r.judged.weightWrites)}`);
   console.log(`plans ${sum((r) => r.plans.filter((p) => p.phase === 'Succeeded').length)} Succeeded, ${sum((r) => r.plans.filter((p) => p.phase === 'RolledBack').length)} RolledBack, of ${sum((r) => r.plans.length)}`);
   console.log(failed.length === 0 ? 'PASS: no violations' : `FAIL: ${failed.length} runs with violations (seeds ${failed.map((r) => r.seed).join(', ')})`);
   process.exitCode = failed.length === 0 ? 0 : 1;
