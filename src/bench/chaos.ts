@@ -284,6 +284,7 @@ interface Replica {
 
 /** One seeded run: a fresh API server, two replicas, the plans, the kills and faults; then judged. */
 export async function runChaos(seed: number, checks: ChaosChecks, options: ChaosOptions = DEFAULTS): Promise<RunResult> {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build; make chaos and make test do)`);
   const started = Date.now();
   const since = (): number => Date.now() - started;
   const say = options.log ?? (() => undefined);
