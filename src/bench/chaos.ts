@@ -83,6 +83,9 @@ export interface ChaosOptions {
    * is counted and reported (RolledBack asks only that every target ends at 0, and a second 0
    * moves no traffic), but does not fail the run. */
   strictRollback?: boolean;
+  /** The harness's own test: replica slot b campaigns for a Lease of its own, so both replicas
+   * lead and write. A run must then report them. */
+  splitBrain?: boolean;
   /** Keeps every controller's whole log here, as <seed>/<identity>.log (default: the last lines only). */
   logDir?: string;
 }
@@ -402,7 +405,7 @@ export async function runChaos(seed: number, checks: ChaosChecks, options: Chaos
       local.writeKubeconfig(kubeconfig, NAMESPACE, tokenOf.get(identity) as string);
       const child = spawnTied(process.execPath, [
         CLI, 'controller', '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--port', '0', '--log-format', 'json', '--auth', 'none', '--resync', '2s',
-        '--leader-elect', '--lease-namespace', NAMESPACE, '--lease-name', LEASE, '--identity', identity,
+        '--leader-elect', '--lease-namespace', NAMESPACE, '--lease-name', options.splitBrain && slot === 'b' ? `${LEASE}-b` : LEASE, '--identity', identity,
         '--lease-duration', `${LEASE_MS}ms`, '--renew-deadline', `${RENEW_DEADLINE_MS}ms`, '--retry-period', `${RETRY_MS}ms`,
       ], { env: { ...process.env, KUBECONFIG: '' }, output: { stdout: 'ignore', stderr: 'pipe' } });
       const listening = controllerListening(child);
@@ -431,6 +434,7 @@ export async function runChaos(seed: number, checks: ChaosChecks, options: Chaos
         return false;
       }
     };
+    const bothLead = new Set<string>();
     /** The replica that leads by its /metrics, once exactly one does. */
     const leader = async (timeoutMs: number): Promise<Replica | undefined> => {
       const deadline = Date.now() + timeoutMs;
@@ -438,7 +442,11 @@ export async function runChaos(seed: number, checks: ChaosChecks, options: Chaos
         const live = [...replicas];
         const flags = await Promise.all(live.map(leads));
         const found = live.filter((_, i) => flags[i]);
-        if (found.length > 1) violate(`b: ${found.map((r) => r.identity).join(' and ')} both report trafficshift_leader 1`);
+        const both = found.map((r) => r.identity).join(' and ');
+        if (found.length > 1 && !bothLead.has(both)) {
+          bothLead.add(both);
+          violate(`b: ${both} both report trafficshift_leader 1`);
+        }
         if (found.length === 1) return found[0];
         await sleep(100);
       }

@@ -43,3 +43,12 @@ it.each(SEEDS)(
   },
   TEST_TIMEOUT_MS,
 );
+
+it(
+  'catches two writers: with a Lease each, both replicas lead and write, and the run reports writes by the replica the Lease does not name',
+  async () => {
+    const result = await runChaos(103, checks, { ...DEFAULTS, plans: 4, kills: 0, runDeadlineMs: RUN_DEADLINE_MS, splitBrain: true });
+    expect(result.violations).toEqual(expect.arrayContaining([expect.stringMatching(/ b: replica-b0 wrote .* while the Lease names replica-a0$/)]));
+  },
+  TEST_TIMEOUT_MS,
+);
