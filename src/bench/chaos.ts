@@ -341,7 +341,8 @@ export async function runChaos(seed: number, checks: ChaosChecks, options: Chaos
       }
       if (!stepSet.has(weight)) violate(`a: ${w.username} wrote weight ${weight} to ${w.resource} ${w.name} (plan ${setup.name}; steps ${STEPS.join(', ')})`);
       const before = w.previous ? weightOf(setup.target, w.previous) : undefined;
-      // A write that changes nothing else (status, labels) and keeps the weight is no weight write.
+      // Every accepted write to the object counts, one that keeps the weight too: that is a second
+      // write of it, what exactly-once forbids.
       judged.weightWrites++;
       const list = writesTo.get(setup.name) as number[];
       list.push(weight);
