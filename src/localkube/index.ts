@@ -30,10 +30,10 @@
 // Roles and bindings (a user who may create a Role may grant more than it has); client
 // certificates, and the service-account issuer discovery endpoints (/openid/v1/jwks).
 export { LocalKube } from './server';
-export type { LocalKubeOptions, RequestRecord } from './server';
+export type { LocalKubeOptions, RequestRecord, WriteRecord, WriteListener } from './server';
 export { runLocalKube } from './main';
 export type { RunLocalKubeOptions } from './main';
-export type { FaultSpec, FaultMatch, FaultResponse, FaultHandle } from './faults';
+export type { FaultSpec, FaultMatch, FaultResponse, FaultHandle, FaultTarget } from './faults';
 export type { UserInfo, RequestAttributes, Authorizer, AllowRule } from './auth';
 export { API_AUDIENCE } from './auth';
 export { generateServingCertificates } from './tls';

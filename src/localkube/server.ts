@@ -81,6 +81,27 @@ export interface LocalKubeOptions {
   requestLogLimit?: number;
 }
 
+/** A write the server accepted (dryRun excluded), as seen the moment it was stored: observers
+ * run synchronously before the response is sent, so the store they read (`stored`) is exactly
+ * the state that write produced, with nothing else interleaved. */
+export interface WriteRecord {
+  at: number;
+  /** Who asked: the authenticated (or impersonated) user's name. */
+  username: string;
+  verb: 'create' | 'update' | 'patch' | 'delete';
+  group: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  /** The object as stored after the write (for a delete: as it was removed or marked). */
+  object: KubeObject;
+  /** The object before the write; absent for a create. */
+  previous?: KubeObject;
+}
+
+export type WriteListener = (write: WriteRecord) => void;
+
 export interface RequestRecord {
   method: string;
   path: string;
@@ -105,6 +126,9 @@ interface OpenWatch {
   socket: Socket;
   /** Stops delivering events and timers. */
   release(): void;
+  /** Sends an ERROR event with a 410 Expired Status and ends the stream, as kube-apiserver does
+   * when a watcher has fallen out of its window; the client must list again. */
+  expire(): void;
   /** release() and end the stream cleanly (the final chunk). */
   close(): void;
 }
@@ -132,6 +156,7 @@ export class LocalKube {
   private adminToken = '';
   private baseUrl = '';
   private readonly pendingCrds: unknown[] = [];
+  private readonly writeListeners = new Set<WriteListener>();
 
   constructor(options: LocalKubeOptions = {}) {
     this.options = options;
@@ -294,6 +319,30 @@ export class LocalKube {
   /** Forgets watch history: resuming a watch from any earlier resourceVersion then gets 410 Expired. */
   compactHistory(): void {
     this.requireStore().compact();
+  }
+
+  /**
+   * Ends every open watch with an ERROR event carrying a 410 Expired Status, and forgets the
+   * history so that resuming from the last resourceVersion seen is refused with 410 as well: what
+   * a watcher meets after an etcd compaction. Returns how many watches it ended.
+   */
+  expireWatches(): number {
+    this.requireStore().compact();
+    const open = [...this.watches];
+    for (const w of open) w.expire();
+    return open.length;
+  }
+
+  /** Tells `listener` of every write the server accepts from now on. Returns the unsubscribe. */
+  onWrite(listener: WriteListener): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
+  /** An object as the store holds it now, read without a request (observers check invariants
+   * against it at the instant of a write). `group` is '' for the core group. */
+  stored(group: string, plural: string, namespace: string, name: string): KubeObject | undefined {
+    return this.requireStore().get(resourceKey(group, plural), namespace, name);
   }
 
   /** How many watch streams are open now. */
@@ -521,24 +570,31 @@ export class LocalKube {
         if (t.type.virtual) return this.sendJson(res, 201, this.review(t.type, parseBody(req, body), user));
         if (t.subresource === 'token') return this.tokenRequest(res, t, parseBody(req, body), fieldValidation);
         const result = api.create(t, parseBody(req, body), { dryRun, fieldValidation });
+        if (!dryRun) this.wrote('create', t, user, undefined, result.object);
         return this.sendObject(res, result.code, t, result.object, format, result.warnings);
       }
       case 'update': {
         const body = await readBody(req);
+        const before = this.storedAt(t);
         const result = api.update(t, parseBody(req, body), { dryRun, fieldValidation });
+        if (!dryRun) this.wrote('update', t, user, before, result.object);
         return this.sendObject(res, result.code, t, result.object, format, result.warnings);
       }
       case 'patch': {
         const body = await readBody(req);
         const contentType = mediaType(req.headers['content-type']);
         checkPatchType(t.type, contentType);
+        const before = this.storedAt(t);
         const result = api.patch(t, body, contentType, { dryRun, fieldValidation });
+        if (!dryRun) this.wrote('patch', t, user, before, result.object);
         return this.sendObject(res, result.code, t, result.object, format, result.warnings);
       }
       case 'delete': {
         const body = await readBody(req);
         const options = body.length > 0 ? parseBody(req, body) : undefined;
+        const before = this.storedAt(t);
         const result = api.delete(t, options, { dryRun });
+        if (!dryRun && before) this.wrote('delete', t, user, before, result.object.kind === 'Status' ? before : result.object);
         if (result.object.kind === 'Status') return this.sendJson(res, result.code, result.object);
         return this.sendObject(res, result.code, t, result.object, format);
       }
@@ -549,6 +605,28 @@ export class LocalKube {
       default:
         throw errors.methodNotAllowed();
     }
+  }
+
+  private storedAt(t: Target): KubeObject | undefined {
+    return t.name ? this.requireStore().get(resourceKey(t.type.group, t.type.plural), t.namespace, t.name) : undefined;
+  }
+
+  private wrote(verb: WriteRecord['verb'], t: Target, user: UserInfo, previous: KubeObject | undefined, object: KubeObject): void {
+    if (this.writeListeners.size === 0) return;
+    const meta = object.metadata;
+    const record: WriteRecord = {
+      at: Date.now(),
+      username: user.username,
+      verb,
+      group: t.type.group,
+      resource: t.type.plural,
+      subresource: t.subresource,
+      namespace: t.namespace || String(meta.namespace ?? ''),
+      name: t.name || String(meta.name ?? ''),
+      object,
+      ...(previous ? { previous } : {}),
+    };
+    for (const listener of this.writeListeners) listener(record);
   }
 
   private now(): number {
@@ -720,6 +798,11 @@ export class LocalKube {
       },
       close: () => {
         watch.release();
+        if (!res.writableEnded) res.end();
+      },
+      expire: () => {
+        watch.release();
+        write('ERROR', errors.expired(`too old resource version: ${rvParam || '0'} (${store.currentRevision()})`).toStatus());
         if (!res.writableEnded) res.end();
       },
     };

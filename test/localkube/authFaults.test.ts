@@ -99,6 +99,38 @@ describe('fault injection', () => {
     expect(((await patch()) as Record<string, any>).spec.paused).toBe(true);
   });
 
+  it('hits only its fraction of matching requests, drawn from the random source given, and lets later faults try the rest', async () => {
+    await h.custom.createNamespacedCustomObject({ ...MP, namespace: 'shop', body: plan('f') });
+    const draws = [0.1, 0.9, 0.3, 0.7];
+    const half = h.server.faults.inject({ match: { verb: ['patch', 'update'], resource: 'migrationplans' }, fraction: 0.5, random: () => draws.shift() ?? 1, respond: () => ({ status: 500 }) });
+    const rest = h.server.faults.inject({ match: { verb: 'patch' }, respond: { status: 409 } });
+    const patch = () => h.custom.patchNamespacedCustomObject({ ...MP, namespace: 'shop', name: 'f', body: { spec: { paused: true } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await failure(patch())).code);
+    expect(codes).toStrictEqual([500, 409, 500, 409]);
+    expect([half.hits, rest.hits]).toStrictEqual([2, 2]);
+  });
+
+  it('tells write observers who wrote what, with the store as that write left it', async () => {
+    const seen: Array<{ username: string; verb: string; name: string; paused: unknown; stored: unknown; previous: unknown }> = [];
+    const stop = h.server.onWrite((w) => seen.push({
+      username: w.username, verb: w.verb, name: w.name,
+      paused: (w.object['spec'] as { paused?: boolean } | undefined)?.paused,
+      stored: (h.server.stored('trafficshift.io', 'migrationplans', 'shop', w.name)?.['spec'] as { paused?: boolean } | undefined)?.paused,
+      previous: (w.previous?.['spec'] as { paused?: boolean } | undefined)?.paused,
+    }));
+    await h.custom.createNamespacedCustomObject({ ...MP, namespace: 'shop', body: plan('w') });
+    await h.custom.patchNamespacedCustomObject({ ...MP, namespace: 'shop', name: 'w', body: { spec: { paused: true } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    h.server.faults.inject({ match: { verb: 'patch' }, respond: { status: 500 }, times: 1 });
+    await failure(h.custom.patchNamespacedCustomObject({ ...MP, namespace: 'shop', name: 'w', body: { spec: { paused: false } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)));
+    stop();
+    expect(seen).toStrictEqual([
+      // The CRD defaults spec.paused to false.
+      { username: 'localkube-admin', verb: 'create', name: 'w', paused: false, stored: false, previous: undefined },
+      { username: 'localkube-admin', verb: 'patch', name: 'w', paused: true, stored: true, previous: false },
+    ]);
+  });
+
   it('drops the connection of a matching request', async () => {
     h.server.faults.inject({ match: { verb: 'list', resource: 'services' }, respond: 'dropConnection', times: 1 });
     await expect(h.core.listNamespacedService({ namespace: 'shop' })).rejects.toThrow();

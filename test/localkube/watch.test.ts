@@ -120,6 +120,21 @@ describe('watch', () => {
     await expect(w.done).resolves.toBeNull();
   });
 
+  it('expireWatches() ends open watches with an ERROR event carrying 410 Expired, and a resume from before is refused the same way', async () => {
+    const created = (await h.custom.createNamespacedCustomObject({ ...MP, namespace: 'shop', body: plan('before-expiry') })) as Record<string, any>;
+    const w = await openWatch(h, path, { resourceVersion: created.metadata.resourceVersion });
+    await h.custom.createNamespacedCustomObject({ ...MP, namespace: 'shop', body: plan('seen') });
+    await w.until((e) => e.length >= 1, 'an event');
+    expect(h.server.expireWatches()).toBe(1);
+    await w.until((e) => e.some((x) => x.type === 'ERROR'), 'the error');
+    expect(w.events.at(-1)?.object).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
+    await w.done;
+    expect(h.server.openWatchCount).toBe(0);
+    const resumed = await openWatch(h, path, { resourceVersion: w.events[0]?.object.metadata.resourceVersion });
+    await resumed.until((e) => e.length >= 1, 'the error');
+    expect(resumed.events[0]?.object).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
+  });
+
   it('dropWatches() ends open watches with an error', async () => {
     const w = await openWatch(h, path, {});
     await h.custom.createNamespacedCustomObject({ ...MP, namespace: 'shop', body: plan('before-drop') });
