@@ -3,9 +3,11 @@
 // reconciled runs once more afterwards. Failed keys come back with per-key exponential backoff;
 // keys may also ask to be evaluated again at a time (the engine's next step or check round).
 //
-// Two lanes. Urgent work (a rollback request, a firing alert, a deletion) goes ahead of routine
-// work (check rounds, steps) and has workers of its own that routine work cannot take, so a
-// thousand plans waiting on slow checks never delay a rollback. An urgent add for a key that is
+// Three lanes. Urgent work (a rollback request, a firing alert, a deletion) goes ahead of all
+// other work and has workers of its own that the rest cannot take, so a thousand plans waiting
+// on slow checks never delay a rollback. Due work (a step or check round whose time came) goes
+// ahead of the rest (watch events, resyncs), so a relist of a thousand plans does not make a
+// step late; it yields one start in four to the rest, so it cannot starve it. An urgent add for a key that is
 // running routine work preempts it: its `preempt` signal fires, the reconcile drops what it was
 // waiting for (a check round) and the key runs again at once, urgently.
 
@@ -62,11 +64,19 @@ interface Scheduled {
   handle: unknown;
 }
 
-type Lane = 'urgent' | 'routine';
+/** Urgent work first; then work whose time came (a timer this queue set: a pause that ends, a
+ * check round due, a retry), which is late from the moment it waits; then the rest (watch
+ * events, resyncs), which no clock waits on. */
+type Lane = 'urgent' | 'due' | 'routine';
+const RANK: Record<Lane, number> = { urgent: 2, due: 1, routine: 0 };
+/** Of the routine workers, how many starts in a row go to due work while other work waits, so
+ * a steady stream of due rounds never starves a new plan or a hand edit. */
+const DUE_STREAK = 3;
 
 export class WorkQueue {
   private readonly waiting = new Map<string, Lane>();
-  private readonly order: Record<Lane, string[]> = { urgent: [], routine: [] };
+  private readonly order: Record<Lane, string[]> = { urgent: [], due: [], routine: [] };
+  private dueStreak = 0;
   /** Running keys, with the lane they run in and how to preempt them. */
   private readonly running = new Map<string, { lane: Lane; preempt: AbortController }>();
   private readonly dirty = new Map<string, Lane>();
@@ -100,18 +110,19 @@ export class WorkQueue {
   }
 
   /** Reconcile the key as soon as a worker is free; `urgent` puts it ahead of routine work. */
-  add(key: string, options: { urgent?: boolean } = {}): void {
+  add(key: string, options: { urgent?: boolean; due?: boolean } = {}): void {
     if (this.stopped) return;
-    const lane: Lane = options.urgent ? 'urgent' : 'routine';
+    const lane: Lane = options.urgent ? 'urgent' : options.due ? 'due' : 'routine';
     const run = this.running.get(key);
     if (run) {
-      this.dirty.set(key, lane === 'urgent' || this.dirty.get(key) === 'urgent' ? 'urgent' : 'routine');
-      if (lane === 'urgent' && run.lane === 'routine') run.preempt.abort(new Preempted());
+      const before = this.dirty.get(key);
+      this.dirty.set(key, before !== undefined && RANK[before] > RANK[lane] ? before : lane);
+      if (lane === 'urgent' && run.lane !== 'urgent') run.preempt.abort(new Preempted());
       return;
     }
     const queued = this.waiting.get(key);
-    if (queued === 'urgent' || queued === lane) return;
-    if (queued === 'routine') this.removeFromOrder('routine', key);
+    if (queued !== undefined && RANK[queued] >= RANK[lane]) return;
+    if (queued !== undefined) this.removeFromOrder(queued, key);
     this.waiting.set(key, lane);
     this.order[lane].push(key);
     this.pump();
@@ -148,7 +159,7 @@ export class WorkQueue {
         return;
       }
       this.scheduled.delete(key);
-      this.add(key);
+      this.add(key, { due: true });
     }, delay);
     this.scheduled.set(key, { at, handle });
   }
@@ -190,14 +201,17 @@ export class WorkQueue {
     const allSlots = routineSlots + (this.options.urgentConcurrency ?? 0);
     // Urgent work first, in every free worker; routine work only in its own share.
     while (this.running.size < allSlots && this.order.urgent.length > 0) this.startOne(this.order.urgent.shift() as string, 'urgent');
-    while (this.routineRunning() < routineSlots && this.running.size < allSlots && this.order.routine.length > 0) {
-      this.startOne(this.order.routine.shift() as string, 'routine');
+    while (this.routineRunning() < routineSlots && this.running.size < allSlots && (this.order.due.length > 0 || this.order.routine.length > 0)) {
+      const takeDue = this.order.due.length > 0 && (this.order.routine.length === 0 || this.dueStreak < DUE_STREAK);
+      this.dueStreak = takeDue ? this.dueStreak + 1 : 0;
+      const lane: Lane = takeDue ? 'due' : 'routine';
+      this.startOne(this.order[lane].shift() as string, lane);
     }
   }
 
   private routineRunning(): number {
     let n = 0;
-    for (const r of this.running.values()) if (r.lane === 'routine') n++;
+    for (const r of this.running.values()) if (r.lane !== 'urgent') n++;
     return n;
   }
 
@@ -210,7 +224,7 @@ export class WorkQueue {
       this.running.delete(key);
       const again = this.dirty.get(key);
       this.dirty.delete(key);
-      if (again !== undefined) this.add(key, { urgent: again === 'urgent' });
+      if (again !== undefined) this.add(key, { urgent: again === 'urgent', due: again === 'due' });
       this.pump();
     });
     this.inFlight.add(run);

@@ -54,6 +54,33 @@ describe('WorkQueue', () => {
     expect(fired).toBe(Math.ceil(wait / MAX_TIMER_MS));
   });
 
+  it('runs work whose time came ahead of a backlog of watch events, but never starves the backlog', async () => {
+    const timers = new ManualTimers();
+    const runs: string[] = [];
+    const gate = deferred();
+    const q = new WorkQueue({
+      concurrency: 1,
+      timers,
+      reconcile: async (k) => {
+        runs.push(k);
+        if (k === 'blocker') await gate.promise;
+      },
+    });
+    q.start();
+    q.add('blocker');
+    // A backlog (a relist, a resync) waits while the only worker is busy...
+    for (let i = 0; i < 6; i++) q.add(`event-${i}`);
+    // ...and then five steps come due.
+    for (let i = 0; i < 5; i++) q.addAfter(`step-${i}`, 10, timers.now);
+    timers.advance(10);
+    // A due key already waiting as routine work moves up to the due lane.
+    q.addAfter('event-5', 1, timers.now);
+    timers.advance(1);
+    gate.resolve();
+    await q.idle();
+    expect(runs).toEqual(['blocker', 'step-0', 'step-1', 'step-2', 'event-0', 'step-3', 'step-4', 'event-5', 'event-1', 'event-2', 'event-3', 'event-4']);
+  });
+
   it('runs a key added several times while waiting only once', async () => {
     const runs: string[] = [];
     const q = new WorkQueue({ concurrency: 1, reconcile: async (k) => void runs.push(k) });
