@@ -242,8 +242,9 @@ export class Controller implements BackendCache {
       },
       takeWrittenPlan: (plan) => {
         const key = planKey(plan);
-        const written = this.writtenPlans.get(key);
+        let written = this.writtenPlans.get(key);
         this.writtenPlans.delete(key);
+        if (written !== undefined && this.reads.isSuperseded(planResource(plan), written.object)) written = undefined;
         // Only the reconcile the write asked for uses it; a later one reads the plan.
         return written !== undefined && this.now() - written.at <= WRITTEN_PLAN_FRESH_MS ? written.object : undefined;
       },
@@ -322,7 +323,10 @@ export class Controller implements BackendCache {
    * that change: the reconcile starts from it instead of reading the plan again. */
   enqueue(plan: PlanRef, options: { urgent?: boolean; written?: KubeObject } = {}): void {
     if (!this.queue) return;
-    if (options.written !== undefined) {
+    // A reconcile may already have written over it (its watch event came first, and woke one):
+    // then it is behind, and a reconcile that started from it would see the rollback it asks for
+    // as not yet handled and write 0 again.
+    if (options.written !== undefined && !this.reads.isSuperseded(planResource(plan), options.written)) {
       this.writtenPlans.set(planKey(plan), { object: options.written, at: this.now() });
       this.reads.confirm(planResource(plan), options.written);
     }

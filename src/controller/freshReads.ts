@@ -27,9 +27,13 @@ function versionOf(obj: object | undefined): string | undefined {
 
 /** How many confirmed versions are kept; beyond it the oldest are dropped (and read again). */
 const CONFIRMED_LIMIT = 200_000;
+const SUPERSEDED_KEPT = 4;
 
 export class FreshReads implements ObjectClient {
   private readonly confirmed = new Map<string, string>();
+  /** Versions known to be older than the confirmed one: those it replaced. Opaque versions cannot
+   * be ordered, but a version this replica saw replaced is known to be behind. */
+  private readonly superseded = new Map<string, string[]>();
   private served = { cache: 0, server: 0 };
   /** Writes under way, per object, and the watch events that arrived meanwhile. */
   private readonly writing = new Map<string, { count: number; held: Array<{ version: string | undefined; wake: () => void }> }>();
@@ -43,6 +47,13 @@ export class FreshReads implements ObjectClient {
   /** A new term as leader: nothing read or written before it is trusted. */
   reset(): void {
     this.confirmed.clear();
+    this.superseded.clear();
+  }
+
+  /** Whether `obj` is a version this replica has seen replaced by a newer one. */
+  isSuperseded(ref: ResourceRef, obj: KubeObject): boolean {
+    const version = versionOf(obj);
+    return version !== undefined && (this.superseded.get(objectCacheKey(ref))?.includes(version) ?? false);
   }
 
   /** Whether `obj` is the version this replica last read or wrote: its own write, echoed. */
@@ -62,6 +73,7 @@ export class FreshReads implements ObjectClient {
   /** The object went away, or a write's outcome is unknown: read it from the server next time. */
   forget(key: string): void {
     this.confirmed.delete(key);
+    this.superseded.delete(key);
   }
 
   /** Records a version the server answered with (e.g. a write made through another client). */
@@ -72,9 +84,11 @@ export class FreshReads implements ObjectClient {
       this.confirmed.delete(key);
       return;
     }
+    const before = this.confirmed.get(key);
+    if (before !== undefined && before !== version) this.supersede(key, before);
     this.confirmed.delete(key);
     this.confirmed.set(key, version);
-    if (this.confirmed.size > CONFIRMED_LIMIT) this.confirmed.delete(this.confirmed.keys().next().value as string);
+    if (this.confirmed.size > CONFIRMED_LIMIT) this.forget(this.confirmed.keys().next().value as string);
   }
 
   /** Reads answered from the cache and from the server, for the scale bench and tests. */
@@ -97,24 +111,35 @@ export class FreshReads implements ObjectClient {
   }
 
   replace(ref: ResourceRef, body: KubeObject, options?: WriteOptions): Promise<KubeObject> {
-    return this.answered(ref, () => this.kube.replace(ref, body, options));
+    return this.answered(ref, () => this.kube.replace(ref, body, options), versionOf(body));
   }
 
   mergePatch(ref: ResourceRef, patch: KubeObject, options?: WriteOptions): Promise<KubeObject> {
-    return this.answered(ref, () => this.kube.mergePatch(ref, patch, options));
+    return this.answered(ref, () => this.kube.mergePatch(ref, patch, options), versionOf(patch));
   }
 
   jsonPatch(ref: ResourceRef, ops: readonly JsonPatchOp[], options?: WriteOptions): Promise<KubeObject> {
     return this.answered(ref, () => this.kube.jsonPatch(ref, ops, options));
   }
 
-  private async answered(ref: ResourceRef, call: () => Promise<KubeObject>): Promise<KubeObject> {
+  private supersede(key: string, version: string): void {
+    const older = this.superseded.get(key) ?? [];
+    if (older.includes(version)) return;
+    older.push(version);
+    // A few are enough: what matters is the version a steering write answered a moment ago.
+    if (older.length > SUPERSEDED_KEPT) older.shift();
+    this.superseded.set(key, older);
+  }
+
+  private async answered(ref: ResourceRef, call: () => Promise<KubeObject>, precondition?: unknown): Promise<KubeObject> {
     const key = objectCacheKey(ref);
     let pending = this.writing.get(key);
     if (pending === undefined) this.writing.set(key, (pending = { count: 0, held: [] }));
     pending.count++;
     try {
       const obj = await call();
+      // The write was made on top of its precondition, so that version is behind the answer.
+      if (typeof precondition === 'string' && precondition !== '' && precondition !== versionOf(obj)) this.supersede(key, precondition);
       this.confirm(ref, obj);
       return obj;
     } catch (error) {

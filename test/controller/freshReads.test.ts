@@ -131,3 +131,21 @@ it('judges a watch event that arrives before its write\'s answer once the answer
   reads.unlessEcho(key, { metadata: { resourceVersion: '10' } }, () => wakes.push('10'));
   expect(wakes).toEqual(['8', '10']);
 });
+
+it('knows a version it saw replaced is behind: the one a write of its own was made on, and the one a newer read replaced', async () => {
+  const ref = await ingress('superseded');
+  const { reads } = setup();
+  const first = await reads.get(ref);
+  expect(reads.isSuperseded(ref, first)).toBe(false);
+  // A write on top of `first` (its version as the precondition), as a status PUT is.
+  const written = await reads.replace(ref, { ...first, metadata: { ...(first['metadata'] as object), annotations: { [WEIGHT]: '10' } } });
+  expect(reads.isSuperseded(ref, first)).toBe(true);
+  expect(reads.isSuperseded(ref, written)).toBe(false);
+  // Somebody else's write, then a read of it: what this replica wrote is behind it now.
+  await cluster.kube.mergePatch(ref, { metadata: { annotations: { [WEIGHT]: '20' } } });
+  const latest = await reads.get(ref);
+  expect(reads.isSuperseded(ref, written)).toBe(true);
+  expect(reads.isSuperseded(ref, latest)).toBe(false);
+  reads.reset();
+  expect(reads.isSuperseded(ref, first)).toBe(false);
+});
