@@ -36,6 +36,7 @@ import { LocalKube, type WriteRecord } from '../localkube';
 import { FINALIZER, REQUEST_ANNOTATIONS, type Target } from '../plan/schema';
 import * as gatewayApi from '../providers/gatewayApi';
 import * as nginx from '../providers/nginx';
+import { mulberry32 } from './seededRandom';
 
 // dist/bench/chaos.js and src/bench/chaos.ts (under jest) both sit two levels below the root.
 const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
@@ -58,17 +59,6 @@ const REFS = {
   plans: { group: 'trafficshift.io', version: 'v1alpha1', plural: 'migrationplans', namespace: NAMESPACE },
 } satisfies Record<string, ResourceRef>;
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface ChaosOptions {
   /** Plans per run. */

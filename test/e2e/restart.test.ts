@@ -12,18 +12,8 @@ import { SETTLE_MS } from '../support/deadlines';
 import { startControllerProcess, type ControllerProcess } from '../support/controllerProcess';
 import { createPlan, liveWeight, makeTarget, waitForPhase, webhookAnalysis } from '../support/plans';
 import type { Target } from '../../src/plan/schema';
+import { mulberry32 } from '../../src/bench/seededRandom';
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [11, 23, 37, 41, 53, 67, 71, 89, 97, 101, 113, 127, 131, 149, 151, 163, 173, 181, 191, 199];
 const KILLS_PER_RUN = 3;
