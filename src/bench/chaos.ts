@@ -59,7 +59,6 @@ const REFS = {
   plans: { group: 'trafficshift.io', version: 'v1alpha1', plural: 'migrationplans', namespace: NAMESPACE },
 } satisfies Record<string, ResourceRef>;
 
-
 export interface ChaosOptions {
   /** Plans per run. */
   plans: number;
