@@ -47,14 +47,14 @@ const NEEDS: readonly Need[] = [
   // Plans: a fresh read before each reconcile, the controller's informer (the one watch of plans;
   // the alerts route and /metrics read its cache),
   // the finalizer (merge patch on, JSON patch off) and the rollback annotation an alert sets.
-  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'get', file: 'src/controller/reconcile.ts', evidence: '(await deps.kube.get(ref))' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'get', file: 'src/controller/reconcile.ts', evidence: '(await objects.get(ref))' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'list', file: 'src/cli/commands/controller.ts', evidence: 'await kube.list(plansResource(namespace))' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'watch', file: 'src/controller/controller.ts', evidence: 'kubeSource(this.kube, plansResource(ns))' },
-  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'deps.kube.mergePatch(ref' },
-  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'deps.kube.jsonPatch(ref' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'objects.mergePatch(ref' },
+  { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/controller/reconcile.ts', evidence: 'objects.jsonPatch(ref' },
   { group: 'trafficshift.io', resource: 'migrationplans', verb: 'patch', file: 'src/steering/requests.ts', evidence: 'kube.mergePatch(planResource(plan)' },
   // Status: written whole (PUT) with resourceVersion as the lock.
-  { group: 'trafficshift.io', resource: 'migrationplans/status', verb: 'update', file: 'src/controller/reconcile.ts', evidence: "deps.kube.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' })" },
+  { group: 'trafficshift.io', resource: 'migrationplans/status', verb: 'update', file: 'src/controller/reconcile.ts', evidence: "objects.replace(ref, { ...raw, status: decision.status }, { subresource: 'status' })" },
   // Targets: read, watched (a hand edit wakes the plan), patched with weights.
   ...TARGETS.flatMap((t): Need[] => [
     { group: t.group, resource: t.resource, verb: 'get', file: t.file, evidence: `plural: '${t.resource}'` },
@@ -175,7 +175,7 @@ interface Container {
   name: string;
   image: string;
   args: string[];
-  env: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+  env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
   ports: Array<{ name?: string; containerPort: number }>;
   livenessProbe: Probe;
   readinessProbe: Probe;
@@ -225,6 +225,12 @@ function checkInstall(objects: readonly K8sObject[]): void {
   expect([container.readinessProbe.httpGet.path, portOf(container.readinessProbe.httpGet.port)]).toEqual(['/readyz', 8080]);
   expect(container.resources.requests).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
   expect(container.resources.limits).toEqual(expect.objectContaining({ memory: expect.any(String) }));
+  // A heap limit below the memory limit: V8 would otherwise size its heap from the node's memory
+  // and grow into an OOM kill.
+  const heap = /--max-old-space-size=(\d+)/.exec(container.env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '');
+  const limitMiB = Number(/^(\d+)Mi$/.exec(container.resources.limits?.['memory'] ?? '')?.[1]);
+  expect(Number(heap?.[1])).toBeGreaterThan(0);
+  expect(Number(heap?.[1])).toBeLessThanOrEqual(limitMiB * 0.75);
 
   expect(pod.securityContext?.runAsNonRoot ?? container.securityContext.runAsNonRoot).toBe(true);
   expect(container.securityContext).toEqual(expect.objectContaining({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }));
