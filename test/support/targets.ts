@@ -212,8 +212,18 @@ export class WeightRecorder {
 
   constructor(private readonly cluster: TestCluster, readonly target: Target) {}
 
-  async start(): Promise<void> {
+  /** `beforeCreation`: the object does not exist yet, and every version it will have, from its
+   * creation on, is recorded: the watch starts at the version of a list taken now. Otherwise the
+   * recording starts at the object as it is now. */
+  async start(options: { beforeCreation?: boolean } = {}): Promise<void> {
     this.stopped = false;
+    if (options.beforeCreation) {
+      const { ref, name } = writtenObject(this.target);
+      const list = await this.cluster.kube.list({ ...ref, namespace: this.cluster.namespace }, { fieldSelector: `metadata.name=${name}` });
+      if (list.items.length > 0) throw new Error(`${name} exists already`);
+      await this.watchFrom(list.resourceVersion);
+      return;
+    }
     await this.watchFromNow();
   }
 
@@ -224,10 +234,14 @@ export class WeightRecorder {
 
   private async watchFromNow(): Promise<void> {
     const { ref, name } = writtenObject(this.target);
-    const path = resourcePath({ ...ref, namespace: this.cluster.namespace });
     const current = await this.cluster.kube.get({ ...ref, namespace: this.cluster.namespace, name });
     this.observe(current);
-    const rv = (current['metadata'] as { resourceVersion: string }).resourceVersion;
+    await this.watchFrom((current['metadata'] as { resourceVersion: string }).resourceVersion);
+  }
+
+  private async watchFrom(rv: string): Promise<void> {
+    const { ref, name } = writtenObject(this.target);
+    const path = resourcePath({ ...ref, namespace: this.cluster.namespace });
     let ended = false;
     const rewatch = (): void => {
       if (ended) return;
