@@ -70,7 +70,7 @@ export class FreshReads implements ObjectClient {
     else if (!this.isEcho(key, obj)) wake();
   }
 
-  /** The object went away, or a write's outcome is unknown: read it from the server next time. */
+  /** The object went away: read it from the server next time, and keep nothing of it. */
   forget(key: string): void {
     this.confirmed.delete(key);
     this.superseded.delete(key);
@@ -144,7 +144,8 @@ export class FreshReads implements ObjectClient {
       return obj;
     } catch (error) {
       // A 409, a 404, a timeout after the server may have applied it: the cache proves nothing.
-      this.forget(key);
+      // What was seen replaced stays behind.
+      this.confirmed.delete(key);
       throw error;
     } finally {
       if (--pending.count === 0) {
