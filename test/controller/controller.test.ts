@@ -128,7 +128,6 @@ it('reconciles a settled plan from its watch caches: its resyncs read nothing fr
       const before = await requests();
       await new Promise((r) => setTimeout(r, 1000));
       settled = await requests();
-      console.log(JSON.stringify((await cluster.kube.get({ group: 'trafficshift.io', version: 'v1alpha1', plural: 'migrationplans', namespace: cluster.namespace, name: 'cached-reads' }))['status']));
       return JSON.stringify(before) === JSON.stringify(settled);
     }, SETTLE_MS, 'a second with no API requests');
     const settledReconciles = await reconciles();

@@ -159,7 +159,8 @@ describeBrowser('the dashboard in chromium', () => {
     console.log(`dashboard rollback: every target at 0 ${tookMs} ms after the confirm click`);
     await until('the page to say RolledBack', () => text(page, '#phase'), (t) => t === 'RolledBack');
     expect(tookMs).toBeLessThan(10_000);
-    expect(await page.textContent('#action-message')).toMatch(/^Rolled back/);
+    // The stream can bring RolledBack before the rollback request's own answer says so.
+    expect(await until('the rollback request\'s answer', () => text(page, '#action-message'), (t) => /^Rolled back/.test(t))).toMatch(/^Rolled back/);
     expect(await page.locator('#actions button').evaluateAll((b) => b.map((x) => x.getAttribute('data-action')))).toEqual(['retry']);
     await page.waitForSelector('.rollback-label');
     await page.screenshot({ path: path.join(ARTEFACTS, 'dashboard-plan-rolled-back.png'), fullPage: true });
