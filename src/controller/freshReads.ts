@@ -91,7 +91,7 @@ export class FreshReads implements ObjectClient {
     if (this.confirmed.size > CONFIRMED_LIMIT) this.forget(this.confirmed.keys().next().value as string);
   }
 
-  /** Reads answered from the cache and from the server, for the scale bench and tests. */
+  /** Reads answered from the cache and from the server (the tests read it). */
   get counts(): { cache: number; server: number } {
     return { ...this.served };
   }
